@@ -1,0 +1,34 @@
+# `make run` and `make test` work on a fresh clone: each creates the environment first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench install clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/inbound demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+# PostgreSQL tests run when INBOUND_TEST_POSTGRES_URL is set; default to the local server if it answers.
+PG_DEFAULT := postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+test: $(STAMP) lint
+	INBOUND_TEST_POSTGRES_URL="$${INBOUND_TEST_POSTGRES_URL:-$$(pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_DEFAULT))}" \
+	  $(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,256 @@
+"""Admin API for connectors and their credentials (tokens and secrets, rotated by adding and revoking)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, db_of, read_json, settings_of
+from connectors.auth import check_secret, describe, generate_secret, parse_auth_settings, to_json
+from connectors.model import (
+    check_supplied_secret,
+    new_connector_id,
+    new_credential_id,
+    parse_connector_input,
+)
+from errors import Conflict, InvalidInput, NotFound
+from mapping import CompiledMapping, compile_cached
+from pipeline.sample_check import check_samples, refresh_expected
+from settings import Settings
+from storage import connectors as store
+from storage.event_types import get_event_type
+
+
+def connector_json(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    auth = parse_auth_settings(row["auth"])
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "url": f"{settings.base_url}/ingest/{row['id']}",
+        "auth": describe(auth),
+        "mapping": row["mapping"],
+        "mappingVersion": row["mapping_version"],
+        "eventType": row["event_type"],
+        "mode": row["mode"],
+        "status": row["status"],
+        "createProfiles": row["create_profiles"],
+        "allowedOrigins": row["allowed_origins"],
+        "allowGet": row["allow_get"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def credential_json(row: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
+    value = row["value"]
+    body = {
+        "id": row["id"],
+        "test": row["test"],
+        "createdAt": row["created_at"],
+        "revokedAt": row.get("revoked_at"),
+        # Shown in full once, when created; afterwards only enough to tell them apart.
+        "value": value if reveal else f"{value[:4]}…{value[-2:]}",
+    }
+    return body
+
+
+async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Settings) -> None:
+    if "auth" in values:
+        values["auth"] = to_json(parse_auth_settings(values["auth"]))
+    if "mapping" in values:
+        CompiledMapping.compile(
+            values["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+        )
+    if "event_type" in values and await get_event_type(conn, values["event_type"]) is None:
+        raise InvalidInput(
+            f"eventType: {values['event_type']!r} is not a known event type; see GET /api/event-types",
+            code="invalid_connector",
+        )
+
+
+async def _get_or_404(conn: AsyncConnection, connector_id: str) -> dict[str, Any]:
+    row = await store.get_connector(conn, connector_id)
+    if row is None:
+        raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
+    return row
+
+
+async def create_connector_record(
+    conn: AsyncConnection, data: Any, settings: Settings, *, connector_id: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate and store a connector with its first credential(s); used by the API and the demo."""
+    values = parse_connector_input(data, partial=False)
+    now = datetime.now(UTC)
+    await _validate(conn, values, settings)
+    row = {
+        **values,
+        "id": connector_id or new_connector_id(),
+        "mapping_version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await store.insert_connector(conn, row)
+    auth = parse_auth_settings(row["auth"])
+    created = []
+    for field, test in (("secret", False), ("testSecret", True)):
+        if field == "testSecret" and field not in data:
+            continue
+        supplied = data.get(field)
+        if isinstance(supplied, str):
+            value = check_supplied_secret(field, supplied)
+            check_secret(auth, value)
+        else:
+            value = generate_secret(auth)
+        cred = {
+            "id": new_credential_id(),
+            "connector_id": row["id"],
+            "value": value,
+            "test": test,
+            "created_at": now,
+        }
+        await store.insert_credential(conn, cred)
+        created.append(credential_json(cred, reveal=True))
+    return row, created
+
+
+async def create_connector(request: Request) -> Response:
+    data = await read_json(request)
+    settings = settings_of(request)
+    async with db_of(request).write() as conn:
+        row, created = await create_connector_record(conn, data, settings)
+    body = connector_json(row, settings)
+    body["credentials"] = created
+    return JSON(body, status_code=201, headers={"Location": f"/api/connectors/{row['id']}"})
+
+
+async def list_connectors(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        rows = await store.list_connectors(conn)
+    settings = settings_of(request)
+    return JSON({"items": [connector_json(r, settings) for r in rows]})
+
+
+async def get_connector(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        row = await _get_or_404(conn, request.path_params["connector_id"])
+        creds = await store.list_credentials(conn, row["id"], active_only=False)
+    body = connector_json(row, settings_of(request))
+    body["credentials"] = [credential_json(c, reveal=False) for c in creds]
+    return JSON(body)
+
+
+async def update_connector(request: Request) -> Response:
+    data = await read_json(request)
+    values = parse_connector_input(data, partial=True)
+    settings = settings_of(request)
+    async with db_of(request).write() as conn:
+        current = await _get_or_404(conn, request.path_params["connector_id"])
+        await _validate(conn, values, settings)
+        checks: list[dict[str, Any]] = []
+        if "mapping" in values and values["mapping"] != current["mapping"]:
+            # Samples are the connector's regression cases: a mapping that moves one needs consent.
+            limits = {"timeout_ms": settings.mapping_timeout_ms, "max_depth": settings.mapping_max_depth}
+            new_mapping = compile_cached(values["mapping"], **limits)
+            checks = await check_samples(conn, {**current, **values}, new_mapping)
+            changed = [c for c in checks if c["changed"]]
+            if changed and data.get("acceptSampleChanges") is not True:
+                names = ", ".join(repr(c["name"]) for c in changed)
+                raise Conflict(
+                    f"mapping: the new mapping changes the output of {len(changed)} sample(s): {names};"
+                    ' send "acceptSampleChanges": true to save it anyway',
+                    code="samples_changed",
+                    details={"samples": changed},
+                )
+        row = await store.update_connector(
+            conn, request.path_params["connector_id"], values, datetime.now(UTC)
+        )
+        await refresh_expected(conn, checks, row["mapping_version"])
+    return JSON(connector_json(row, settings))
+
+
+async def set_status(request: Request, status: str) -> Response:
+    async with db_of(request).write() as conn:
+        await _get_or_404(conn, request.path_params["connector_id"])
+        row = await store.update_connector(
+            conn, request.path_params["connector_id"], {"status": status}, datetime.now(UTC)
+        )
+    return JSON(connector_json(row, settings_of(request)))
+
+
+async def disable_connector(request: Request) -> Response:
+    return await set_status(request, "disabled")
+
+
+async def enable_connector(request: Request) -> Response:
+    return await set_status(request, "active")
+
+
+async def delete_connector(request: Request) -> Response:
+    async with db_of(request).write() as conn:
+        await _get_or_404(conn, request.path_params["connector_id"])
+        await store.delete_connector(conn, request.path_params["connector_id"])
+    return Response(status_code=204)
+
+
+async def list_mapping_versions(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        await _get_or_404(conn, request.path_params["connector_id"])
+        rows = await store.list_mapping_versions(conn, request.path_params["connector_id"])
+    return JSON(
+        {
+            "items": [
+                {"version": r["version"], "mapping": r["expression"], "createdAt": r["created_at"]}
+                for r in rows
+            ]
+        }
+    )
+
+
+async def add_credential(request: Request) -> Response:
+    raw = await request.body()
+    data = await read_json(request) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise InvalidInput('body: expected a JSON object such as {"test": false}', code="invalid_credential")
+    unknown = sorted(set(data) - {"value", "test"})
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field; expected value, test", code="invalid_credential")
+    test = data.get("test", False)
+    if not isinstance(test, bool):
+        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_credential")
+    async with db_of(request).write() as conn:
+        row = await _get_or_404(conn, request.path_params["connector_id"])
+        auth = parse_auth_settings(row["auth"])
+        if "value" in data:
+            value = check_supplied_secret("value", data["value"])
+            check_secret(auth, value)
+        else:
+            value = generate_secret(auth)
+        cred = {
+            "id": new_credential_id(),
+            "connector_id": row["id"],
+            "value": value,
+            "test": test,
+            "created_at": datetime.now(UTC),
+        }
+        await store.insert_credential(conn, cred)
+    return JSON(credential_json(cred, reveal=True), status_code=201)
+
+
+async def list_credentials(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        await _get_or_404(conn, request.path_params["connector_id"])
+        rows = await store.list_credentials(conn, request.path_params["connector_id"], active_only=False)
+    return JSON({"items": [credential_json(r, reveal=False) for r in rows]})
+
+
+async def revoke_credential(request: Request) -> Response:
+    connector_id, credential_id = request.path_params["connector_id"], request.path_params["credential_id"]
+    async with db_of(request).write() as conn:
+        await _get_or_404(conn, connector_id)
+        if not await store.revoke_credential(conn, connector_id, credential_id, datetime.now(UTC)):
+            raise NotFound(f"no active credential {credential_id!r} on connector {connector_id!r}")
+    return Response(status_code=204)

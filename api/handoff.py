@@ -1,0 +1,113 @@
+"""Hand-off for the sender's developers: integration pages per connector, the OpenAPI document.
+
+The integration routes live under /api/, so they need the admin token like the rest of the
+admin API (the admin downloads the page and hands it over). /openapi.json and /docs are
+public: they describe the API and hold no secrets.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from api.http import JSON, bool_param, choice_param, db_of, settings_of
+from errors import NotFound
+from handoff.example import MADE_UP, Example
+from handoff.html_page import render_integration
+from handoff.page import integration_page
+from openapi.document import build_document
+from openapi.render import render_reference
+from storage import connectors as store
+from storage.logs import LogFilter, list_events
+from storage.samples import list_samples
+
+
+async def _example(conn: AsyncConnection, connector_id: str, wanted: str | None) -> Example:
+    """The latest raw event, else the newest saved sample, else a made-up one (`?example=sample`)."""
+    if wanted == "sample":
+        return MADE_UP
+    latest = await list_events(conn, LogFilter(connector_id=connector_id, limit=1))
+    if latest:
+        return Example("latest_event", latest[0]["raw"])
+    saved = await list_samples(conn, connector_id)
+    if saved:
+        newest = saved[-1]
+        return Example(
+            "saved_sample", newest["body"], newest["headers"] or {}, newest["query"] or {}, newest["name"]
+        )
+    return MADE_UP
+
+
+async def _page(request: Request) -> dict[str, Any]:
+    connector_id = request.path_params["connector_id"]
+    wanted = choice_param(request, "example", ("latest", "sample"))
+    async with db_of(request).read() as conn:
+        row = await store.get_connector(conn, connector_id)
+        if row is None:
+            raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
+        example = await _example(conn, connector_id, wanted)
+    settings = settings_of(request)
+    # Mapping the example is CPU work bounded by the mapping timeout: off the event loop, as in ingest.
+    build = partial(
+        integration_page,
+        row,
+        base_url=settings.base_url,
+        example=example,
+        timeout_ms=settings.mapping_timeout_ms,
+        max_depth=settings.mapping_max_depth,
+    )
+    return await anyio.to_thread.run_sync(build)
+
+
+def _attachment(request: Request, connector_id: str, suffix: str) -> dict[str, str]:
+    if not bool_param(request, "download"):
+        return {}
+    return {"Content-Disposition": f'attachment; filename="inbound-{connector_id}-integration.{suffix}"'}
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    html, json = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+async def integration_json(request: Request) -> Response:
+    page = await _page(request)
+    return JSON(page, headers=_attachment(request, page["connector"]["id"], "json"))
+
+
+async def integration_html(request: Request) -> Response:
+    page = await _page(request)
+    return HTMLResponse(
+        render_integration(page), headers=_attachment(request, page["connector"]["id"], "html")
+    )
+
+
+async def integration(request: Request) -> Response:
+    """JSON by default; HTML for `Accept: text/html` (a browser)."""
+    return await (integration_html if _wants_html(request) else integration_json)(request)
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSON(build_document(request.app.routes, base_url=settings_of(request).base_url))
+
+
+async def reference_page(request: Request) -> Response:
+    return HTMLResponse(
+        render_reference(build_document(request.app.routes, base_url=settings_of(request).base_url))
+    )
+
+
+ROUTES: list[Route] = [
+    Route("/api/connectors/{connector_id}/integration", integration, methods=["GET"]),
+    Route("/api/connectors/{connector_id}/integration.html", integration_html, methods=["GET"]),
+    Route("/api/connectors/{connector_id}/integration.json", integration_json, methods=["GET"]),
+    Route("/openapi.json", openapi_json, methods=["GET"]),
+    Route("/docs", reference_page, methods=["GET"]),
+]

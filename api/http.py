@@ -1,0 +1,113 @@
+"""Small pieces every handler uses: JSON in and out, query parameters with precise errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from errors import InvalidInput, MalformedBody
+from settings import Settings
+from storage.database import Database
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class JSON(Response):
+    """JSON that knows datetimes, keeps big integers exact and never emits NaN."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def db_of(request: Request) -> Database:
+    return request.app.state.db
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def read_json(request: Request) -> Any:
+    body = await request.body()
+    if not body.strip():
+        raise MalformedBody("body is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"body is not valid JSON: {exc}") from None
+
+
+def int_param(
+    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: {raw!r} is not a whole number", code="invalid_parameter") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise InvalidInput(f"{name}: {value} must be at least {minimum}{upper}", code="invalid_parameter")
+    return value
+
+
+def time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: {raw!r} is not an ISO 8601 time such as 2026-11-20T10:15:00Z", code="invalid_parameter"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise InvalidInput(f"{name}: {raw!r} is not one of {', '.join(choices)}", code="invalid_parameter")
+    return raw
+
+
+def bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidInput(f"{name}: {raw!r} must be true or false", code="invalid_parameter")
+
+
+def page(items: list[dict[str, Any]], limit: int, cursor_key: str = "id") -> dict[str, Any]:
+    """A page of newest-first items with the cursor for the next one (`?before=`)."""
+    next_cursor = items[-1][cursor_key] if len(items) == limit and items else None
+    return {"items": items, "next": next_cursor}

@@ -1,0 +1,99 @@
+"""POST/GET /ingest/{connector_id}: where senders deliver events; CORS for browser senders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, db_of, settings_of
+from errors import PayloadTooLarge
+from pipeline.context import IngestRequest
+from pipeline.receive import load_snapshot, receive, record_refusal
+from storage.database import Database
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    """The body, refusing (413) as soon as it is known to be larger than `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body is {int(declared)} bytes; at most {limit} bytes are accepted")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is larger than {limit} bytes, the most accepted")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _allowed_origin(db: Database, request: Request, connector_id: str) -> str | None:
+    origin = request.headers.get("origin")
+    if not origin:
+        return None
+    try:
+        snapshot = await load_snapshot(db, settings_of(request), connector_id)
+    except Exception:
+        return None
+    allowed = snapshot.row["allowed_origins"] or []
+    if "*" in allowed:
+        return "*"
+    return origin if origin.lower() in allowed else None
+
+
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    if origin is None:
+        return {}
+    headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "X-Request-Id"}
+    if origin != "*":
+        headers["Vary"] = "Origin"
+    return headers
+
+
+async def ingest(request: Request) -> Response:
+    connector_id = request.path_params["connector_id"]
+    db, settings = db_of(request), settings_of(request)
+    received_at = datetime.now(UTC)
+    try:
+        body = await read_capped_body(request, settings.max_body_bytes)
+    except PayloadTooLarge as exc:
+        # Logged too: a refused request is still a request the developer will want to see.
+        await record_refusal(db, _request(request, connector_id, b"", received_at), exc)
+        raise
+    outcome = await receive(db, settings, _request(request, connector_id, body, received_at))
+    headers = {"X-Request-Id": outcome.request_id}
+    headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
+    return JSON(outcome.to_json(), headers=headers)
+
+
+def _request(request: Request, connector_id: str, body: bytes, received_at: datetime) -> IngestRequest:
+    return IngestRequest(
+        connector_id=connector_id,
+        method=request.method,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=dict(request.query_params),
+        body=body,
+        content_type=request.headers.get("content-type"),
+        received_at=received_at,
+    )
+
+
+async def preflight(request: Request) -> Response:
+    """Answer a browser's CORS preflight for connectors that allow the asking origin."""
+    connector_id = request.path_params["connector_id"]
+    origin = await _allowed_origin(db_of(request), request, connector_id)
+    if origin is None:
+        return Response(status_code=403)
+    headers = _cors_headers(origin)
+    headers.update(
+        {
+            "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+            "Access-Control-Allow-Headers": request.headers.get(
+                "access-control-request-headers", "Content-Type"
+            ),
+            "Access-Control-Max-Age": "600",
+        }
+    )
+    return Response(status_code=204, headers=headers)

@@ -1,0 +1,104 @@
+"""Admin API for the ledger: a profile's entries, manual adjustments, and the balance check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, bool_param, db_of, int_param, page, read_json
+from api.profiles import _profile_id, load_profile
+from errors import InvalidInput
+from storage import ledger
+from storage.profiles import profiles
+
+
+def entry_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "profileId": row.profile_id,
+        "points": row.points,
+        "kind": row.kind,
+        "ruleId": row.rule_id,
+        "ruleVersion": row.rule_version,
+        "eventId": row.event_id,
+        "connectorId": row.connector_id,
+        "reversesEntryId": row.reverses_entry_id,
+        "reason": row.reason,
+        "admin": row.admin,
+        "test": row.test,
+        "occurredAt": row.occurred_at,
+        "createdAt": row.created_at,
+    }
+
+
+async def profile_ledger(request: Request) -> Response:
+    profile_id = _profile_id(request)
+    limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+    before = int_param(request, "before", 0, minimum=0)
+    test = bool_param(request, "test") or False
+    t = ledger.entries
+    query = select(t).where(t.c.profile_id == profile_id, t.c.test == test)
+    if before:
+        query = query.where(t.c.id < before)
+    async with db_of(request).read() as conn:
+        await load_profile(conn, profile_id)
+        rows = (await conn.execute(query.order_by(t.c.id.desc()).limit(limit))).all()
+        balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
+    body = page([entry_json(r) for r in rows], limit)
+    body.update(balance=balance, lifetimePoints=lifetime)
+    return JSON(body)
+
+
+async def adjust(request: Request) -> Response:
+    """A manual + or − with a reason and the admin who made it; an entry like any other."""
+    profile_id = _profile_id(request)
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise InvalidInput('body: expected {"points": 25, "reason": "…", "admin": "…"}')
+    points, reason, admin = data.get("points"), data.get("reason"), data.get("admin")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise InvalidInput(
+            f"points: {points!r} must be a whole number other than 0", code="invalid_adjustment"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            f"reason: {reason!r} must say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
+        )
+    if not isinstance(admin, str) or not admin.strip():
+        raise InvalidInput(f"admin: {admin!r} must name who makes the adjustment", code="invalid_adjustment")
+    test = data.get("test", False)
+    if not isinstance(test, bool):
+        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_adjustment")
+    now = datetime.now(UTC)
+    async with db_of(request).write() as conn:
+        await load_profile(conn, profile_id)
+        if conn.dialect.name == "postgresql":  # the same per-profile lock events take
+            await conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+        entry_id = await ledger.add_entry(
+            conn,
+            {
+                "profile_id": profile_id,
+                "points": points,
+                "kind": "adjustment",
+                "reason": reason.strip(),
+                "admin": admin.strip(),
+                "test": test,
+                "occurred_at": now,
+                "created_at": now,
+            },
+        )
+        balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
+    return JSON(
+        {"entryId": entry_id, "points": points, "balance": balance, "lifetimePoints": lifetime},
+        status_code=201,
+    )
+
+
+async def check_balances(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        problems = await ledger.mismatched_balances(conn)
+    return JSON({"ok": not problems, "mismatches": problems})

@@ -1,0 +1,87 @@
+"""Admin API for profiles: look one up, its balance, its activity (events) and its ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, bool_param, db_of, int_param, page
+from api.logs import event_json
+from errors import InvalidInput, NotFound
+from storage import ledger, logs
+from storage.profiles import normalise_identity, profiles
+
+
+def _profile_id(request: Request) -> int:
+    raw = request.path_params["profile_id"]
+    if not raw.isdigit():
+        raise InvalidInput(f"profile id: {raw!r} is not a number", code="invalid_parameter")
+    return int(raw)
+
+
+async def profile_json(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+    balance, lifetime = await ledger.balance_of(conn, row["id"], test=False)
+    test_balance, test_lifetime = await ledger.balance_of(conn, row["id"], test=True)
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "value": row["value"],
+        "test": row["test"],
+        "createdByConnector": row["created_by_connector"],
+        "createdAt": row["created_at"],
+        "balance": balance,
+        "lifetimePoints": lifetime,
+        "testBalance": test_balance,
+        "testLifetimePoints": test_lifetime,
+    }
+
+
+async def load_profile(conn: AsyncConnection, profile_id: int) -> dict[str, Any]:
+    row = (await conn.execute(select(profiles).where(profiles.c.id == profile_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no profile {profile_id}", code="unknown_profile")
+    return dict(row)
+
+
+async def get_profile(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        row = await load_profile(conn, _profile_id(request))
+        return JSON(await profile_json(conn, row))
+
+
+async def find_profile(request: Request) -> Response:
+    value = request.query_params.get("value")
+    if not value:
+        raise InvalidInput(
+            "value: required, e.g. ?kind=default&value=ann@example.com", code="invalid_parameter"
+        )
+    kind, value = normalise_identity(request.query_params.get("kind", "default"), value)
+    async with db_of(request).read() as conn:
+        row = (
+            (await conn.execute(select(profiles).where(profiles.c.kind == kind, profiles.c.value == value)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no profile {kind}:{value}", code="unknown_profile")
+        return JSON(await profile_json(conn, dict(row)))
+
+
+async def profile_activity(request: Request) -> Response:
+    profile_id = _profile_id(request)
+    limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+    before = request.query_params.get("before")
+    f = logs.LogFilter(
+        profile_id=profile_id,
+        limit=limit,
+        before=int_param(request, "before", 0, minimum=1) if before else None,
+        test=bool_param(request, "test"),
+    )
+    async with db_of(request).read() as conn:
+        await load_profile(conn, profile_id)
+        rows = await logs.list_events(conn, f)
+    return JSON(page([event_json(r, full=False) for r in rows], limit))

@@ -1,0 +1,108 @@
+"""Admin API for earning rules. Every change makes a new version; the ledger names the version."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, choice_param, db_of, read_json
+from earning_rules import parse_rule, rule_definition_to_json
+from errors import InvalidRule, NotFound
+from storage import rules as store
+
+STATUSES = ("draft", "active", "paused", "archived")
+
+
+def rule_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "version": row["version"],
+        **row["definition"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def _normalised(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidRule("body: expected a JSON object describing the rule")
+    data = {k: v for k, v in data.items() if k not in ("id", "version", "createdAt", "updatedAt")}
+    return rule_definition_to_json(parse_rule(data))
+
+
+async def list_rules(request: Request) -> Response:
+    status = choice_param(request, "status", STATUSES)
+    async with db_of(request).read() as conn:
+        rows = await store.list_rules(conn, frozenset({status}) if status else None)
+    return JSON({"items": [rule_json(r) for r in rows]})
+
+
+async def create_rule(request: Request) -> Response:
+    definition = _normalised(await read_json(request))
+    now = datetime.now(UTC)
+    row = {
+        "id": "rule_" + secrets.token_hex(6),
+        "version": 1,
+        "name": definition["name"],
+        "status": definition["status"],
+        "priority": definition.get("priority", 0),
+        "definition": definition,
+        "created_at": now,
+        "updated_at": now,
+    }
+    async with db_of(request).write() as conn:
+        await store.insert_rule(conn, row)
+    return JSON(rule_json(row), status_code=201, headers={"Location": f"/api/rules/{row['id']}"})
+
+
+async def _get_or_404(conn: Any, rule_id: str) -> dict[str, Any]:
+    row = await store.get_rule(conn, rule_id)
+    if row is None:
+        raise NotFound(f"no earning rule {rule_id!r}", code="unknown_rule")
+    return row
+
+
+async def get_rule(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        row = await _get_or_404(conn, request.path_params["rule_id"])
+    return JSON(rule_json(row))
+
+
+async def update_rule(request: Request) -> Response:
+    """PATCH: the given fields replace the current ones; the result is checked as a whole."""
+    changes = await read_json(request)
+    if not isinstance(changes, dict):
+        raise InvalidRule("body: expected a JSON object with the fields to change")
+    async with db_of(request).write() as conn:
+        current = await _get_or_404(conn, request.path_params["rule_id"])
+        definition = _normalised({**current["definition"], **changes})
+        row = await store.update_rule(
+            conn,
+            current["id"],
+            {
+                "name": definition["name"],
+                "status": definition["status"],
+                "priority": definition.get("priority", 0),
+                "definition": definition,
+            },
+            datetime.now(UTC),
+        )
+    return JSON(rule_json(row))
+
+
+async def list_rule_versions(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        await _get_or_404(conn, request.path_params["rule_id"])
+        rows = await store.list_rule_versions(conn, request.path_params["rule_id"])
+    return JSON(
+        {
+            "items": [
+                {"version": r["version"], "definition": r["definition"], "createdAt": r["created_at"]}
+                for r in rows
+            ]
+        }
+    )

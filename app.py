@@ -1,0 +1,146 @@
+"""The HTTP surface of Inbound on one screen: routes, middleware, error handling, start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api import (
+    connectors,
+    event_types,
+    handoff,
+    ingest,
+    ledger,
+    logs,
+    profiles,
+    replay,
+    rules,
+    samples,
+    testing,
+)
+from api.admin_auth import AdminAuth
+from api.http import JSON
+from errors import InboundError, status_of
+from settings import Settings, ensure_admin_token, load_settings
+from storage.database import Database
+from storage.event_types import seed_builtin
+
+log = logging.getLogger("inbound")
+
+
+async def health(request: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    # Senders deliver here.
+    Route("/ingest/{connector_id}", ingest.ingest, methods=["POST", "GET"]),
+    Route("/ingest/{connector_id}", ingest.preflight, methods=["OPTIONS"]),
+    # Admin API (Authorization: Bearer <admin token>).
+    Route("/api/connectors", connectors.list_connectors, methods=["GET"]),
+    Route("/api/connectors", connectors.create_connector, methods=["POST"]),
+    Route("/api/connectors/{connector_id}", connectors.get_connector, methods=["GET"]),
+    Route("/api/connectors/{connector_id}", connectors.update_connector, methods=["PATCH"]),
+    Route("/api/connectors/{connector_id}", connectors.delete_connector, methods=["DELETE"]),
+    Route("/api/connectors/{connector_id}/disable", connectors.disable_connector, methods=["POST"]),
+    Route("/api/connectors/{connector_id}/enable", connectors.enable_connector, methods=["POST"]),
+    Route("/api/connectors/{connector_id}/credentials", connectors.list_credentials, methods=["GET"]),
+    Route("/api/connectors/{connector_id}/credentials", connectors.add_credential, methods=["POST"]),
+    Route(
+        "/api/connectors/{connector_id}/credentials/{credential_id}",
+        connectors.revoke_credential,
+        methods=["DELETE"],
+    ),
+    Route(
+        "/api/connectors/{connector_id}/mapping-versions", connectors.list_mapping_versions, methods=["GET"]
+    ),
+    Route("/api/event-types", event_types.list_event_types, methods=["GET"]),
+    Route("/api/event-types", event_types.create_event_type, methods=["POST"]),
+    Route("/api/event-types/{name}", event_types.get_event_type, methods=["GET"]),
+    Route("/api/event-types/{name}", event_types.replace_event_type, methods=["PUT"]),
+    Route("/api/event-types/{name}", event_types.delete_event_type, methods=["DELETE"]),
+    Route("/api/requests", logs.list_requests, methods=["GET"]),
+    Route("/api/requests/{request_id}", logs.get_request, methods=["GET"]),
+    Route("/api/events", logs.list_events, methods=["GET"]),
+    Route("/api/events/{event_id}", logs.get_event, methods=["GET"]),
+    Route("/api/profiles", profiles.find_profile, methods=["GET"]),
+    Route("/api/profiles/{profile_id}", profiles.get_profile, methods=["GET"]),
+    Route("/api/profiles/{profile_id}/events", profiles.profile_activity, methods=["GET"]),
+    Route("/api/profiles/{profile_id}/ledger", ledger.profile_ledger, methods=["GET"]),
+    Route("/api/profiles/{profile_id}/adjustments", ledger.adjust, methods=["POST"]),
+    Route("/api/ledger/check", ledger.check_balances, methods=["GET"]),
+    Route("/api/rules", rules.list_rules, methods=["GET"]),
+    Route("/api/rules", rules.create_rule, methods=["POST"]),
+    Route("/api/rules/{rule_id}", rules.get_rule, methods=["GET"]),
+    Route("/api/rules/{rule_id}", rules.update_rule, methods=["PATCH"]),
+    Route("/api/rules/{rule_id}/versions", rules.list_rule_versions, methods=["GET"]),
+    # Trying an integration: dry runs (nothing written) and purging test data.
+    Route("/api/dry-run", testing.standalone_dry_run, methods=["POST"]),
+    Route("/api/connectors/{connector_id}/dry-run", testing.connector_dry_run, methods=["POST"]),
+    Route("/api/connectors/{connector_id}/purge-test-data", testing.purge, methods=["POST"]),
+    # Integration pages and the OpenAPI document.
+    *handoff.ROUTES,
+    # Replay kept events; samples as regression cases for mappings.
+    *replay.ROUTES,
+    *samples.ROUTES,
+]
+
+
+async def inbound_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InboundError)
+    return JSON(exc.to_json(), status_code=status_of(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = {
+        404: f"no route {request.url.path!r}; see /openapi.json",
+        405: f"{request.method} is not allowed on {request.url.path!r}",
+    }.get(exc.status_code, str(exc.detail))
+    return JSON(
+        {"error": {"code": code, "message": message}}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSON(
+        {"error": {"code": "internal_error", "message": "unexpected error; it was logged"}}, status_code=500
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = ensure_admin_token(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        async with db.write() as conn:
+            await seed_builtin(conn, datetime.now(UTC))
+        app.state.db = db
+        yield
+        await db.dispose()
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(AdminAuth)],
+        exception_handlers={
+            InboundError: inbound_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,99 @@
+"""The `inbound` command: serve, migrate, demo, and the developer's tools (map, send, check).
+
+The tools live in `cli_tools/`, one module per subcommand; see docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from cli_tools import check_cmd, map_cmd, send_cmd
+from errors import InboundError
+from settings import Settings, ensure_admin_token, load_settings
+from storage.database import Database
+from storage.migrate import migrate
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+    finally:
+        await db.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_migrate(settings))
+    print(f"database is up to date: {settings.database_url}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app import create_app
+
+    asyncio.run(_migrate(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from demo import load_demo, print_welcome
+
+    asyncio.run(_migrate(settings))
+    loaded = asyncio.run(load_demo(settings))
+    print_welcome(settings, loaded)
+    return cmd_serve(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inbound", description="Turn events from other systems into loyalty points."
+    )
+    parser.add_argument("--database-url", help="overrides INBOUND_DATABASE_URL")
+    parser.add_argument("--host", help="overrides INBOUND_HOST")
+    parser.add_argument("--port", type=int, help="overrides INBOUND_PORT")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="migrate the database and start the service").set_defaults(run=cmd_serve)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
+    sub.add_parser(
+        "demo", help="migrate, load the demo connectors from examples/, print how to send an event, and serve"
+    ).set_defaults(run=cmd_demo)
+    for tool in (map_cmd, send_cmd, check_cmd):
+        tool.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and usage errors (2); return it instead
+        return exc.code if isinstance(exc.code, int) else 2
+    overrides = {
+        k: v
+        for k, v in {"database_url": args.database_url, "host": args.host, "port": args.port}.items()
+        if v
+    }
+    try:
+        settings = load_settings(**overrides)
+        # Only the service needs its admin token; the tools must not create .inbound/ wherever they run.
+        if getattr(args, "needs_admin_token", True):
+            settings = ensure_admin_token(settings)
+        return int(args.run(args, settings))
+    except InboundError as exc:
+        print(f"inbound: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

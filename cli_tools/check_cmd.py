@@ -1,0 +1,62 @@
+"""`inbound check`: prove every balance equals the sum of its points entries, on the database itself.
+
+It reads the database from the settings (INBOUND_DATABASE_URL or --database-url) rather than
+asking a running service, so it also works when the service is down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from errors import InvalidInput
+from settings import Settings
+from storage.database import Database
+from storage.ledger import mismatched_balances
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="check that every balance equals the sum of its entries (exit 1 on a mismatch)",
+        description="Read the ledger from the database in the settings and list every balance that "
+        "differs from the sum of its points entries.",
+    )
+    p.set_defaults(run=run, needs_admin_token=False)
+
+
+async def _mismatches(url: str) -> list[dict[str, Any]]:
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            return await mismatched_balances(conn)
+    finally:
+        await db.dispose()
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)  # never print a password
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        problems = asyncio.run(_mismatches(settings.database_url))
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise InvalidInput(
+            f"check: cannot read the ledger from {_shown(settings.database_url)}: {reason} "
+            "(is the database migrated? run `inbound migrate`)"
+        ) from None
+    print(json.dumps({"ok": not problems, "mismatches": problems}, indent=2))
+    if problems:
+        print(
+            f"inbound check: {len(problems)} balance(s) differ from the sum of their entries", file=sys.stderr
+        )
+        return 1
+    return 0

@@ -1,0 +1,27 @@
+"""Post one body to a connector, signed at the moment it is sent (timestamps must be fresh)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from cli_tools.send_auth import Target
+from connectors.auth import AuthSettings, sign
+
+
+@dataclass
+class Sender:
+    client: httpx.Client
+    target: Target
+    auth: AuthSettings
+    secret: str
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+
+    def post(self, body: bytes, content_type: str) -> httpx.Response:
+        signed = sign(self.auth, self.secret, body, now=time.time())
+        headers = {"Content-Type": content_type, **self.headers, **signed.headers}
+        params = {**self.target.query, **self.query, **signed.query}
+        return self.client.post(self.target.url, params=params, content=body, headers=headers)

@@ -1,0 +1,155 @@
+"""Named hub-signature presets: exactly how each sender signs its webhooks.
+
+Each preset is a full set of `hub_signature` settings, checked against the vendor's own
+documentation (URL in `docs_url`). Only `tolerance_seconds` may be changed by a connector that
+uses a preset: it is a policy of the receiver, while every other field is what the sender does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+OVERRIDABLE = frozenset({"tolerance_seconds"})
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    vendor: str
+    docs_url: str
+    summary: str
+    # Who creates the secret: "sender" (copy it from the vendor's settings into Inbound) or
+    # "inbound" (generate it here and paste it into the vendor's settings).
+    secret_from: str
+    settings: Mapping[str, Any]
+
+
+def _hub(**fields: Any) -> Mapping[str, Any]:
+    base: dict[str, Any] = {
+        "algorithm": "sha256",
+        "encoding": "hex",
+        "prefix": "",
+        "header_format": "plain",
+        "signed_payload": "{body}",
+        "timestamp_header": None,
+        "timestamp_format": "unix",
+        "tolerance_seconds": None,
+        "id_header": None,
+        "secret_encoding": "text",
+    }
+    base.update(fields)
+    return MappingProxyType(base)
+
+
+_ALL = (
+    Preset(
+        name="github",
+        vendor="GitHub",
+        docs_url="https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+        summary="X-Hub-Signature-256: sha256= + hex HMAC-SHA256 of the body",
+        secret_from="inbound",
+        settings=_hub(header="X-Hub-Signature-256", prefix="sha256="),
+    ),
+    Preset(
+        name="shopify",
+        vendor="Shopify",
+        docs_url="https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
+        summary="X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the body",
+        secret_from="sender",
+        settings=_hub(header="X-Shopify-Hmac-Sha256", encoding="base64"),
+    ),
+    Preset(
+        name="stripe",
+        vendor="Stripe",
+        docs_url="https://docs.stripe.com/webhooks#verify-manually",
+        summary="Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '{t}.{body}'>; 5 minutes",
+        secret_from="sender",
+        # The whsec_ secret is used as text (not base64-decoded), unlike Standard Webhooks.
+        settings=_hub(
+            header="Stripe-Signature",
+            prefix="v1=",
+            header_format="stripe",
+            signed_payload="{timestamp}.{body}",
+            tolerance_seconds=300,
+        ),
+    ),
+    Preset(
+        name="standard-webhooks",
+        vendor="Standard Webhooks / Svix",
+        docs_url="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
+        summary="webhook-signature: v1,<base64 HMAC-SHA256 of '{id}.{timestamp}.{body}'>; "
+        "whsec_ key base64-decoded; svix-* headers accepted; 5 minutes",
+        secret_from="sender",
+        settings=_hub(
+            header="webhook-signature",
+            encoding="base64",
+            prefix="v1,",
+            header_format="standard-webhooks",
+            signed_payload="{id}.{timestamp}.{body}",
+            timestamp_header="webhook-timestamp",
+            tolerance_seconds=300,
+            id_header="webhook-id",
+            secret_encoding="base64",
+        ),
+    ),
+    Preset(
+        name="slack",
+        vendor="Slack",
+        docs_url="https://api.slack.com/authentication/verifying-requests-from-slack",
+        summary="X-Slack-Signature: v0= + hex HMAC-SHA256 of 'v0:{timestamp}:{body}'; 5 minutes",
+        secret_from="sender",
+        settings=_hub(
+            header="X-Slack-Signature",
+            prefix="v0=",
+            signed_payload="v0:{timestamp}:{body}",
+            timestamp_header="X-Slack-Request-Timestamp",
+            tolerance_seconds=300,
+        ),
+    ),
+    Preset(
+        name="typeform",
+        vendor="Typeform",
+        docs_url="https://www.typeform.com/developers/webhooks/secure-your-webhooks/",
+        summary="Typeform-Signature: sha256= + base64 HMAC-SHA256 of the body",
+        secret_from="inbound",
+        settings=_hub(header="Typeform-Signature", encoding="base64", prefix="sha256="),
+    ),
+    Preset(
+        name="woocommerce",
+        vendor="WooCommerce",
+        docs_url="https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks",
+        summary="X-WC-Webhook-Signature: base64 HMAC-SHA256 of the body",
+        secret_from="inbound",
+        settings=_hub(header="X-WC-Webhook-Signature", encoding="base64"),
+    ),
+    Preset(
+        name="zendesk",
+        vendor="Zendesk",
+        docs_url="https://developer.zendesk.com/documentation/webhooks/verifying/",
+        summary="X-Zendesk-Webhook-Signature: base64 HMAC-SHA256 of timestamp + body, "
+        "X-Zendesk-Webhook-Signature-Timestamp in ISO 8601; 5 minutes",
+        secret_from="sender",
+        # Zendesk names no tolerance; 5 minutes is ours (the timestamp is set per delivery).
+        settings=_hub(
+            header="X-Zendesk-Webhook-Signature",
+            encoding="base64",
+            signed_payload="{timestamp}{body}",
+            timestamp_header="X-Zendesk-Webhook-Signature-Timestamp",
+            timestamp_format="iso8601",
+            tolerance_seconds=300,
+        ),
+    ),
+    Preset(
+        name="segment",
+        vendor="Segment (Twilio) Webhooks destination",
+        docs_url="https://www.twilio.com/docs/segment/connections/destinations/catalog/actions-webhook",
+        summary="X-Signature: hex HMAC-SHA1 of the body",
+        secret_from="inbound",
+        settings=_hub(header="X-Signature", algorithm="sha1"),
+    ),
+)
+
+PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in _ALL})

@@ -1,0 +1,131 @@
+"""The `hub_signature` method: an HMAC of the raw body, optionally with a signed timestamp and id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+
+from connectors.auth_models import HubSignatureSettings
+from connectors.credentials import Credential, refuse
+from connectors.signature_headers import encode_signature, read_presented, render_headers
+from connectors.timestamps import describe_format, format_timestamp, parse_timestamp
+from errors import InvalidInput
+
+_HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def secret_key(settings: HubSignatureSettings, secret: str) -> bytes | None:
+    """The HMAC key of a secret; None when the secret cannot be one (bad base64)."""
+    if settings.secret_encoding == "text":
+        return secret.encode("utf-8")
+    # Standard Webhooks: "whsec_" + base64 of the key bytes; the prefix is optional.
+    text = secret.strip().removeprefix("whsec_").rstrip("=")
+    try:
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key or None
+
+
+def _header_bytes(value: str) -> bytes:
+    # ASGI servers decode header bytes as latin-1; encoding back gives the bytes that were signed.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass")
+
+
+def signed_content(
+    settings: HubSignatureSettings, body: bytes, timestamp: str | None, message_id: str | None
+) -> bytes:
+    """The exact bytes the sender signs: the `signed_payload` template with the raw body spliced in."""
+    values = {
+        "{body}": body,
+        "{timestamp}": _header_bytes(timestamp or ""),
+        "{id}": _header_bytes(message_id or ""),
+    }
+    out = bytearray()
+    rest = settings.signed_payload
+    while rest:
+        start = rest.find("{")
+        if start < 0:
+            out += rest.encode("utf-8")
+            break
+        end = rest.index("}", start) + 1  # the template was validated: braces are placeholders
+        out += rest[:start].encode("utf-8") + values[rest[start:end]]
+        rest = rest[end:]
+    return bytes(out)
+
+
+def compute_mac(settings: HubSignatureSettings, key: bytes, content: bytes) -> bytes:
+    return hmac.new(key, content, _HASHES[settings.algorithm]).digest()
+
+
+def check_signature(
+    settings: HubSignatureSettings,
+    credentials: Sequence[Credential],
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> Credential:
+    presented = read_presented(settings, headers)
+    moment = None
+    if presented.timestamp is not None:
+        moment = parse_timestamp(presented.timestamp, settings.timestamp_format)
+        if moment is None:
+            where = "the t= item of " + settings.header if settings.header_format == "stripe" else None
+            raise refuse(
+                "malformed_signature",
+                f"{where or settings.timestamp_header} is not {describe_format(settings.timestamp_format)}",
+            )
+    content = signed_content(settings, body, presented.timestamp, presented.message_id)
+    matched = None
+    for credential in credentials:
+        key = secret_key(settings, credential.value)
+        if key is None:
+            continue
+        expected = compute_mac(settings, key, content)
+        if any(hmac.compare_digest(expected, signature) for signature in presented.signatures):
+            matched = credential
+            break
+    if matched is None:
+        raise refuse(
+            "invalid_signature", f"header {settings.header} does not match the body with any active secret"
+        )
+    # Checked after the signature, so that only a genuinely signed but stale request reads as such.
+    if moment is not None and settings.tolerance_seconds is not None:
+        skew = now - moment
+        if abs(skew) > settings.tolerance_seconds:
+            direction = "old" if skew > 0 else "in the future"
+            raise refuse(
+                "timestamp_outside_tolerance",
+                f"the signed timestamp {presented.timestamp} is {abs(skew):.0f} s {direction}; "
+                f"allowed: {settings.tolerance_seconds} s",
+            )
+    return matched
+
+
+def sign_request(
+    settings: HubSignatureSettings, secret: str, body: bytes, *, now: float, message_id: str | None
+) -> dict[str, str]:
+    """The headers a sender would attach to `body` at time `now`."""
+    key = secret_key(settings, secret)
+    if key is None:
+        raise InvalidInput('secret: not valid base64; expected "whsec_" followed by base64')
+    timestamp = format_timestamp(now, settings.timestamp_format) if settings.has_timestamp else None
+    message_id = (message_id or "msg_" + secrets.token_urlsafe(18)) if settings.has_id else None
+    content = signed_content(settings, body, timestamp, message_id)
+    signature = encode_signature(compute_mac(settings, key, content), settings.encoding)
+    return render_headers(settings, signature, timestamp, message_id)
+
+
+def new_secret(settings: HubSignatureSettings) -> str:
+    if settings.secret_encoding == "base64":
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    # Hex: safe to paste into any vendor's form (no quotes, no HTML entities, no spaces).
+    return secrets.token_hex(32)

@@ -1,0 +1,58 @@
+"""The `query_token` and `header_token` methods: a shared token sent with each request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+
+from connectors.auth_models import HeaderTokenSettings, QueryTokenSettings
+from connectors.credentials import Credential, refuse
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def match_token(presented: str, credentials: Sequence[Credential]) -> Credential | None:
+    """The credential whose value equals `presented`.
+
+    Both sides are hashed first so that compare_digest always sees equal lengths: the time taken
+    tells nothing about the length or the prefix of any token.
+    """
+    wanted = _digest(presented)
+    found = None
+    for credential in credentials:
+        if hmac.compare_digest(wanted, _digest(credential.value)) and found is None:
+            found = credential
+    return found
+
+
+def check_query_token(
+    settings: QueryTokenSettings, credentials: Sequence[Credential], query: Mapping[str, str]
+) -> Credential:
+    presented = (query.get(settings.param) or "").strip()
+    if not presented:
+        raise refuse("missing_token", f"query parameter {settings.param!r} is missing or empty")
+    credential = match_token(presented, credentials)
+    if credential is None:
+        raise refuse("invalid_token", f"query parameter {settings.param!r} does not match any active token")
+    return credential
+
+
+def check_header_token(
+    settings: HeaderTokenSettings, credentials: Sequence[Credential], headers: Mapping[str, str]
+) -> Credential:
+    name = settings.header
+    value = (headers.get(name.lower()) or "").strip()
+    if not value:
+        raise refuse("missing_token", f"header {name} is missing or empty")
+    if settings.scheme is not None:
+        parts = value.split(None, 1)
+        if len(parts) != 2 or parts[0].lower() != settings.scheme.lower():
+            raise refuse("invalid_token", f'header {name} must be "{settings.scheme} <token>"')
+        value = parts[1].strip()
+    credential = match_token(value, credentials)
+    if credential is None:
+        raise refuse("invalid_token", f"header {name} does not match any active token")
+    return credential

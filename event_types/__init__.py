@@ -1,0 +1,106 @@
+"""Event types: a name and a JSON Schema for the event's payload. Pure: no storage, no HTTP.
+
+Schemas are written against a friendly view of the payload, where tags and counters are objects
+keyed by name: `{"tags": {"currency": "EUR"}, "counters": {"amount": 42.5}, "timestamp": "…"}`.
+That lets a schema say `"required": ["amount"]` instead of searching arrays of name/value pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from errors import InvalidInput
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "custom.basic": {
+        "description": "Any tags and counters. The default for connectors.",
+        "schema": {"type": "object"},
+    },
+    "ecommerce.purchase": {
+        "description": (
+            "A completed order: counter `amount` (the order total, ≥ 0) and tag `currency` "
+            "(ISO 4217, three capital letters) are required; counter `items` (≥ 0) and tag "
+            "`order_id` are optional."
+        ),
+        "schema": {
+            "type": "object",
+            "required": ["counters", "tags"],
+            "properties": {
+                "counters": {
+                    "type": "object",
+                    "required": ["amount"],
+                    "properties": {
+                        "amount": {"type": "number", "minimum": 0},
+                        "items": {"type": "number", "minimum": 0},
+                    },
+                },
+                "tags": {
+                    "type": "object",
+                    "required": ["currency"],
+                    "properties": {
+                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                        "order_id": {"type": "string", "minLength": 1},
+                    },
+                },
+            },
+        },
+    },
+}
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$"
+
+
+def check_schema(name: str, schema: Any) -> None:
+    """Refuse a custom event type whose name or schema is unusable, naming the problem."""
+    if not isinstance(name, str) or not re.match(NAME_PATTERN, name):
+        raise InvalidInput(
+            f"name: {name!r} must be dotted lower-case words such as 'shop.review'",
+            code="invalid_event_type",
+        )
+    if not isinstance(schema, dict):
+        raise InvalidInput(
+            f"schema: expected a JSON Schema object, got {type(schema).__name__}",
+            code="invalid_event_type",
+        )
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        raise InvalidInput(f"schema at {where}: {exc.message}", code="invalid_event_type") from None
+
+
+def payload_view(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The object the schema sees; the first tag or counter of a name wins."""
+    tags: dict[str, Any] = {}
+    for tag in payload.get("tags", []):
+        tags.setdefault(tag["name"], tag["value"])
+    counters: dict[str, Any] = {}
+    for counter in payload.get("counters", []):
+        counters.setdefault(counter["name"], counter["value"])
+    view: dict[str, Any] = {"tags": tags, "counters": counters}
+    if payload.get("timestamp") is not None:
+        view["timestamp"] = payload["timestamp"]
+    return view
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text))
+
+
+def schema_errors(schema: dict[str, Any], payload: Mapping[str, Any]) -> list[str]:
+    """Every schema error as 'counters.amount: -1 is less than the minimum of 0'."""
+    # Keyed by the schema's text so an edited event type is never judged by a stale validator.
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = []
+    for error in sorted(validator.iter_errors(payload_view(payload)), key=lambda e: list(e.path)):
+        where = ".".join(str(p) for p in error.path) or "payload"
+        errors.append(f"{where}: {error.message}")
+    return errors

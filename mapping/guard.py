@@ -1,0 +1,72 @@
+"""Per-evaluation bounds: a deadline and a nesting-depth limit, fresh for every call.
+
+jsonata-python's own guard (`Timebox`) is installed once per compiled expression: its clock
+starts at construction and its depth counter is never unwound when an evaluation raises, so a
+compiled-once, evaluated-many mapping eventually times out or overflows for nothing. We install
+our own entry/exit hooks in the per-call frame instead, under the same names the evaluator
+looks up (`__evaluate_entry` / `__evaluate_exit`), so every evaluation starts from zero.
+"""
+
+from __future__ import annotations
+
+from time import monotonic as _monotonic
+from typing import Any, Literal
+
+Limit = Literal["time", "depth"]
+
+
+class LimitExceeded(Exception):
+    """Raised from inside the evaluator to stop a runaway expression."""
+
+    def __init__(self, limit: Limit) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class Guard:
+    """Counts evaluator nesting and watches the clock for ONE evaluation."""
+
+    __slots__ = ("deadline", "max_depth", "nodes", "timeout_ms", "tripped")
+
+    def __init__(self, timeout_ms: int, max_depth: int) -> None:
+        self.timeout_ms = timeout_ms
+        self.max_depth = max_depth
+        self.deadline = _monotonic() + timeout_ms / 1000
+        # The expressions being evaluated, outermost first: its length is the depth, and when
+        # the engine raises an error without a position, the innermost one says where.
+        self.nodes: list[Any] = []
+        # Sticky: once tripped, every later node raises again, so a library `except Exception`
+        # (e.g. inside $eval) cannot swallow the stop and carry on.
+        self.tripped: Limit | None = None
+
+    def install(self, frame: Any) -> None:
+        frame.bind("__evaluate_entry", self.enter)
+        frame.bind("__evaluate_exit", self.leave)
+
+    def enter(self, expr: Any, input: Any, env: Any) -> None:
+        # Unlike the library we ignore `env.is_parallel_call`: that flag is left set on frames
+        # after array constructors, which unbalances entry/exit counting. Evaluation here is
+        # sequential, so counting every node gives the true nesting.
+        nodes = self.nodes
+        nodes.append(expr)
+        if self.tripped is not None or len(nodes) > self.max_depth or _monotonic() > self.deadline:
+            self._stop()
+
+    def leave(self, expr: Any, input: Any, env: Any, result: Any) -> None:
+        # Pop down to this node: nodes whose evaluation raised and was caught inside the library
+        # never get their exit call, and must not count towards the depth for the rest of the call.
+        nodes = self.nodes
+        while nodes and nodes.pop() is not expr:
+            pass
+        if self.tripped is not None:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.tripped is None:
+            self.tripped = "depth" if len(self.nodes) > self.max_depth else "time"
+        raise LimitExceeded(self.tripped)
+
+    def position(self) -> int | None:
+        """Where the innermost expression under evaluation sits in the mapping text."""
+        position = getattr(self.nodes[-1], "position", None) if self.nodes else None
+        return position if isinstance(position, int) and position >= 0 else None

@@ -1,0 +1,261 @@
+"""One line per route: what it does and which schemas it takes and answers.
+
+Keyed by (method, path) exactly as in app.ROUTES; tests/test_openapi.py fails when a route has
+no line here, or a line names no route, so the reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    tag: str
+    response: str | None = None  # a component name; None: no body
+    status: int = 200
+    body: str | None = None  # request body component
+    query: tuple[str, ...] = ()  # names from QUERY
+    errors: tuple[int, ...] = ()
+    media: str = "application/json"
+    list_of: bool = False  # the response is a page of `response` items
+
+
+QUERY: dict[str, tuple[str, dict[str, object]]] = {
+    "limit": ("page size, 1 to 500 (default 50)", {"type": "integer", "minimum": 1, "maximum": 500}),
+    "recent_limit": ("how many, 1 to 200 (default 20)", {"type": "integer", "minimum": 1, "maximum": 200}),
+    "before": ("the `next` value of the previous page", {"type": "string"}),
+    "connector": ("only this connector's items", {"type": "string"}),
+    "request_status": ("an HTTP status code such as 401", {"type": "integer"}),
+    "event_status": (
+        "processed, duplicate, ignored, rejected or failed",
+        {"enum": ["processed", "duplicate", "ignored", "rejected", "failed"]},
+    ),
+    "rule_status": ("draft, active, paused or archived", {"enum": ["draft", "active", "paused", "archived"]}),
+    "since": ("ISO 8601 time, inclusive", {"type": "string", "format": "date-time"}),
+    "until": ("ISO 8601 time, exclusive", {"type": "string", "format": "date-time"}),
+    "test": ("true: test data only; false: live only", {"type": "boolean"}),
+    "full": ("true: include the raw event, mapped event and trace", {"type": "boolean"}),
+    "profile": ("a profile id", {"type": "integer"}),
+    "request": ("a request id", {"type": "string"}),
+    "kind": ("identity kind (default `default`)", {"type": "string"}),
+    "value": ("identity value, normalised as events are", {"type": "string"}),
+    "token": ("query_token connectors: the token (the parameter name is configurable)", {"type": "string"}),
+    "download": ("1: serve as an attachment", {"type": "boolean"}),
+    "example": (
+        "latest (default): the latest raw event; sample: a made-up one",
+        {"enum": ["latest", "sample"]},
+    ),
+}
+
+PATH_PARAMS = {
+    "connector_id": "the connector's id (con_…)",
+    "credential_id": "a credential's id",
+    "name": "the event type's name, e.g. custom.basic",
+    "request_id": "a request's id (req_…)",
+    "event_id": "an event's id",
+    "profile_id": "a profile's id",
+    "rule_id": "a rule's id",
+    "sample_id": "a sample's id",
+}
+
+_LOG = ("connector", "since", "until", "limit", "before")
+_C = "/api/connectors/{connector_id}"
+
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "/health"): Op("Liveness check", "service", "Health"),
+    ("POST", "/ingest/{connector_id}"): Op(
+        "Deliver one event or a batch",
+        "ingest",
+        "IngestResponse",
+        body="RawEvent",
+        query=("token",),
+        errors=(400, 401, 404, 413, 415),
+    ),
+    ("GET", "/ingest/{connector_id}"): Op(
+        "Pixel-style delivery (allowGet connectors): the query parameters are the event",
+        "ingest",
+        "IngestResponse",
+        query=("token",),
+        errors=(401, 404, 405),
+    ),
+    ("OPTIONS", "/ingest/{connector_id}"): Op(
+        "CORS preflight for allowed origins", "ingest", status=204, errors=(403,)
+    ),
+    ("GET", "/api/connectors"): Op("List connectors", "connectors", "Connector", list_of=True),
+    ("POST", "/api/connectors"): Op(
+        "Create a connector (its credentials are shown this once)",
+        "connectors",
+        "Connector",
+        201,
+        "ConnectorInput",
+        errors=(400, 422),
+    ),
+    ("GET", _C): Op("Read a connector (credentials masked)", "connectors", "Connector", errors=(404,)),
+    ("PATCH", _C): Op(
+        "Change a connector", "connectors", "Connector", body="ConnectorInput", errors=(404, 422)
+    ),
+    ("DELETE", _C): Op("Delete a connector and its credentials", "connectors", status=204, errors=(404,)),
+    ("POST", _C + "/disable"): Op("Stop accepting events", "connectors", "Connector", errors=(404,)),
+    ("POST", _C + "/enable"): Op("Accept events again", "connectors", "Connector", errors=(404,)),
+    ("GET", _C + "/credentials"): Op(
+        "List credentials, masked", "connectors", "Credential", list_of=True, errors=(404,)
+    ),
+    ("POST", _C + "/credentials"): Op(
+        "Add a credential for rotation", "connectors", "Credential", 201, "CredentialInput", errors=(404, 422)
+    ),
+    ("DELETE", _C + "/credentials/{credential_id}"): Op(
+        "Revoke a credential", "connectors", status=204, errors=(404,)
+    ),
+    ("GET", _C + "/mapping-versions"): Op(
+        "Every version of the mapping, oldest first",
+        "connectors",
+        "MappingVersion",
+        list_of=True,
+        errors=(404,),
+    ),
+    ("GET", _C + "/integration"): Op(
+        "The integration page for the sender (JSON; HTML with Accept: text/html)",
+        "hand-off",
+        "IntegrationPage",
+        query=("example", "download"),
+        errors=(404, 422),
+    ),
+    ("GET", _C + "/integration.html"): Op(
+        "The integration page as HTML",
+        "hand-off",
+        query=("example", "download"),
+        errors=(404, 422),
+        media="text/html",
+    ),
+    ("GET", _C + "/integration.json"): Op(
+        "The integration page as JSON",
+        "hand-off",
+        "IntegrationPage",
+        query=("example", "download"),
+        errors=(404, 422),
+    ),
+    ("GET", "/api/event-types"): Op("List event types", "event types", "EventType", list_of=True),
+    ("POST", "/api/event-types"): Op(
+        "Create a custom event type", "event types", "EventType", 201, "EventTypeInput", errors=(409, 422)
+    ),
+    ("GET", "/api/event-types/{name}"): Op("Read an event type", "event types", "EventType", errors=(404,)),
+    ("PUT", "/api/event-types/{name}"): Op(
+        "Replace a custom event type", "event types", "EventType", body="EventTypeInput", errors=(404, 422)
+    ),
+    ("DELETE", "/api/event-types/{name}"): Op(
+        "Delete an unused custom event type", "event types", status=204, errors=(404, 409)
+    ),
+    ("GET", "/api/requests"): Op(
+        "The request log, newest first",
+        "logs",
+        "RequestLogEntry",
+        list_of=True,
+        query=(*_LOG, "request_status"),
+        errors=(422,),
+    ),
+    ("GET", "/api/requests/{request_id}"): Op(
+        "One request with its events", "logs", "RequestLogEntry", errors=(404,)
+    ),
+    ("GET", "/api/events"): Op(
+        "The event log, newest first",
+        "logs",
+        "Event",
+        list_of=True,
+        query=(*_LOG, "event_status", "profile", "request", "test", "full"),
+        errors=(422,),
+    ),
+    ("GET", "/api/events/{event_id}"): Op(
+        "One event in full, with its trace", "logs", "Event", errors=(404, 422)
+    ),
+    ("GET", "/api/profiles"): Op(
+        "Find a profile by identity", "profiles", "Profile", query=("kind", "value"), errors=(404, 422)
+    ),
+    ("GET", "/api/profiles/{profile_id}"): Op(
+        "A profile with its balances", "profiles", "Profile", errors=(404, 422)
+    ),
+    ("GET", "/api/profiles/{profile_id}/events"): Op(
+        "A profile's events, newest first",
+        "profiles",
+        "Event",
+        list_of=True,
+        query=("limit", "before", "test"),
+        errors=(404,),
+    ),
+    ("GET", "/api/profiles/{profile_id}/ledger"): Op(
+        "A profile's points entries and balance",
+        "ledger",
+        "Ledger",
+        query=("limit", "before", "test"),
+        errors=(404,),
+    ),
+    ("POST", "/api/profiles/{profile_id}/adjustments"): Op(
+        "A manual adjustment", "ledger", "Adjustment", 201, "AdjustmentInput", errors=(404, 422)
+    ),
+    ("GET", "/api/ledger/check"): Op(
+        "Prove every balance equals the sum of its entries", "ledger", "LedgerCheck"
+    ),
+    ("GET", "/api/rules"): Op("List earning rules", "rules", "Rule", list_of=True, query=("rule_status",)),
+    ("POST", "/api/rules"): Op("Create an earning rule", "rules", "Rule", 201, "Rule", errors=(422,)),
+    ("GET", "/api/rules/{rule_id}"): Op("The current version of a rule", "rules", "Rule", errors=(404,)),
+    ("PATCH", "/api/rules/{rule_id}"): Op(
+        "Change a rule (a new version)", "rules", "Rule", body="Rule", errors=(404, 422)
+    ),
+    ("GET", "/api/rules/{rule_id}/versions"): Op(
+        "Every version of a rule", "rules", "Rule", list_of=True, errors=(404,)
+    ),
+    ("POST", "/api/dry-run"): Op(
+        "Try a mapping on a payload without a connector; nothing is written",
+        "testing",
+        "DryRunReport",
+        body="DryRunInput",
+        errors=(400, 422),
+    ),
+    ("POST", _C + "/dry-run"): Op(
+        "Simulate a request to the connector: every step, nothing written",
+        "testing",
+        "DryRunReport",
+        body="DryRunInput",
+        errors=(400, 404, 422),
+    ),
+    ("POST", _C + "/purge-test-data"): Op(
+        "Remove the connector's test data", "testing", "Purge", errors=(404,)
+    ),
+    ("POST", _C + "/replay"): Op(
+        "Preview, or apply, a replay of the connector's kept events",
+        "replay",
+        "Replay",
+        body="ReplayInput",
+        errors=(400, 404, 422),
+    ),
+    ("GET", _C + "/recent-requests"): Op(
+        "The last raw events received, to pick samples from",
+        "samples",
+        "RecentRawEvent",
+        list_of=True,
+        query=("recent_limit",),
+        errors=(404, 422),
+    ),
+    ("GET", _C + "/samples"): Op(
+        "The connector's samples, oldest first", "samples", "Sample", list_of=True, errors=(404,)
+    ),
+    ("POST", _C + "/samples"): Op(
+        "Save a sample with its expected output",
+        "samples",
+        "Sample",
+        201,
+        "SampleInput",
+        errors=(404, 409, 422),
+    ),
+    ("DELETE", _C + "/samples/{sample_id}"): Op("Delete a sample", "samples", status=204, errors=(404, 422)),
+    ("POST", _C + "/mapping-check"): Op(
+        "What a new mapping would make of every sample; nothing is saved",
+        "samples",
+        "MappingCheck",
+        body="MappingInput",
+        errors=(400, 404, 422),
+    ),
+    ("GET", "/openapi.json"): Op("This OpenAPI document", "service", "OpenAPI"),
+    ("GET", "/docs"): Op("The API reference, rendered from this document", "service", media="text/html"),
+}

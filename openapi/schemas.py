@@ -1,0 +1,262 @@
+"""The main JSON shapes of the API, as OpenAPI 3.1 (JSON Schema 2020-12) components.
+
+They describe what docs/api.md shows; fields are listed, not every constraint (the service's
+own validation messages name the field and value).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def page_of(name: str) -> dict[str, Any]:
+    return _obj(
+        {"items": {"type": "array", "items": ref(name)}, "next": {"type": ["string", "integer", "null"]}}
+    )
+
+
+_S = {"type": "string"}
+_I = {"type": "integer"}
+_B = {"type": "boolean"}
+_T = {"type": "string", "format": "date-time"}
+_ANY: dict[str, Any] = {}
+_NAME_VALUE = _obj({"name": _S, "value": _ANY}, ("name", "value"))
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {"code": _S, "message": _S, "details": {"description": "extra facts, such as a position"}},
+                ("code", "message"),
+            )
+        },
+        ("error",),
+        description="Every error: a stable code and a message naming the field and the value.",
+    ),
+    "Health": _obj({"status": {"const": "ok"}}, ("status",)),
+    "AuthSettings": _obj(
+        {"method": {"enum": ["query_token", "header_token", "hub_signature"]}, "preset": _S},
+        ("method",),
+        additionalProperties=True,
+        description="See docs/auth-methods.md for every setting of each method.",
+    ),
+    "ConnectorInput": _obj(
+        {
+            "name": _S,
+            "auth": ref("AuthSettings"),
+            "mapping": {"type": "string", "description": "a JSONata expression; default $"},
+            "eventType": _S,
+            "mode": {"enum": ["live", "test"]},
+            "createProfiles": _B,
+            "allowedOrigins": {"type": "array", "items": _S},
+            "allowGet": _B,
+            "secret": {"type": "string", "description": "a secret given by the sender (create only)"},
+            "testSecret": {"type": ["string", "boolean"], "description": "a test credential (create only)"},
+        }
+    ),
+    "Credential": _obj(
+        {"id": _S, "test": _B, "createdAt": _T, "revokedAt": {"type": ["string", "null"]}, "value": _S},
+        description="`value` is shown in full once, when created; masked afterwards.",
+    ),
+    "Connector": _obj(
+        {
+            "id": _S,
+            "name": _S,
+            "url": _S,
+            "auth": ref("AuthSettings"),
+            "mapping": _S,
+            "mappingVersion": _I,
+            "eventType": _S,
+            "mode": {"enum": ["live", "test"]},
+            "status": {"enum": ["active", "disabled"]},
+            "createProfiles": _B,
+            "allowedOrigins": {"type": "array", "items": _S},
+            "allowGet": _B,
+            "createdAt": _T,
+            "updatedAt": _T,
+            "credentials": {"type": "array", "items": ref("Credential")},
+        }
+    ),
+    "CredentialInput": _obj({"value": _S, "test": _B}, additionalProperties=False),
+    "MappingVersion": _obj({"version": _I, "mapping": _S, "createdAt": _T}),
+    "RawEvent": {"description": "One event as the sender sends it: any JSON value (usually an object)."},
+    "MappedEvent": _obj(
+        {
+            "clientEventId": {"type": ["string", "null"]},
+            "profile": _obj({"kind": _S, "value": {"type": ["string", "null"]}}),
+            "payload": _obj(
+                {
+                    "timestamp": _T,
+                    "tags": {"type": "array", "items": _NAME_VALUE},
+                    "counters": {"type": "array", "items": _NAME_VALUE},
+                }
+            ),
+        },
+        description="The canonical event a mapping returns (docs/mapping.md).",
+    ),
+    "IngestResult": _obj(
+        {
+            "index": _I,
+            "subIndex": _I,
+            "status": {"enum": ["processed", "duplicate", "ignored", "rejected", "failed"]},
+            "eventId": {"type": ["integer", "null"]},
+            "clientEventId": {"type": ["string", "null"]},
+            "profile": {"type": ["object", "null"]},
+            "reason": {"type": ["string", "null"]},
+            "awards": {"type": "array", "items": _obj({"ruleId": _S, "name": _S, "points": _I})},
+            "balance": {"type": ["integer", "null"]},
+        },
+        additionalProperties=True,
+    ),
+    "IngestResponse": _obj(
+        {
+            "requestId": _S,
+            "test": _B,
+            "counts": {"type": "object", "additionalProperties": _I},
+            "results": {"type": "array", "items": ref("IngestResult")},
+        },
+        ("requestId", "results"),
+    ),
+    "EventType": _obj({"name": _S, "description": _S, "schema": {"type": "object"}, "builtin": _B}),
+    "EventTypeInput": _obj({"name": _S, "description": _S, "schema": {"type": "object"}}, ("schema",)),
+    "RequestLogEntry": _obj(
+        {
+            "id": _S,
+            "connectorId": _S,
+            "receivedAt": _T,
+            "method": _S,
+            "statusCode": _I,
+            "auth": _obj({"outcome": _S, "reason": {"type": ["string", "null"]}, "credentialId": _S}),
+            "counts": {"type": ["object", "null"]},
+            "durationMs": {"type": ["number", "null"]},
+        },
+        additionalProperties=True,
+    ),
+    "Event": _obj(
+        {
+            "id": _I,
+            "requestId": _S,
+            "connectorId": _S,
+            "clientEventId": {"type": ["string", "null"]},
+            "status": _S,
+            "reason": {"type": ["string", "null"]},
+            "profileId": {"type": ["integer", "null"]},
+            "occurredAt": _T,
+            "receivedAt": _T,
+            "raw": ref("RawEvent"),
+            "mapped": {"anyOf": [ref("MappedEvent"), {"type": "null"}]},
+            "trace": {"type": "array"},
+        },
+        additionalProperties=True,
+    ),
+    "Profile": _obj(
+        {"id": _I, "kind": _S, "value": _S, "balance": _I, "lifetimePoints": _I}, additionalProperties=True
+    ),
+    "Rule": _obj(
+        {"id": _S, "name": _S, "status": {"enum": ["draft", "active", "paused", "archived"]}, "version": _I},
+        additionalProperties=True,
+        description="An earning rule, as in docs/earning-rules.md.",
+    ),
+    "LedgerEntry": _obj(
+        {"id": _I, "points": _I, "kind": {"enum": ["award", "reversal", "adjustment"]}, "occurredAt": _T},
+        additionalProperties=True,
+    ),
+    "Ledger": _obj(
+        {
+            "items": {"type": "array", "items": ref("LedgerEntry")},
+            "next": _ANY,
+            "balance": _I,
+            "lifetimePoints": _I,
+        }
+    ),
+    "AdjustmentInput": _obj({"points": _I, "reason": _S, "admin": _S}, ("points", "reason", "admin")),
+    "Adjustment": _obj({"entryId": _I, "points": _I, "balance": _I, "lifetimePoints": _I}),
+    "LedgerCheck": _obj({"ok": _B, "mismatches": {"type": "array", "items": {"type": "object"}}}),
+    "IntegrationPage": _obj(
+        {
+            "connector": {"type": "object"},
+            "request": {"type": "object"},
+            "auth": _obj(
+                {"method": _S, "settings": ref("AuthSettings"), "summary": _S, "steps": {"type": "array"}}
+            ),
+            "snippets": _obj({"curl": _S, "python": _S, "javascript": _S}),
+            "mapping": _obj({"expression": _S, "version": _I}),
+            "example": _obj({"source": {"enum": ["latest_event", "sample"]}, "rawEvent": ref("RawEvent")}),
+            "mappedEventContract": {"type": "object"},
+        },
+        description="Everything a sender's developer needs; secrets are placeholders.",
+    ),
+    "OpenAPI": {"type": "object", "description": "This document."},
+    "DryRunInput": _obj(
+        {
+            "body": ref("RawEvent"),
+            "bodyText": {"type": "string", "description": "the exact body, for signed requests and NDJSON"},
+            "contentType": _S,
+            "headers": {"type": "object", "additionalProperties": _S},
+            "query": {"type": "object", "additionalProperties": _S},
+            "includeStatuses": {"type": "array", "items": _S},
+            "mapping": {"type": "string", "description": "POST /api/dry-run only: the mapping to try"},
+            "eventType": {"type": "string", "description": "POST /api/dry-run only"},
+        }
+    ),
+    "DryRunReport": _obj(
+        {
+            "dryRun": {"const": True},
+            "auth": {"type": "object"},
+            "parse": {"type": "object"},
+            "counts": {"type": "object"},
+            "results": {"type": "array", "items": {"type": "object"}},
+        },
+        additionalProperties=True,
+        description="Every step of the pipeline for the request; nothing is stored (docs/test-mode.md).",
+    ),
+    "Purge": _obj({"purged": _obj({"events": _I, "pointsEntries": _I, "profiles": _I})}),
+    "ReplayInput": _obj(
+        {"since": _T, "until": _T, "statuses": {"type": "array", "items": _S}, "apply": _B, "limit": _I},
+        additionalProperties=False,
+    ),
+    "Replay": _obj(
+        {"applied": _B, "events": _I, "counts": {"type": "object"}, "pointsDelta": _I, "more": _B},
+        additionalProperties=True,
+        description="What a replay did, or would do (docs/replay-and-samples.md).",
+    ),
+    "RecentRawEvent": _obj(
+        {"eventId": _I, "requestId": _S, "index": _I, "status": _S, "test": _B, "receivedAt": _T, "raw": _ANY}
+    ),
+    "SampleInput": _obj(
+        {
+            "name": _S,
+            "eventId": _I,
+            "body": ref("RawEvent"),
+            "headers": {"type": "object"},
+            "query": {"type": "object"},
+        },
+        ("name",),
+    ),
+    "Sample": _obj(
+        {
+            "id": _I,
+            "connectorId": _S,
+            "name": _S,
+            "body": ref("RawEvent"),
+            "headers": {"type": "object"},
+            "query": {"type": "object"},
+            "expected": _ANY,
+            "mappingVersion": _I,
+            "createdAt": _T,
+        }
+    ),
+    "MappingInput": _obj({"mapping": _S}, ("mapping",), additionalProperties=False),
+    "MappingCheck": _obj({"changed": _I, "samples": {"type": "array", "items": {"type": "object"}}}),
+}

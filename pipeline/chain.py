@@ -1,0 +1,234 @@
+"""A replay chain: one mapped event as first received plus its replays, corrected as one, never twice.
+
+A raw event (request_id, index) fans out into mapped events by sub_index. The chain of sub_index
+k is every row of that raw with sub_index k: the original (replay_of NULL) and the replays
+(replay_of = an original of the same raw). What the chain has earned is the net of its award and
+correction entries; a replay writes only the difference to what the rules give now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from earning_rules import Evaluation
+from storage import ledger
+from storage.dialect import is_postgres
+from storage.events import client_event_ids, events, insert_event
+from storage.profiles import profiles
+
+entries = ledger.entries
+
+
+@dataclass(frozen=True)
+class Chain:
+    first: dict[str, Any]  # the raw's first original row: where a new fan-out item links to
+    rows: tuple[dict[str, Any], ...] = ()  # this sub_index's rows by id; empty for a new fan-out item
+    existing: dict[tuple[int, str], int] = field(default_factory=dict)  # net points per (profile, rule)
+    last_award: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    reversed_by: int | None = None  # the chain event that already reversed another (a refund)
+
+    @property
+    def original(self) -> dict[str, Any]:
+        return self.rows[0] if self.rows else self.first
+
+    @property
+    def latest(self) -> dict[str, Any] | None:
+        return self.rows[-1] if self.rows else None
+
+    @property
+    def event_ids(self) -> frozenset[int]:
+        return frozenset(int(r["id"]) for r in self.rows)
+
+    def row_values(self) -> dict[str, Any]:
+        """What a replay row keeps of the original: where and when it was received."""
+        original = self.original
+        return {
+            "request_id": original["request_id"],
+            "received_at": original["received_at"],
+            "occurred_at": original["received_at"],  # never "now": a replay is not a new event
+            "replay_of": original["id"],
+        }
+
+
+async def load_raw_chains(
+    conn: AsyncConnection, connector_id: str, request_id: str, index: int
+) -> dict[int, Chain]:
+    """Every chain of one raw event by sub_index, its rows locked on PostgreSQL against a parallel replay."""
+    where = (
+        events.c.connector_id == connector_id,
+        events.c.request_id == request_id,
+        events.c.index == index,
+    )
+    if is_postgres(conn):
+        # Lock first, read after: a statement that waited for a lock does not see rows a parallel
+        # replay inserted meanwhile, the next statement does.
+        await conn.execute(select(events.c.id).where(*where).with_for_update())
+    rows = [
+        dict(r) for r in (await conn.execute(select(events).where(*where).order_by(events.c.id))).mappings()
+    ]
+    originals = [r for r in rows if r["replay_of"] is None]
+    if not originals:
+        return {}
+    ids = [int(r["id"]) for r in rows]
+    found = (
+        await conn.execute(
+            select(entries)
+            .where(entries.c.event_id.in_(ids), entries.c.kind.in_(("award", "correction", "reversal")))
+            .order_by(entries.c.id)
+        )
+    ).mappings()
+    by_event: dict[int, list[Any]] = {}
+    for entry in found:
+        by_event.setdefault(int(entry["event_id"]), []).append(entry)
+    chains: dict[int, Chain] = {}
+    for sub_index in sorted({int(r["sub_index"]) for r in rows}):
+        mine = tuple(r for r in rows if r["sub_index"] == sub_index)
+        existing: dict[tuple[int, str], int] = {}
+        last_award: dict[tuple[int, str], dict[str, Any]] = {}
+        reversed_by: int | None = None
+        for row in mine:
+            for entry in by_event.get(int(row["id"]), []):
+                if entry["kind"] == "reversal":
+                    reversed_by = reversed_by or int(row["id"])
+                    continue
+                key = (int(entry["profile_id"]), str(entry["rule_id"]))
+                existing[key] = existing.get(key, 0) + int(entry["points"])
+                if entry["kind"] == "award":
+                    last_award[key] = dict(entry)
+        chains[sub_index] = Chain(originals[0], mine, existing, last_award, reversed_by)
+    return chains
+
+
+async def identical_outside(
+    conn: AsyncConnection, chain: Chain, connector_id: str, dedupe_key: str, window_seconds: int
+) -> int | None:
+    """The identical-within-a-window check as of when the original was received, ignoring the chain."""
+    if window_seconds <= 0:
+        return None
+    at = chain.original["received_at"]
+    query = select(events.c.id).where(
+        events.c.connector_id == connector_id,
+        events.c.dedupe_key == dedupe_key,
+        events.c.received_at >= at - timedelta(seconds=window_seconds),
+        events.c.received_at <= at,
+        events.c.status == "processed",
+    )
+    if chain.rows:
+        query = query.where(events.c.id.not_in(list(chain.event_ids)))
+    return (await conn.execute(query.order_by(events.c.id).limit(1))).scalar_one_or_none()
+
+
+async def claimed_by_chain(
+    conn: AsyncConnection, chain: Chain, connector_id: str, client_event_id: str
+) -> int | None:
+    """The chain event holding this clientEventId: the replay is that same event, not a duplicate."""
+    if not chain.rows:
+        return None
+    holder = (
+        await conn.execute(
+            select(client_event_ids.c.event_id).where(
+                client_event_ids.c.connector_id == connector_id,
+                client_event_ids.c.client_event_id == client_event_id,
+            )
+        )
+    ).scalar_one_or_none()
+    return int(holder) if holder is not None and int(holder) in chain.event_ids else None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    occurred_at: datetime
+    now: datetime
+    connector_id: str
+    test: bool
+    active_rule_ids: frozenset[str]  # only rules active now are re-judged; paused ones keep their past
+
+
+async def settle(
+    conn: AsyncConnection,
+    chain: Chain,
+    desired: Mapping[tuple[int, str], tuple[int, int]],
+    *,
+    event_id: int,
+    base_row: Mapping[str, Any],
+    how: Settlement,
+) -> list[dict[str, Any]]:
+    """Write, per (profile, rule), what the rules give now (`desired`: points, rule version) minus
+    what the chain already has. An entry that starts from nothing is an "award" (it counts as a
+    time for limits); one that brings a chain back to nothing withdraws the award it points at.
+    """
+    others = {k for k in chain.existing if k[1] in how.active_rule_ids} - set(desired)
+    keys = sorted(desired) + sorted(others)  # the event's own profile first: its entries go on its row
+    written: list[dict[str, Any]] = []
+    rows_by_profile: dict[int, int] = {}
+    used_rules: set[str] = set()
+    for profile_id, rule_id in keys:
+        have = chain.existing.get((profile_id, rule_id), 0)
+        want, version = desired.get((profile_id, rule_id), (0, None))
+        if want == have:
+            continue
+        last = chain.last_award.get((profile_id, rule_id))
+        withdraw = want == 0 and last is not None
+        if is_postgres(conn):  # corrections queue on the member like events do
+            await conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+        target = event_id
+        if rule_id in used_rules:
+            # One entry per (event, rule): a second profile for this rule (the event moved to
+            # another member) takes its correction on a row of its own.
+            if profile_id not in rows_by_profile:
+                rows_by_profile[profile_id] = await _correction_row(conn, base_row, profile_id)
+            target = rows_by_profile[profile_id]
+        used_rules.add(rule_id)
+        entry = {
+            "profile_id": profile_id,
+            "points": want - have,
+            "kind": "award" if have == 0 else "correction",
+            "rule_id": rule_id,
+            "rule_version": version if version is not None else (last or {}).get("rule_version"),
+            "event_id": target,
+            "connector_id": how.connector_id,
+            "reverses_entry_id": last["id"] if withdraw and last else None,
+            "reason": f"replay of event {chain.original['id']}",
+            "test": how.test,
+            # A withdrawal lands in the same limit window as the award it takes back.
+            "occurred_at": last["occurred_at"] if withdraw and last else how.occurred_at,
+            "created_at": how.now,
+        }
+        entry_id = await ledger.add_entry(conn, entry)
+        written.append(
+            {
+                "entryId": entry_id,
+                "eventId": target,
+                "profileId": profile_id,
+                "ruleId": rule_id,
+                "ruleVersion": entry["rule_version"],
+                "kind": entry["kind"],
+                "points": entry["points"],
+                "before": have,
+                "after": want,
+            }
+        )
+    return written
+
+
+def desired_of(evaluation: Evaluation, profile_id: int) -> dict[tuple[int, str], tuple[int, int]]:
+    return {(profile_id, a.rule_id): (a.points, a.rule_version) for a in evaluation.awards}
+
+
+async def _correction_row(conn: AsyncConnection, base_row: Mapping[str, Any], profile_id: int) -> int:
+    reason = f"replay correction for profile {profile_id}: the replayed event now belongs to another profile"
+    row = {k: v for k, v in base_row.items() if k not in ("id", "mapped", "client_event_id", "dedupe_key")}
+    row.update(
+        profile_id=profile_id,
+        status="processed",
+        reason=reason,
+        duplicate_of=None,
+        trace=[{"step": "replay", "replayOf": base_row["replay_of"], "correction": reason}],
+    )
+    return await insert_event(conn, row)

@@ -1,0 +1,58 @@
+"""What flows through the pipeline: the request as received, the connector as configured, the mode."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from connectors.auth import AuthSettings, Credential
+from mapping import CompiledMapping
+
+Mode = Literal["live", "test", "dry_run"]
+
+
+def new_request_id() -> str:
+    """Sortable by time (so logs page by id) and unguessable: 'req_' + ms timestamp + random."""
+    return f"req_{int(time.time() * 1000):013x}{os.urandom(6).hex()}"
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    connector_id: str
+    method: str
+    headers: dict[str, str]  # lower-cased names
+    query: dict[str, str]
+    body: bytes
+    content_type: str | None
+    received_at: datetime
+    request_id: str = field(default_factory=new_request_id)
+
+
+@dataclass(frozen=True)
+class ConnectorSnapshot:
+    """A connector as one request sees it, loaded once per request."""
+
+    row: dict[str, Any]
+    auth: AuthSettings
+    credentials: tuple[Credential, ...]
+    mapping: CompiledMapping
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+    @property
+    def in_test_mode(self) -> bool:
+        return self.row["mode"] == "test"
+
+    def binding(self) -> dict[str, Any]:
+        """What the mapping sees as `$connector`."""
+        return {
+            "id": self.row["id"],
+            "name": self.row["name"],
+            "mode": self.row["mode"],
+            "eventType": self.row["event_type"],
+        }

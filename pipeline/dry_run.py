@@ -1,0 +1,119 @@
+"""Dry runs: the live pipeline on a given request, with nothing written and every step shown."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.auth import authenticate
+from connectors.bodies import parse_body
+from errors import AuthenticationFailed, InboundError, InvalidInput
+from pipeline.context import ConnectorSnapshot, IngestRequest
+from pipeline.receive import run_events
+from settings import Settings
+from storage.database import Database
+
+RULE_STATUSES = ("active", "draft", "paused")
+
+
+def dry_run_request(data: Any, connector_id: str) -> IngestRequest:
+    """The request to simulate, from `{"body" | "bodyText", "contentType", "headers", "query"}`."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            'body: expected an object such as {"body": {...}, "headers": {...}}', code="invalid_dry_run"
+        )
+    known = {"body", "bodyText", "contentType", "headers", "query", "includeStatuses", "mapping", "eventType"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field; expected one of {', '.join(sorted(known))}", code="invalid_dry_run"
+        )
+    if ("body" in data) == ("bodyText" in data):
+        raise InvalidInput(
+            "body: give exactly one of body (JSON) or bodyText (exact text)", code="invalid_dry_run"
+        )
+    for field in ("headers", "query"):
+        value = data.get(field, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise InvalidInput(f"{field}: {value!r} must be an object of text values", code="invalid_dry_run")
+    text = data["bodyText"] if "bodyText" in data else json.dumps(data["body"])
+    if not isinstance(text, str):
+        raise InvalidInput(f"bodyText: {text!r} must be text", code="invalid_dry_run")
+    headers = {k.lower(): v for k, v in data.get("headers", {}).items()}
+    content_type = data.get("contentType") or headers.get("content-type") or "application/json"
+    return IngestRequest(
+        connector_id=connector_id,
+        method="POST",
+        headers=headers,
+        query=dict(data.get("query", {})),
+        body=text.encode(),
+        content_type=content_type,
+        received_at=datetime.now(UTC),
+    )
+
+
+def rule_statuses(data: dict[str, Any]) -> frozenset[str]:
+    statuses = data.get("includeStatuses", ["active"])
+    if not isinstance(statuses, list) or not statuses or any(s not in RULE_STATUSES for s in statuses):
+        raise InvalidInput(
+            f"includeStatuses: {statuses!r} must list some of {', '.join(RULE_STATUSES)}",
+            code="invalid_dry_run",
+        )
+    return frozenset(statuses)
+
+
+async def dry_run(
+    db: Database,
+    settings: Settings,
+    snapshot: ConnectorSnapshot,
+    request: IngestRequest,
+    *,
+    statuses: frozenset[str],
+    check_auth: bool,
+) -> dict[str, Any]:
+    """Every step a live request would take, reported, nothing kept. Problems are in the answer."""
+    report: dict[str, Any] = {
+        "dryRun": True,
+        "connectorId": snapshot.id,
+        "mappingVersion": snapshot.row["mapping_version"],
+    }
+    test = snapshot.in_test_mode
+    if check_auth:
+        try:
+            credential = authenticate(
+                snapshot.auth,
+                snapshot.credentials,
+                headers=request.headers,
+                query=request.query,
+                body=request.body,
+                now=request.received_at.timestamp(),
+            )
+            test = test or credential.test
+            report["auth"] = {"ok": True, "credentialId": credential.id, "test": test}
+        except AuthenticationFailed as exc:
+            # Shown, not fatal: the developer wants to see the mapping work before the signature does.
+            report["auth"] = {"ok": False, "error": exc.to_json()["error"]}
+    try:
+        raw_events = parse_body(request.body, request.content_type, max_items=settings.max_batch_items)
+    except InboundError as exc:
+        report["parse"] = {"ok": False, "error": exc.to_json()["error"]}
+        report["results"] = []
+        return report
+    report["parse"] = {"ok": True, "rawEvents": raw_events}
+    results = await run_events(
+        db,
+        settings,
+        snapshot,
+        request,
+        raw_events,
+        mode="dry_run",
+        rule_statuses=statuses,
+        dry_run_as_test=test,
+    )
+    report["test"] = test
+    report["results"] = results
+    report["counts"] = {
+        s: sum(1 for r in results if r["status"] == s) for s in {r["status"] for r in results}
+    }
+    return report

@@ -1,0 +1,229 @@
+"""A request to a connector from the first byte to the logged response: the ingest spine.
+
+live, test and dry run share this one path; a dry run rolls its transaction back at the end,
+so it shows exactly what live would have done and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+import event_types
+from connectors.auth import AuthSettings, Credential, authenticate, parse_auth_settings
+from connectors.bodies import parse_body, parse_query_event
+from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAllowed, NotFound, status_of
+from mapping import compile_cached, map_raw_event
+from pipeline.awards import load_rules
+from pipeline.context import ConnectorSnapshot, IngestRequest, Mode
+from pipeline.process import RunContext, WorkItem, process_item
+from settings import Settings
+from storage import connectors as connector_store
+from storage import events as event_store
+from storage.database import Database
+from storage.logs import log_request
+from storage.tables import EventType
+
+event_types_table = EventType.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class IngestOutcome:
+    request_id: str
+    results: list[dict[str, Any]]
+    credential: Credential | None = None
+    test: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "test": self.test,
+            "counts": self.counts,
+            "results": self.results,
+        }
+
+
+class _DryRunRollback(Exception):
+    """Raised inside the transaction of a dry run so that nothing it wrote is kept."""
+
+
+def credential_from_row(row: dict[str, Any]) -> Credential:
+    return Credential(id=row["id"], value=row["value"], created_at=row["created_at"], test=bool(row["test"]))
+
+
+async def load_snapshot(
+    db: Database, settings: Settings, connector_id: str, *, include_disabled: bool = False
+) -> ConnectorSnapshot:
+    """The connector as this request sees it; unknown and disabled connectors look the same (404)."""
+    async with db.read() as conn:
+        row = await connector_store.get_connector(conn, connector_id)
+        if row is None or (row["status"] != "active" and not include_disabled):
+            raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
+        creds = await connector_store.list_credentials(conn, connector_id)
+    return snapshot_of(row, creds, settings)
+
+
+def snapshot_of(row: dict[str, Any], creds: list[dict[str, Any]], settings: Settings) -> ConnectorSnapshot:
+    auth: AuthSettings = parse_auth_settings(row["auth"])
+    mapping = compile_cached(
+        row["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+    )
+    return ConnectorSnapshot(row, auth, tuple(credential_from_row(c) for c in creds), mapping)
+
+
+def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any]) -> list[WorkItem]:
+    items: list[WorkItem] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            mapped = map_raw_event(
+                snapshot.mapping,
+                raw,
+                headers=request.headers,
+                query=request.query,
+                connector=snapshot.binding(),
+            )
+        except MappingError as failure:
+            items.append(WorkItem(index, 0, raw, None, failure))
+            continue
+        if not mapped:
+            empty = MappingError("the mapping returned no event for this item", code="mapping_empty")
+            items.append(WorkItem(index, 0, raw, None, empty))
+        for sub_index, one in enumerate(mapped):
+            if isinstance(one, MappingError):
+                items.append(WorkItem(index, sub_index, raw, None, one))
+            else:
+                items.append(WorkItem(index, sub_index, raw, one, None))
+    return items
+
+
+async def run_events(
+    db: Database,
+    settings: Settings,
+    snapshot: ConnectorSnapshot,
+    request: IngestRequest,
+    raw_events: list[Any],
+    *,
+    mode: Mode,
+    rule_statuses: frozenset[str] = frozenset({"active"}),
+    dry_run_as_test: bool = False,
+) -> list[dict[str, Any]]:
+    """Map, then process each mapped event in its own transaction (one for all in a dry run).
+
+    A dry run answers each result with its mapped event and full trace, read back from the
+    event row it wrote, before the whole transaction is rolled back.
+    """
+    # Mapping is CPU work bounded by the mapping timeout: off the event loop, one hop per request.
+    items = await anyio.to_thread.run_sync(_map_all, snapshot, request, raw_events)
+    event_type = snapshot.row["event_type"]
+    async with db.read() as conn:
+        type_row = (
+            (await conn.execute(event_types_table.select().where(event_types_table.c.name == event_type)))
+            .mappings()
+            .first()
+        )
+        rules = await load_rules(conn, rule_statuses)
+    ctx = RunContext(
+        settings=settings,
+        snapshot=snapshot,
+        request=request,
+        test=mode == "test" or (mode == "dry_run" and dry_run_as_test),
+        event_type=event_type,
+        schema=dict(type_row["json_schema"]) if type_row else None,
+        rules=rules,
+        rule_statuses=rule_statuses,
+    )
+    if type_row is None:
+        # Saved connectors always name a known type; it can only vanish if deleted since.
+        ctx = RunContext(**{**ctx.__dict__, "schema": event_types.BUILTIN["custom.basic"]["schema"]})
+    results: list[dict[str, Any]] = []
+    if mode == "dry_run":
+        try:
+            async with db.write() as conn:
+                for item in items:
+                    result = await process_item(conn, ctx, item)
+                    row = await event_store.get_event(conn, result["eventId"])
+                    assert row is not None
+                    result.update(mapped=row["mapped"], trace=row["trace"], eventId=None)
+                    results.append(result)
+                raise _DryRunRollback
+        except _DryRunRollback:
+            return results
+    for item in items:
+        async with db.write() as conn:
+            results.append(await process_item(conn, ctx, item))
+    return results
+
+
+def _log_row(request: IngestRequest) -> dict[str, Any]:
+    return {
+        "id": request.request_id,
+        "connector_id": request.connector_id[:64],
+        "received_at": request.received_at,
+        "method": request.method,
+        "content_type": request.content_type,
+        "body_bytes": len(request.body),
+        "auth_outcome": "not_checked",
+        "counts": {},
+    }
+
+
+async def record_refusal(db: Database, request: IngestRequest, exc: InboundError) -> None:
+    """Log a request refused before the pipeline saw it (a body over the size limit)."""
+    log = _log_row(request)
+    log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message, duration_ms=0.0)
+    async with db.write() as conn:
+        await log_request(conn, log)
+
+
+async def receive(db: Database, settings: Settings, request: IngestRequest) -> IngestOutcome:
+    """Authenticate, parse, map and process one request; log it whatever happens."""
+    started = time.perf_counter()
+    log = _log_row(request)
+    try:
+        snapshot = await load_snapshot(db, settings, request.connector_id)
+        try:
+            credential = authenticate(
+                snapshot.auth,
+                snapshot.credentials,
+                headers=request.headers,
+                query=request.query,
+                body=request.body,
+                now=request.received_at.timestamp(),
+            )
+        except AuthenticationFailed as exc:
+            log.update(auth_outcome="refused", auth_reason=exc.message)
+            raise
+        test = snapshot.in_test_mode or credential.test
+        log.update(auth_outcome="accepted", credential_id=credential.id, test=test)
+        raw_events = _raw_events(snapshot, request, settings)
+        results = await run_events(
+            db, settings, snapshot, request, raw_events, mode="test" if test else "live"
+        )
+        counts = dict(Tally(r["status"] for r in results))
+        log.update(status_code=200, counts=counts)
+        return IngestOutcome(request.request_id, results, credential, test, counts)
+    except InboundError as exc:
+        log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message)
+        raise
+    finally:
+        log.setdefault("status_code", 500)
+        log["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        async with db.write() as conn:
+            await log_request(conn, log)
+
+
+def _raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:
+    if request.method == "GET":
+        if not snapshot.row["allow_get"]:
+            raise MethodNotAllowed(
+                "this connector does not accept GET; send a POST, or turn on allow_get for pixel-style events"
+            )
+        # Pixel-style: the query string is the event, minus the token that authenticated it.
+        param = snapshot.auth.model_dump().get("param") or "token"
+        return parse_query_event({k: v for k, v in request.query.items() if k != param})
+    return parse_body(request.body, request.content_type, max_items=settings.max_batch_items)

@@ -1,0 +1,271 @@
+"""Replay: the kept raw events of a connector, mapped again with its current mapping and judged by the
+current rules, each written as a new event linked to the original (`replay_of`).
+
+Exactly once: a replay writes only the difference between what the rules give now and what the
+event's chain (the original and its earlier replays) already earned (see pipeline/chain.py). A
+preview runs the very same code in one transaction and rolls it back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import event_types
+from connectors.auth import parse_auth_settings
+from errors import NotFound
+from mapping import compile_cached
+from pipeline.awards import load_rules
+from pipeline.chain import Chain, load_raw_chains, settle
+from pipeline.context import ConnectorSnapshot, IngestRequest
+from pipeline.process import RunContext, WorkItem, process_item, settlement
+from pipeline.receive import _map_all, event_types_table
+from settings import Settings
+from storage import connectors as connector_store
+from storage import ledger
+from storage.database import Database
+from storage.events import events, get_event
+from storage.profiles import profiles
+from storage.replays import RawEvent, log_admin_action, select_raw_events
+
+REPLAYABLE = ("processed", "ignored", "rejected", "failed")
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    statuses: frozenset[str] = frozenset(REPLAYABLE)
+    limit: int = 1000
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "statuses": sorted(self.statuses),
+            "limit": self.limit,
+        }
+
+
+@dataclass
+class _Run:
+    results: list[dict[str, Any]] = field(default_factory=list)
+    deltas: dict[tuple[int, bool], int] = field(default_factory=dict)
+    created: set[int] = field(default_factory=set)
+
+
+class _PreviewRollback(Exception):
+    """Raised at the end of a preview so that nothing it wrote is kept."""
+
+
+async def replay(
+    db: Database, settings: Settings, connector_id: str, f: ReplayFilter, *, apply: bool
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    ctx = await _context(db, settings, connector_id, now)
+    run = _Run()
+    if not apply:
+        body: dict[str, Any] = {}
+        try:
+            async with db.write() as conn:
+                raws, more = await select_raw_events(conn, connector_id, **_selection(f))
+                for raw in raws:
+                    await _replay_raw(conn, ctx, raw, run)
+                body = await _summary(conn, run, len(raws), more)
+                raise _PreviewRollback
+        except _PreviewRollback:
+            return {"applied": False, **body}
+    async with db.read() as conn:
+        raws, more = await select_raw_events(conn, connector_id, **_selection(f))
+    for raw in raws:
+        async with db.write() as conn:  # one raw event, one transaction: a crash loses no half-replay
+            await _replay_raw(conn, ctx, raw, run)
+    async with db.write() as conn:
+        body = await _summary(conn, run, len(raws), more)
+        details = {"filter": f.to_json(), "counts": body["counts"], "pointsDelta": body["pointsDelta"]}
+        body["adminLogId"] = await log_admin_action(conn, "replay", connector_id, details, now)
+    return {"applied": True, **body}
+
+
+def _selection(f: ReplayFilter) -> dict[str, Any]:
+    return {"since": f.since, "until": f.until, "statuses": f.statuses, "limit": f.limit}
+
+
+async def _context(db: Database, settings: Settings, connector_id: str, now: datetime) -> RunContext:
+    async with db.read() as conn:
+        row = await connector_store.get_connector(conn, connector_id)
+        if row is None:
+            raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
+        type_row = (
+            (
+                await conn.execute(
+                    event_types_table.select().where(event_types_table.c.name == row["event_type"])
+                )
+            )
+            .mappings()
+            .first()
+        )
+        rules = await load_rules(conn, frozenset({"active"}))
+    mapping = compile_cached(
+        row["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+    )
+    snapshot = ConnectorSnapshot(row, parse_auth_settings(row["auth"]), (), mapping)
+    # The replay's own clock: entries and new profiles are created now; events keep their own times.
+    request = IngestRequest(connector_id, "REPLAY", {}, {}, b"", None, now)
+    schema = dict(type_row["json_schema"]) if type_row else event_types.BUILTIN["custom.basic"]["schema"]
+    return RunContext(
+        settings, snapshot, request, False, row["event_type"], schema, rules, frozenset({"active"})
+    )
+
+
+async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run: _Run) -> None:
+    chains = await load_raw_chains(conn, ctx.snapshot.id, raw.request_id, raw.index)
+    if not chains:
+        return
+    first = next(iter(chains.values())).first
+    ctx = replace(ctx, test=bool(first["test"]))  # test events stay test events
+    # Headers and query of the original request are not kept, so the mapping sees them empty.
+    items = await anyio.to_thread.run_sync(_map_all, ctx.snapshot, ctx.request, [first["raw"]])
+    produced = set()
+    for item in items:
+        produced.add(item.sub_index)
+        chain = chains.get(item.sub_index) or Chain(first=first)
+        run.results.append(await _replay_item(conn, ctx, replace(item, index=raw.index, chain=chain), run))
+    for sub_index, chain in sorted(chains.items()):
+        if sub_index not in produced and chain.latest is not None:
+            run.results.append(
+                _unchanged(
+                    chain, "the current mapping no longer produces this mapped event; its points are kept"
+                )
+            )
+
+
+async def _replay_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem, run: _Run) -> dict[str, Any]:
+    chain = item.chain
+    assert chain is not None
+    savepoint = await conn.begin_nested()
+    result = await process_item(conn, ctx, item)
+    row = await get_event(conn, result["eventId"])
+    assert row is not None
+    if result["status"] == "duplicate" and chain.existing:
+        # It now repeats another event, which earns for it: what this chain earned is taken back.
+        await settle(
+            conn, chain, {}, event_id=row["id"], base_row=row, how=settlement(ctx, row["occurred_at"])
+        )
+    written = await _written(conn, int(row["replay_of"]), int(row["id"]))
+    latest = chain.latest
+    same = latest is not None and all(
+        latest[k] == row[k] for k in ("status", "reason", "profile_id", "mapped", "client_event_id")
+    )
+    if same and not written:
+        await savepoint.rollback()  # nothing changes: keep the event log free of no-op replays
+        return _unchanged(chain)
+    await savepoint.commit()
+    for entry in written:
+        key = (int(entry["profile_id"]), bool(entry["test"]))
+        run.deltas[key] = run.deltas.get(key, 0) + int(entry["points"])
+    profile = result.get("profile") or {}
+    if profile.get("created"):
+        run.created.add(int(profile["id"]))
+    body = {
+        "originalEventId": chain.original["id"] if chain.rows else None,
+        "replayOf": row["replay_of"],
+        "subIndex": row["sub_index"],
+        "previousStatus": latest["status"] if latest else None,
+        "eventId": row["id"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "profileId": row["profile_id"],
+        "unchanged": False,
+        "entries": [_entry_json(e) for e in written],
+    }
+    kept = sum(chain.existing.values())
+    if row["status"] not in ("processed", "duplicate") and kept:
+        body["note"] = f"the replay did not process this event; the {kept} points it earned are kept"
+    return body
+
+
+async def _written(conn: AsyncConnection, replay_of: int, from_id: int) -> list[dict[str, Any]]:
+    """Every ledger entry this replay item wrote: on its row and on any correction row after it."""
+    mine = select(events.c.id).where(events.c.replay_of == replay_of, events.c.id >= from_id)
+    rows = await conn.execute(select(ledger.entries).where(ledger.entries.c.event_id.in_(mine)))
+    return [dict(r) for r in rows.mappings()]
+
+
+def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entryId": entry["id"],
+        "eventId": entry["event_id"],
+        "profileId": entry["profile_id"],
+        "ruleId": entry["rule_id"],
+        "kind": entry["kind"],
+        "points": entry["points"],
+    }
+
+
+def _unchanged(chain: Chain, note: str | None = None) -> dict[str, Any]:
+    latest = chain.latest or chain.first
+    body = {
+        "originalEventId": chain.original["id"],
+        "replayOf": chain.original["id"],
+        "subIndex": latest["sub_index"],
+        "previousStatus": latest["status"],
+        "eventId": None,
+        "status": latest["status"],
+        "reason": latest["reason"],
+        "profileId": latest["profile_id"],
+        "unchanged": True,
+        "entries": [],
+    }
+    if note:
+        body["note"] = note
+    return body
+
+
+async def _summary(conn: AsyncConnection, run: _Run, raw_count: int, more: RawEvent | None) -> dict[str, Any]:
+    changes = []
+    for (profile_id, test), delta in sorted(run.deltas.items()):
+        if delta == 0:
+            continue
+        who = (
+            await conn.execute(select(profiles.c.kind, profiles.c.value).where(profiles.c.id == profile_id))
+        ).first()
+        after, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
+        changes.append(
+            {
+                "profileId": profile_id,
+                "kind": who.kind if who else None,
+                "value": who.value if who else None,
+                "test": test,
+                "newProfile": profile_id in run.created,
+                "pointsBefore": after - delta,
+                "pointsAfter": after,
+                "delta": delta,
+            }
+        )
+    stored = [r for r in run.results if not r["unchanged"]]
+    counts = {
+        "rawEvents": raw_count,
+        "events": len(run.results),
+        "stored": len(stored),
+        "unchanged": len(run.results) - len(stored),
+        "statuses": dict(Tally(r["status"] for r in stored)),
+    }
+    body: dict[str, Any] = {
+        "events": len(run.results),
+        "counts": counts,
+        "pointsDelta": sum(c["delta"] for c in changes),
+        "changes": changes,
+        "results": run.results,
+        "more": more is not None,
+    }
+    if more is not None:
+        # Replays are exactly once, so carrying on from here (even overlapping) is safe.
+        body["nextSince"] = more.received_at
+    return body

@@ -1,0 +1,103 @@
+"""One typed settings object, read from `INBOUND_*` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from errors import InvalidInput
+
+ADMIN_TOKEN_FILE = Path(".inbound/admin-token")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its environment variable and default. Documented in docs/settings.md."""
+
+    database_url: str = "sqlite+aiosqlite:///./inbound.db"
+    admin_token: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    max_body_bytes: int = 1024 * 1024
+    max_batch_items: int = 1000
+    mapping_timeout_ms: int = 1000
+    mapping_max_depth: int = 200
+    duplicate_window_seconds: int = 60
+    timezone: str = "UTC"
+    log_level: str = "info"
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def env_names(self) -> list[str]:
+        return [f"INBOUND_{f.name.upper()}" for f in fields(self) if f.name != "extra"]
+
+
+def _int(name: str, raw: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"INBOUND_{name.upper()}: {raw!r} is not a whole number") from None
+    if value < minimum:
+        raise InvalidInput(f"INBOUND_{name.upper()}: {value} must be at least {minimum}")
+    return value
+
+
+_MINIMUMS = {
+    "port": 0,
+    "max_body_bytes": 1,
+    "max_batch_items": 1,
+    "mapping_timeout_ms": 1,
+    "mapping_max_depth": 10,
+    "duplicate_window_seconds": 0,
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from the environment (and explicit overrides, used by tests and the CLI)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(f"INBOUND_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _int(f.name, raw, _MINIMUMS[f.name]) if f.name in _MINIMUMS else raw
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    try:
+        settings.tz  # noqa: B018 - validate early so a typo fails at start-up, not at the first event
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"INBOUND_TIMEZONE: {settings.timezone!r} is not a known time zone") from None
+    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise InvalidInput(
+            f"INBOUND_DATABASE_URL: {settings.database_url!r} must start with "
+            "sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    return settings
+
+
+def ensure_admin_token(settings: Settings) -> Settings:
+    """Use INBOUND_ADMIN_TOKEN, else a token kept in .inbound/admin-token (created once)."""
+    if settings.admin_token:
+        return settings
+    if ADMIN_TOKEN_FILE.exists():
+        token = ADMIN_TOKEN_FILE.read_text().strip()
+    else:
+        ADMIN_TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+        token = "adm_" + secrets.token_urlsafe(24)
+        ADMIN_TOKEN_FILE.write_text(token + "\n")
+        ADMIN_TOKEN_FILE.chmod(0o600)
+    return Settings(**{**settings.__dict__, "admin_token": token})

@@ -1,0 +1,100 @@
+"""Connector rows, their credentials (tokens/secrets, several at once for rotation) and mapping versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.tables import Connector, Credential, MappingVersion
+
+connectors = Connector.__table__  # type: ignore[attr-defined]
+credentials = Credential.__table__  # type: ignore[attr-defined]
+mapping_versions = MappingVersion.__table__  # type: ignore[attr-defined]
+
+
+async def insert_connector(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(connectors.insert().values(**row))
+    await conn.execute(
+        mapping_versions.insert().values(
+            connector_id=row["id"], version=1, expression=row["mapping"], created_at=row["created_at"]
+        )
+    )
+
+
+async def get_connector(conn: AsyncConnection, connector_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(connectors).where(connectors.c.id == connector_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_connectors(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(connectors).order_by(connectors.c.created_at, connectors.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def update_connector(
+    conn: AsyncConnection, connector_id: str, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Apply changes; a changed mapping becomes a new mapping version."""
+    current = await get_connector(conn, connector_id)
+    assert current is not None
+    if "mapping" in values and values["mapping"] != current["mapping"]:
+        version = current["mapping_version"] + 1
+        values = {**values, "mapping_version": version}
+        await conn.execute(
+            mapping_versions.insert().values(
+                connector_id=connector_id, version=version, expression=values["mapping"], created_at=now
+            )
+        )
+    await conn.execute(
+        update(connectors).where(connectors.c.id == connector_id).values(**values, updated_at=now)
+    )
+    updated = await get_connector(conn, connector_id)
+    assert updated is not None
+    return updated
+
+
+async def delete_connector(conn: AsyncConnection, connector_id: str) -> None:
+    await conn.execute(delete(credentials).where(credentials.c.connector_id == connector_id))
+    await conn.execute(delete(mapping_versions).where(mapping_versions.c.connector_id == connector_id))
+    await conn.execute(delete(connectors).where(connectors.c.id == connector_id))
+
+
+async def list_mapping_versions(conn: AsyncConnection, connector_id: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(mapping_versions)
+        .where(mapping_versions.c.connector_id == connector_id)
+        .order_by(mapping_versions.c.version)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def insert_credential(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(credentials.insert().values(**row))
+
+
+async def list_credentials(
+    conn: AsyncConnection, connector_id: str, *, active_only: bool = True
+) -> list[dict[str, Any]]:
+    query = select(credentials).where(credentials.c.connector_id == connector_id)
+    if active_only:
+        query = query.where(credentials.c.revoked_at.is_(None))
+    rows = await conn.execute(query.order_by(credentials.c.created_at, credentials.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def revoke_credential(
+    conn: AsyncConnection, connector_id: str, credential_id: str, now: datetime
+) -> bool:
+    result = await conn.execute(
+        update(credentials)
+        .where(
+            credentials.c.connector_id == connector_id,
+            credentials.c.id == credential_id,
+            credentials.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)

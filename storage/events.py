@@ -1,0 +1,74 @@
+"""Event rows and the two duplicate checks: clientEventId (a constraint) and identical-within-a-window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.dialect import insert
+from storage.tables import ClientEventId, Event
+
+events = Event.__table__  # type: ignore[attr-defined]
+client_event_ids = ClientEventId.__table__  # type: ignore[attr-defined]
+
+
+async def insert_event(conn: AsyncConnection, row: dict[str, Any]) -> int:
+    result = await conn.execute(events.insert().values(**row).returning(events.c.id))
+    return int(result.scalar_one())
+
+
+async def update_event(conn: AsyncConnection, event_id: int, **values: Any) -> None:
+    await conn.execute(update(events).where(events.c.id == event_id).values(**values))
+
+
+async def claim_client_event_id(
+    conn: AsyncConnection, connector_id: str, client_event_id: str, event_id: int
+) -> int | None:
+    """Claim the idempotency key for `event_id`. Returns None if claimed, else the first event's id.
+
+    The primary key decides, so two concurrent requests can never both claim it; on PostgreSQL
+    the loser's INSERT waits for the winner's commit and then sees its row.
+    """
+    stmt = (
+        insert(conn, client_event_ids)
+        .values(connector_id=connector_id, client_event_id=client_event_id, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["connector_id", "client_event_id"])
+        .returning(client_event_ids.c.event_id)
+    )
+    if (await conn.execute(stmt)).scalar_one_or_none() is not None:
+        return None
+    first = await conn.execute(
+        select(client_event_ids.c.event_id).where(
+            client_event_ids.c.connector_id == connector_id,
+            client_event_ids.c.client_event_id == client_event_id,
+        )
+    )
+    return int(first.scalar_one())
+
+
+async def recent_identical(
+    conn: AsyncConnection, connector_id: str, dedupe_key: str, now: datetime, window_seconds: int
+) -> int | None:
+    """The id of an identical event (same type, profile, payload) received within the window."""
+    if window_seconds <= 0:
+        return None
+    query = (
+        select(events.c.id)
+        .where(
+            events.c.connector_id == connector_id,
+            events.c.dedupe_key == dedupe_key,
+            events.c.received_at >= now - timedelta(seconds=window_seconds),
+            events.c.status == "processed",
+        )
+        .order_by(events.c.id)
+        .limit(1)
+    )
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def get_event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(events).where(events.c.id == event_id))).mappings().first()
+    return dict(row) if row else None

@@ -1,0 +1,79 @@
+"""The request log and the event log: write one request, list and filter both, page by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.tables import Event, RequestLog
+
+requests_table = RequestLog.__table__  # type: ignore[attr-defined]
+events_table = Event.__table__  # type: ignore[attr-defined]
+
+
+async def log_request(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(requests_table.insert().values(**row))
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    connector_id: str | None = None
+    status: str | None = None
+    profile_id: int | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    test: bool | None = None
+    limit: int = 50
+    before: str | int | None = None  # cursor: the id of the last item of the previous page
+
+
+async def list_requests(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any]]:
+    t = requests_table
+    query = select(t)
+    if f.connector_id:
+        query = query.where(t.c.connector_id == f.connector_id)
+    if f.status:
+        query = query.where(t.c.status_code == int(f.status))
+    if f.since:
+        query = query.where(t.c.received_at >= f.since)
+    if f.until:
+        query = query.where(t.c.received_at < f.until)
+    if f.before is not None:
+        # Request ids sort by time (see pipeline.new_request_id), so they page like numbers.
+        query = query.where(t.c.id < str(f.before))
+    rows = await conn.execute(query.order_by(t.c.id.desc()).limit(f.limit))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def get_request(conn: AsyncConnection, request_id: str) -> dict[str, Any] | None:
+    t = requests_table
+    row = (await conn.execute(select(t).where(t.c.id == request_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_events(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any]]:
+    t = events_table
+    query = select(t)
+    if f.connector_id:
+        query = query.where(t.c.connector_id == f.connector_id)
+    if f.status:
+        query = query.where(t.c.status == f.status)
+    if f.profile_id is not None:
+        query = query.where(t.c.profile_id == f.profile_id)
+    if f.request_id:
+        query = query.where(t.c.request_id == f.request_id)
+    if f.since:
+        query = query.where(t.c.received_at >= f.since)
+    if f.until:
+        query = query.where(t.c.received_at < f.until)
+    if f.test is not None:
+        query = query.where(t.c.test == f.test)
+    if f.before is not None:
+        query = query.where(t.c.id < int(f.before))
+    rows = await conn.execute(query.order_by(t.c.id.desc()).limit(f.limit))
+    return [dict(r) for r in rows.mappings()]

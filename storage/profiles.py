@@ -1,0 +1,82 @@
+"""Find or create a profile by identity, locked for the rest of the transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.dialect import insert, is_postgres
+from storage.tables import Profile
+
+profiles = Profile.__table__  # type: ignore[attr-defined]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_identity(kind: str, value: str) -> tuple[str, str]:
+    """Trim both; lower-case the kind, and the value when it is an email address."""
+    kind = kind.strip().lower() or "default"
+    value = value.strip()
+    if kind == "email" or _EMAIL.match(value):
+        value = value.lower()
+    return kind, value
+
+
+@dataclass(frozen=True)
+class ResolvedProfile:
+    id: int
+    kind: str
+    value: str
+    created: bool
+
+
+async def find_profile(conn: AsyncConnection, kind: str, value: str) -> tuple[int, bool] | None:
+    """(id, created by test data) of the profile, locked on PostgreSQL."""
+    query = select(profiles.c.id, profiles.c.test).where(profiles.c.kind == kind, profiles.c.value == value)
+    if is_postgres(conn):
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return (int(row[0]), bool(row[1])) if row else None
+
+
+async def resolve_profile(
+    conn: AsyncConnection,
+    kind: str,
+    value: str,
+    *,
+    create: bool,
+    test: bool,
+    connector_id: str,
+    now: datetime,
+) -> ResolvedProfile | None:
+    """The profile row, locked (PostgreSQL row lock; SQLite holds the single write lock).
+
+    Limits and balances are judged under this lock, so concurrent events of one profile queue
+    here instead of racing.
+    """
+    existing = await find_profile(conn, kind, value)
+    if existing is not None:
+        profile_id, test_only = existing
+        if test_only and not test:
+            # A live event makes a profile real: purging test data must never delete it.
+            await conn.execute(update(profiles).where(profiles.c.id == profile_id).values(test=False))
+        return ResolvedProfile(profile_id, kind, value, created=False)
+    if not create:
+        return None
+    stmt = (
+        insert(conn, profiles)
+        .values(kind=kind, value=value, test=test, created_by_connector=connector_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(profiles.c.id)
+    )
+    new_id = (await conn.execute(stmt)).scalar_one_or_none()
+    if new_id is not None:
+        return ResolvedProfile(new_id, kind, value, created=True)
+    # Another transaction created it between our look-up and insert: take theirs, locked.
+    existing = await find_profile(conn, kind, value)
+    assert existing is not None
+    return ResolvedProfile(existing[0], kind, value, created=False)

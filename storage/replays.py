@@ -1,0 +1,110 @@
+"""What a replay selects: a connector's raw events in a time range, by the current status of their events.
+
+A raw event is (request_id, index). Each of its mapped events has a chain of rows: the original
+(replay_of NULL) and its replays; the chain's current status is that of its newest row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.events import events
+from storage.tables import AdminLog
+
+admin_log = AdminLog.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    first_id: int  # the raw's first original row
+    request_id: str
+    index: int
+    received_at: datetime
+    raw: Any
+
+
+async def select_raw_events(
+    conn: AsyncConnection,
+    connector_id: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    statuses: frozenset[str],
+    limit: int,
+) -> tuple[list[RawEvent], RawEvent | None]:
+    """The raw events to replay, oldest first, at most `limit`; and the next one left out, if any.
+
+    A raw event qualifies when one of its chains started as something other than a duplicate
+    and its current status is one of `statuses`.
+    """
+    chosen: list[RawEvent] = []
+    after = 0
+    page = 500
+    while len(chosen) <= limit:
+        # Every raw event has an original row with sub_index 0 (the first mapped event or the failure).
+        query = select(
+            events.c.id, events.c.request_id, events.c.index, events.c.received_at, events.c.raw
+        ).where(
+            events.c.connector_id == connector_id,
+            events.c.replay_of.is_(None),
+            events.c.sub_index == 0,
+            events.c.id > after,
+        )
+        if since is not None:
+            query = query.where(events.c.received_at >= since)
+        if until is not None:
+            query = query.where(events.c.received_at < until)
+        firsts = (await conn.execute(query.order_by(events.c.id).limit(page))).mappings().all()
+        if not firsts:
+            break
+        after = int(firsts[-1]["id"])
+        current = await _current_statuses(conn, connector_id, [(r["request_id"], r["index"]) for r in firsts])
+        for r in firsts:
+            if current.get((r["request_id"], r["index"]), set()) & statuses:
+                chosen.append(
+                    RawEvent(int(r["id"]), r["request_id"], int(r["index"]), r["received_at"], r["raw"])
+                )
+        if len(firsts) < page:
+            break
+    return chosen[:limit], chosen[limit] if len(chosen) > limit else None
+
+
+async def _current_statuses(
+    conn: AsyncConnection, connector_id: str, raws: list[tuple[str, int]]
+) -> dict[tuple[str, int], set[str]]:
+    rows = await conn.execute(
+        select(events.c.request_id, events.c.index, events.c.sub_index, events.c.status, events.c.replay_of)
+        .where(
+            events.c.connector_id == connector_id,
+            tuple_(events.c.request_id, events.c.index).in_(raws),
+        )
+        .order_by(events.c.id)
+    )
+    newest: dict[tuple[str, int, int], str] = {}
+    started_duplicate: set[tuple[str, int, int]] = set()
+    for r in rows.mappings():
+        key = (r["request_id"], int(r["index"]), int(r["sub_index"]))
+        if r["replay_of"] is None and r["status"] == "duplicate":
+            started_duplicate.add(key)
+        newest[key] = r["status"]
+    current: dict[tuple[str, int], set[str]] = {}
+    for key, status in newest.items():
+        if key not in started_duplicate:  # a repeat of another event is never replayed into one
+            current.setdefault(key[:2], set()).add(status)
+    return current
+
+
+async def log_admin_action(
+    conn: AsyncConnection, action: str, connector_id: str | None, details: dict[str, Any], now: datetime
+) -> int:
+    result = await conn.execute(
+        admin_log.insert()
+        .values(action=action, connector_id=connector_id, details=details, created_at=now)
+        .returning(admin_log.c.id)
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,70 @@
+"""Earning rules and their versions. Editing a rule appends a version; the ledger names the version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.tables import EarningRule, RuleVersion
+
+rules_table = EarningRule.__table__  # type: ignore[attr-defined]
+versions_table = RuleVersion.__table__  # type: ignore[attr-defined]
+
+
+async def insert_rule(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(rules_table.insert().values(**row))
+    await conn.execute(
+        versions_table.insert().values(
+            rule_id=row["id"],
+            version=row["version"],
+            definition=row["definition"],
+            created_at=row["created_at"],
+        )
+    )
+
+
+async def update_rule(
+    conn: AsyncConnection, rule_id: str, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    current = await get_rule(conn, rule_id, for_update=True)
+    assert current is not None
+    version = current["version"] + 1
+    await conn.execute(
+        update(rules_table)
+        .where(rules_table.c.id == rule_id)
+        .values(**values, version=version, updated_at=now)
+    )
+    await conn.execute(
+        versions_table.insert().values(
+            rule_id=rule_id, version=version, definition=values["definition"], created_at=now
+        )
+    )
+    updated = await get_rule(conn, rule_id)
+    assert updated is not None
+    return updated
+
+
+async def get_rule(conn: AsyncConnection, rule_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    query = select(rules_table).where(rules_table.c.id == rule_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rules(conn: AsyncConnection, statuses: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    query = select(rules_table)
+    if statuses is not None:
+        query = query.where(rules_table.c.status.in_(sorted(statuses)))
+    rows = await conn.execute(query.order_by(rules_table.c.priority.desc(), rules_table.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def list_rule_versions(conn: AsyncConnection, rule_id: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(versions_table).where(versions_table.c.rule_id == rule_id).order_by(versions_table.c.version)
+    )
+    return [dict(r) for r in rows.mappings()]

@@ -1,0 +1,229 @@
+"""The tables. SQLModel classes for admin CRUD; their `__table__` serves Core statements on the hot path.
+
+Exactly-once rests on constraints, not on in-memory checks:
+- `client_event_ids` (connector_id, client_event_id) primary key: one first event per clientEventId;
+- `points_entries` (event_id, rule_id) unique: an event never earns twice from one rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import BigId, Json, UTCDateTime
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(Json, nullable=nullable))
+
+
+class Connector(SQLModel, table=True):
+    __tablename__ = "connectors"
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    name: str
+    auth: dict[str, Any] = _json()
+    mapping: str = Field(sa_column=Column(Text, nullable=False))
+    mapping_version: int = 1
+    event_type: str
+    mode: str = "live"  # live | test
+    status: str = "active"  # active | disabled
+    create_profiles: bool = True
+    allowed_origins: list[str] = _json()
+    allow_get: bool = False
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Credential(SQLModel, table=True):
+    __tablename__ = "credentials"
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    connector_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("connectors.id", ondelete="CASCADE"), index=True)
+    )
+    value: str
+    test: bool = False
+    created_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class MappingVersion(SQLModel, table=True):
+    __tablename__ = "mapping_versions"
+    connector_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("connectors.id", ondelete="CASCADE"), primary_key=True)
+    )
+    version: int = Field(primary_key=True)
+    expression: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+
+
+class EventType(SQLModel, table=True):
+    __tablename__ = "event_types"
+    name: str = Field(sa_column=Column(String(128), primary_key=True))
+    description: str = ""
+    json_schema: dict[str, Any] = _json()
+    builtin: bool = False
+    created_at: datetime = _ts(nullable=False)
+
+
+class Profile(SQLModel, table=True):
+    __tablename__ = "profiles"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_profiles_identity"),)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    kind: str = Field(max_length=64)
+    value: str = Field(max_length=512)
+    test: bool = False  # created by a test event; purge may remove it
+    created_by_connector: str | None = None
+    created_at: datetime = _ts(nullable=False)
+
+
+class Balance(SQLModel, table=True):
+    """One row per profile and ledger (live or test); always equal to the sum of its entries."""
+
+    __tablename__ = "balances"
+    profile_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    )
+    test: bool = Field(default=False, primary_key=True)
+    balance: int = 0
+    lifetime: int = 0  # sum of positive entries
+    updated_at: datetime = _ts(nullable=False)
+
+
+class RequestLog(SQLModel, table=True):
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_connector_time", "connector_id", "received_at"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    connector_id: str = Field(max_length=64)
+    received_at: datetime = _ts(nullable=False)
+    method: str
+    status_code: int
+    auth_outcome: str  # accepted | refused | not_checked
+    auth_reason: str | None = None
+    credential_id: str | None = None
+    test: bool = False
+    content_type: str | None = None
+    body_bytes: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    counts: dict[str, int] = _json()
+    duration_ms: float = 0.0
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_connector_time", "connector_id", "received_at"),
+        Index("ix_events_profile", "profile_id", "received_at"),
+        Index("ix_events_dedupe", "connector_id", "dedupe_key", "received_at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    request_id: str = Field(max_length=40, index=True)
+    connector_id: str = Field(max_length=64)
+    index: int  # position of the raw event in the request
+    sub_index: int = 0  # position among the mapped events of one raw event
+    client_event_id: str | None = Field(default=None, max_length=256)
+    dedupe_key: str | None = Field(default=None, max_length=64)
+    event_type: str
+    status: str  # processed | duplicate | ignored | rejected | failed
+    reason: str | None = None
+    duplicate_of: int | None = None
+    profile_id: int | None = None
+    raw: Any = _json(nullable=True)
+    mapped: Any = _json(nullable=True)
+    trace: list[Any] = _json()
+    mapping_version: int = 1
+    test: bool = False
+    replay_of: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, index=True))
+    occurred_at: datetime = _ts(nullable=False)
+    received_at: datetime = _ts(nullable=False)
+
+
+class ClientEventId(SQLModel, table=True):
+    """The first event seen per (connector, clientEventId): the idempotency key, as a constraint."""
+
+    __tablename__ = "client_event_ids"
+    connector_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    client_event_id: str = Field(sa_column=Column(String(256), primary_key=True))
+    event_id: int = Field(sa_column=Column(BigId, nullable=False))
+
+
+class EarningRule(SQLModel, table=True):
+    __tablename__ = "earning_rules"
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    version: int = 1
+    name: str
+    status: str
+    priority: int = 0
+    definition: dict[str, Any] = _json()
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class RuleVersion(SQLModel, table=True):
+    __tablename__ = "rule_versions"
+    rule_id: str = Field(sa_column=Column(String(64), ForeignKey("earning_rules.id"), primary_key=True))
+    version: int = Field(primary_key=True)
+    definition: dict[str, Any] = _json()
+    created_at: datetime = _ts(nullable=False)
+
+
+class PointsEntry(SQLModel, table=True):
+    """One immutable line of the ledger."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "rule_id", name="uq_points_event_rule"),
+        Index("ix_points_profile_time", "profile_id", "occurred_at"),
+        Index("ix_points_rule_time", "rule_id", "occurred_at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    profile_id: int = Field(sa_column=Column(BigId, ForeignKey("profiles.id"), nullable=False))
+    points: int
+    kind: str  # award | adjustment | reversal
+    rule_id: str | None = Field(default=None, max_length=64)
+    rule_version: int | None = None
+    event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    connector_id: str | None = Field(default=None, max_length=64)
+    reverses_entry_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    reason: str | None = None
+    admin: str | None = None
+    test: bool = False
+    occurred_at: datetime = _ts(nullable=False)  # the event's own time: limits count by it
+    created_at: datetime = _ts(nullable=False)
+
+
+class Sample(SQLModel, table=True):
+    """A saved request of a connector, replayed against every mapping change as a regression case."""
+
+    __tablename__ = "samples"
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    connector_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("connectors.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    name: str = Field(max_length=200)
+    body: Any = _json(nullable=True)
+    headers: dict[str, str] = _json()
+    query: dict[str, str] = _json()
+    expected: Any = _json(nullable=True)  # the mapped output when saved
+    mapping_version: int = 1
+    created_at: datetime = _ts(nullable=False)
+
+
+class AdminLog(SQLModel, table=True):
+    """What admins did that changes data in bulk (purges, replays): who, what, when, how much."""
+
+    __tablename__ = "admin_log"
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    action: str = Field(max_length=64)
+    connector_id: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = _json()
+    created_at: datetime = _ts(nullable=False)

@@ -1,0 +1,140 @@
+"""Shared fixtures: every storage and end-to-end test runs on SQLite and on PostgreSQL.
+
+PostgreSQL runs when INBOUND_TEST_POSTGRES_URL is set (CI always sets it, see .ci/run), e.g.
+postgresql+asyncpg://postgres@127.0.0.1:5432/test. Each test session creates its own fresh
+databases and drops them at the end, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app import create_app
+from settings import load_settings
+from storage.database import Database
+from storage.migrate import migrate
+
+ADMIN_TOKEN = "adm_test_" + secrets.token_hex(8)
+PG_URL = os.environ.get("INBOUND_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")  # type: ignore[union-attr]
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def _fresh_database_url(backend: str, tmp_dir: Path) -> tuple[str, object]:
+    """A brand-new, migrated database for this test session; returns (url, cleanup)."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_dir / 'inbound-test.db'}"
+
+        def cleanup() -> None:
+            return None
+    else:
+        if not PG_URL:
+            pytest.skip("PostgreSQL tests need INBOUND_TEST_POSTGRES_URL (make test and .ci/run set it)")
+        name = f"inbound_test_{os.getpid()}_{secrets.token_hex(4)}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        base, _, _db = PG_URL.rpartition("/")
+        url = f"{base}/{name}"
+
+        def cleanup() -> None:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def do_migrate() -> None:
+        db = Database(url)
+        await migrate(db)
+        await db.dispose()
+
+    asyncio.run(do_migrate())
+    return url, cleanup
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, cleanup = _fresh_database_url(request.param, tmp_path_factory.mktemp(request.param))
+    yield url
+    cleanup()  # type: ignore[operator]
+
+
+@pytest.fixture
+async def db(database_url: str) -> object:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@dataclass
+class Server:
+    url: str
+    admin: httpx.Client
+    client: httpx.Client
+    database_url: str
+
+    def ingest_url(self, connector_id: str) -> str:
+        return f"{self.url}/ingest/{connector_id}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[Server]:
+    """The real service on a loopback port, talking to a fresh database."""
+    port = _free_port()
+    settings = load_settings(
+        environ={},
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        host="127.0.0.1",
+        port=port,
+        max_body_bytes=64 * 1024,
+        max_batch_items=100,
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    client = httpx.Client(base_url=base, timeout=30)
+    try:
+        yield Server(base, admin, client, database_url)
+    finally:
+        admin.close()
+        client.close()
+        uv.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,336 @@
+"""The `inbound` command in-process: map (locally), send (to the real server), check (the database)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli import main
+from storage.database import Database
+from storage.migrate import migrate
+from storage.tables import Balance, Profile
+from tests.conftest import ADMIN_TOKEN, Server
+from tests.helpers import create_connector, unique_email
+
+MAPPING = """{
+  "clientEventId": id,
+  "profile": {"value": email},
+  "payload": {"counters": [{"name": "total", "value": total}]}
+}"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def pointed_at(err: str) -> tuple[str, int]:
+    """The source line printed above the caret, and the caret's column in it."""
+    lines = err.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip() == "^")
+    return lines[index - 1], lines[index].index("^")
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# --- inbound map ---------------------------------------------------------------------------
+
+
+def test_map_prints_the_mapped_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = write(tmp_path, "m.jsonata", MAPPING)
+    payload = write(tmp_path, "p.json", '{"id": 5823419871293, "email": "Ann@Example.com", "total": 59.9}')
+    code, out, err = run(capsys, "map", mapping, payload)
+    assert (code, err) == (0, "")
+    assert json.loads(out) == [
+        {
+            "clientEventId": "5823419871293",
+            "profile": {"kind": "default", "value": "Ann@Example.com"},
+            "payload": {"tags": [], "counters": [{"name": "total", "value": 59.9}]},
+        }
+    ]
+
+
+def test_map_reads_the_payload_from_stdin_and_binds_headers_and_query(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"email": "ben@example.com"}')))
+    expr = '{"profile": {"value": email}, "payload": {"tags": [{"name": "site", "value": $headers."x-site"}, '
+    expr += '{"name": "campaign", "value": $query.campaign}]}}'
+    code, out, _ = run(
+        capsys, "map", "--expr", expr, "-", "--headers", "X-Site=shop", "--query", "campaign=w"
+    )
+    assert code == 0
+    assert json.loads(out)[0]["payload"]["tags"] == [
+        {"name": "site", "value": "shop"},
+        {"name": "campaign", "value": "w"},
+    ]
+
+
+def test_map_syntax_error_shows_a_caret_under_the_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = write(tmp_path, "m.jsonata", '{\n  "clientEventId": id,\n  "profile": {"value": email "x"}\n}')
+    payload = write(tmp_path, "p.json", "{}")
+    code, out, err = run(capsys, "map", mapping, payload)
+    assert code == 1 and out == ""
+    assert "mapping_syntax_error" in err and "position" in err
+    line, column = pointed_at(err)
+    assert line.startswith("  3 | ")  # the line number of the expression
+    assert line[column - 2 : column + 1] == '"x"'  # the caret is under the unexpected token
+
+
+def test_map_shape_error_names_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payload = write(tmp_path, "p.json", '{"id": "a", "email": "a@example.com", "total": "12"}')
+    code, out, err = run(capsys, "map", "--expr", MAPPING, payload)
+    assert code == 1 and json.loads(out) == []
+    assert "mapping_shape_error" in err and 'payload.counters[0].value: expected a number, got "12"' in err
+
+
+def test_map_a_batch_maps_each_item_and_reports_the_failing_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"id": "a", "email": "a@x.io", "total": 1}, {"id": "b", "email": "b@x.io", "total": "2"}]
+    ndjson = write(tmp_path, "batch.ndjson", "\n".join(json.dumps(r) for r in [*rows, rows[0]]) + "\n")
+    code, out, err = run(capsys, "map", "--expr", MAPPING, ndjson)
+    assert code == 1
+    assert [e["clientEventId"] for e in json.loads(out)] == ["a", "a"]
+    assert "raw event [1]: mapping_shape_error" in err and "raw event [0]" not in err
+    array = write(tmp_path, "batch.json", json.dumps([rows[0], rows[0]]))
+    code, out, err = run(capsys, "map", "--expr", MAPPING, array)
+    assert (code, len(json.loads(out)), err) == (0, 2, "")
+
+
+def test_map_evaluation_error_points_into_the_expression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = write(tmp_path, "p.json", '{"email": "a@x.io"}')
+    code, _, err = run(capsys, "map", "--expr", '{"profile": {"value": email & (1 + "a")}}', payload)
+    assert code == 1 and "T2002" in err
+    line, column = pointed_at(err)
+    assert line[column] == "+"
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["map"], "expected MAPPING and PAYLOAD"),
+        (["map", "--expr", "$", "a.json", "b.json"], "with --expr give only PAYLOAD"),
+        (["map", "--expr", "$", "/nonexistent/p.json"], "PAYLOAD: cannot read"),
+        (["map", "--nope"], "unrecognized arguments"),
+    ],
+)
+def test_map_usage_errors_exit_2(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and fragment in err
+
+
+def test_map_unparsable_payload_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payload = write(tmp_path, "p.json", '{"a": ')
+    code, _, err = run(capsys, "map", "--expr", "$", payload)
+    assert code == 2 and "p.json: body is not valid JSON" in err
+
+
+# --- inbound send --------------------------------------------------------------------------
+
+
+def _event() -> dict[str, Any]:
+    return {"id": unique_email("evt"), "email": unique_email(), "counters": {"total": 3}}
+
+
+@pytest.mark.parametrize(
+    "auth, options, secret",
+    [
+        ({"method": "query_token"}, ["--method", "query_token"], "tok-" + "q" * 30),
+        (
+            {"method": "query_token", "param": "key"},
+            ["--method", "query_token", "--param", "key"],
+            "tok-" + "k" * 30,
+        ),
+        (
+            {"method": "header_token", "header": "Authorization", "scheme": "Bearer"},
+            ["--method", "header_token", "--header", "Authorization", "--scheme", "Bearer"],
+            "tok-" + "h" * 30,
+        ),
+        (
+            {"method": "hub_signature", "preset": "github"},
+            ["--preset", "github"],
+            "gh-secret-0123456789abcdef",
+        ),
+        (
+            {"method": "hub_signature", "preset": "stripe"},
+            ["--auth", '{"method": "hub_signature", "preset": "stripe"}'],
+            "whsec_stripe0123456789abcdef",
+        ),
+        (
+            {"method": "hub_signature", "preset": "standard-webhooks"},
+            ["--preset", "standard-webhooks"],
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+        ({"method": "hub_signature", "preset": "slack"}, ["--preset", "slack"], "slack-signing-secret-0123"),
+        (
+            {"method": "hub_signature", "preset": "zendesk"},
+            ["--preset", "zendesk"],
+            "zendesk-secret-0123456789",
+        ),
+    ],
+    ids=[
+        "query_token",
+        "query_param",
+        "header_token",
+        "github",
+        "stripe",
+        "standard-webhooks",
+        "slack",
+        "zendesk",
+    ],
+)
+def test_send_signs_as_the_auth_method_expects(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    auth: dict[str, Any],
+    options: list[str],
+    secret: str,
+) -> None:
+    connector = create_connector(server.admin, auth=auth, secret=secret)
+    payload = write(tmp_path, "event.json", json.dumps(_event()))
+    code, out, err = run(capsys, "send", connector["url"], payload, "--secret", secret, *options)
+    assert code == 0, err
+    answer = json.loads(out)
+    assert [r["status"] for r in answer["results"]] == ["processed"]
+    # The same send with a wrong secret is refused: the test would notice a send that signs nothing.
+    wrong = secret[:-4] + "AAAA"  # still valid base64 for Standard Webhooks
+    code, out, err = run(capsys, "send", connector["url"], payload, "--secret", wrong, *options)
+    assert code == 1 and json.loads(out)["error"]["code"] in ("invalid_token", "invalid_signature")
+
+
+def test_send_reads_the_auth_method_from_the_connector(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "whsec_stripe-from-the-api-0123456789"
+    connector = create_connector(server.admin, auth={"preset": "stripe"}, secret=secret)
+    payload = write(tmp_path, "event.json", json.dumps(_event()))
+    code, out, err = run(
+        capsys, "send", connector["url"], payload, "--secret", secret, "--admin-token", ADMIN_TOKEN
+    )
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["status"] == "processed"
+    code, _, err = run(
+        capsys, "send", connector["url"], payload, "--secret", secret, "--admin-token", "wrong"
+    )
+    assert code == 2 and "answered 401" in err
+
+
+def test_send_without_a_way_to_sign_is_a_usage_error(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("INBOUND_ADMIN_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .inbound/admin-token here
+    payload = write(tmp_path, "event.json", "{}")
+    code, _, err = run(capsys, "send", f"{server.url}/ingest/con_x", payload, "--secret", "s")
+    assert code == 2 and "--auth, --preset or --method" in err
+    code, _, err = run(capsys, "send", "ftp://example.com/x", payload, "--secret", "s", "--preset", "github")
+    assert code == 2 and "CONNECTOR_URL" in err
+    code, _, err = run(capsys, "send", f"{server.url}/ingest/con_x", payload, "--preset", "github")
+    assert code == 2 and "--secret is required" in err
+    assert not (tmp_path / ".inbound").exists()
+
+
+def test_bulk_send_of_an_ndjson_file_shows_progress_and_a_summary(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "bulk-github-secret-0123456789"
+    connector = create_connector(server.admin, auth={"preset": "github"}, secret=secret)
+    events = [_event() for _ in range(5)]
+    ndjson = write(tmp_path, "events.ndjson", "\n".join(json.dumps(e) for e in [*events, events[0]]) + "\n")
+    code, out, err = run(
+        capsys, "send", connector["url"], "--each", ndjson, "--secret", secret, "--preset", "github"
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["requests"] == 6 and summary["httpStatuses"] == {"200": 6}
+    assert summary["eventStatuses"] == {"duplicate": 1, "processed": 5}
+    assert "sent 6/6 events (100%)" in err and "events/s" in err
+    # A JSON array file with --split, two events a request.
+    array = write(tmp_path, "events.json", json.dumps([_event() for _ in range(5)]))
+    argv = [
+        "send",
+        connector["url"],
+        array,
+        "--split",
+        "--batch-size",
+        "2",
+        "--secret",
+        secret,
+        "--preset",
+        "github",
+    ]
+    code, out, err = run(capsys, *argv)
+    summary = json.loads(out)
+    assert code == 0 and summary["requests"] == 3 and summary["eventStatuses"] == {"processed": 5}
+
+
+def test_bulk_send_counts_refusals(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connector = create_connector(server.admin, auth={"preset": "github"}, secret="right-secret-0123456789")
+    ndjson = write(tmp_path, "events.ndjson", json.dumps(_event()) + "\n" + json.dumps(_event()) + "\n")
+    argv = ["send", connector["url"], "--each", ndjson, "--secret", "wrong-secret", "--preset", "github"]
+    code, out, _ = run(capsys, *argv)
+    summary = json.loads(out)
+    assert code == 1 and summary["httpStatuses"] == {"401": 2} and "does not match" in summary["errors"][0]
+
+
+# --- inbound check -------------------------------------------------------------------------
+
+
+def test_check_on_the_test_database(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--database-url", server.database_url, "check")
+    assert code == 0 and json.loads(out) == {"ok": True, "mismatches": []}
+
+
+def test_check_finds_a_balance_that_is_not_the_sum_of_its_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+    profiles, balances = Profile.__table__, Balance.__table__  # type: ignore[attr-defined]
+
+    async def setup(points: int) -> None:
+        db = Database(url)
+        await migrate(db)
+        now = datetime.now(UTC)
+        async with db.write() as conn:
+            if points == 7:
+                await conn.execute(
+                    profiles.insert().values(id=1, kind="default", value="a@x.io", created_at=now)
+                )
+                await conn.execute(
+                    balances.insert().values(profile_id=1, test=False, balance=7, updated_at=now)
+                )
+            else:
+                await conn.execute(balances.update().values(balance=points))
+        await db.dispose()
+
+    asyncio.run(setup(7))
+    code, out, err = run(capsys, "--database-url", url, "check")
+    assert code == 1 and "1 balance(s) differ" in err
+    assert json.loads(out)["mismatches"] == [{"profileId": 1, "test": False, "balance": 7, "sumOfEntries": 0}]
+    asyncio.run(setup(0))
+    assert run(capsys, "--database-url", url, "check")[0] == 0
+
+
+def test_check_on_a_database_without_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", "check")
+    assert code == 2 and "inbound migrate" in err

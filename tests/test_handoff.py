@@ -1,0 +1,238 @@
+"""Integration pages: JSON and HTML, no stored secret, and snippets that really work when run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server
+from tests.helpers import assert_error, create_connector, send, token_of, unique_email
+
+AUTHS: dict[str, dict[str, Any]] = {
+    "query_token": {"method": "query_token", "param": "key"},
+    "header_token": {"method": "header_token", "header": "Authorization", "scheme": "Bearer"},
+    "github": {"preset": "github"},
+    "shopify": {"preset": "shopify"},
+    "stripe": {"preset": "stripe"},
+    "standard-webhooks": {"preset": "standard-webhooks"},
+    "slack": {"preset": "slack"},
+    "typeform": {"preset": "typeform"},
+    "woocommerce": {"preset": "woocommerce"},
+    "zendesk": {"preset": "zendesk"},
+    "segment": {"preset": "segment"},
+    "custom": {
+        "method": "hub_signature",
+        "header": "X-Sig",
+        "algorithm": "sha512",
+        "encoding": "base64",
+        "prefix": "",
+        "timestamp_header": "X-Ts",
+        "timestamp_format": "unix_ms",
+    },
+}
+
+LANGUAGES = {
+    "python": ([sys.executable], ".py", ()),
+    "curl": (["bash"], ".sh", ("bash", "curl", "openssl", "od")),
+    "javascript": (["node"], ".js", ("node",)),
+}
+
+
+def page_of(server: Server, connector: dict[str, Any], **params: str) -> dict[str, Any]:
+    response = server.admin.get(f"/api/connectors/{connector['id']}/integration", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def _start(key: str, code: str, tmp_path: Path) -> subprocess.Popen[str]:
+    command, suffix, _ = LANGUAGES[key.rsplit("/", 1)[-1]]
+    tmp_path.mkdir(exist_ok=True)
+    script = tmp_path / (key.replace("/", "-") + suffix)
+    script.write_text(code)
+    return subprocess.Popen(
+        [*command, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _outcome(key: str, process: subprocess.Popen[str]) -> tuple[int, int, dict[str, Any]]:
+    """(exit code, HTTP status, response JSON) of a snippet run as the sender would run it."""
+    stdout, stderr = process.communicate(timeout=60)
+    output = stdout.strip()
+    if key.endswith("/curl"):  # curl prints the body only; an error body means a refusal
+        answer = json.loads(output)
+        return process.returncode, 401 if "error" in answer else 200, answer
+    status, _, body = output.partition(" ")
+    assert status.isdigit(), (key, stdout, stderr)
+    return process.returncode, int(status), json.loads(body)
+
+
+def run_snippets(codes: dict[str, str], tmp_path: Path) -> dict[str, tuple[int, int, dict[str, Any]]]:
+    """Start every snippet (keyed "auth/language"), then wait for each."""
+    started = {key: _start(key, code, tmp_path) for key, code in codes.items()}
+    return {key: _outcome(key, process) for key, process in started.items()}
+
+
+def _available() -> list[str]:
+    return [name for name, (_, _, tools) in LANGUAGES.items() if all(shutil.which(t) for t in tools)]
+
+
+# The snippets do not depend on the storage backend, so they run against the SQLite server only,
+# and all at once: interpreter start-up, not the server, is what takes the time.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_snippet_sends_an_event_that_is_processed(server: Server, tmp_path: Path) -> None:
+    languages = _available()
+    assert "python" in languages
+    right, wrong = {}, {}
+    for name, auth in AUTHS.items():
+        for language in languages:  # one connector each: the same sample event would be a duplicate
+            connector = create_connector(server.admin, auth=auth, mapping="$")
+            secret = token_of(connector)
+            page = page_of(server, connector)
+            code, placeholder = page["snippets"][language], page["auth"]["placeholder"]
+            assert secret not in code and placeholder in code
+            right[f"{name}/{language}"] = code.replace(placeholder, secret)
+            # A wrong secret must be refused: proof that the snippet signs, and that this test would
+            # notice. Every auth in Python, every language once (a run costs an interpreter start).
+            if language == "python" or name == "stripe":
+                bad = "whsec_" + "A" * 43 + "=" if name == "standard-webhooks" else "wrong-" + secret
+                wrong[f"{name}/{language}"] = code.replace(placeholder, bad)
+    refused = run_snippets(wrong, tmp_path / "wrong")
+    accepted = run_snippets(right, tmp_path / "right")
+    problems = [
+        f"{key} with a wrong secret: {answer}"
+        for key, (_, status, answer) in refused.items()
+        if status != 401 or answer["error"]["code"] not in ("invalid_token", "invalid_signature")
+    ]
+    problems += [
+        f"{key}: exit {exit_code}, {answer}"
+        for key, (exit_code, status, answer) in accepted.items()
+        if (exit_code, status) != (0, 200) or [r["status"] for r in answer["results"]] != ["processed"]
+    ]
+    assert not problems, "\n".join(problems)
+    assert len(accepted) == len(AUTHS) * len(languages)
+
+
+def test_node_snippets_are_checked_when_node_is_missing(server: Server) -> None:
+    """Without node on the machine the JavaScript can only be read: check its signing lines."""
+    connector = create_connector(server.admin, auth={"preset": "slack"})
+    code = page_of(server, connector)["snippets"]["javascript"]
+    assert 'const signed = "v0:" + timestamp + ":" + body;' in code
+    assert 'crypto.createHmac("sha256", key).update(signed, "utf8").digest("hex")' in code
+    assert '"X-Slack-Signature": "v0=" + signature' in code
+    assert '"X-Slack-Request-Timestamp": timestamp' in code
+
+
+def test_the_page_never_holds_a_stored_secret(server: Server) -> None:
+    secret = "whsec_do-not-print-me-0123456789"
+    connector = create_connector(server.admin, auth={"preset": "stripe"}, secret=secret, testSecret=True)
+    test_secret = token_of(connector, test=True)
+    pages = [
+        server.admin.get(f"/api/connectors/{connector['id']}/integration{suffix}").text
+        for suffix in ("", ".json", ".html")
+    ]
+    for text in pages:
+        assert secret not in text and test_secret not in text
+        assert "&lt;YOUR_SECRET&gt;" in text or "<YOUR_SECRET>" in text
+
+
+def test_html_by_accept_header_and_by_suffix_and_as_download(server: Server) -> None:
+    connector = create_connector(server.admin, name="Shop <orders> & co", auth={"preset": "shopify"})
+    base = f"/api/connectors/{connector['id']}/integration"
+    browser = server.admin.get(base, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    suffixed = server.admin.get(base + ".html")
+    for response in (browser, suffixed):
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        text = response.text
+        assert "Shop &lt;orders&gt; &amp; co" in text and "Shop <orders>" not in text  # escaped
+        assert connector["url"] in text and "X-Shopify-Hmac-Sha256" in text and "<script" not in text
+        assert "Content-Disposition" not in response.headers
+    download = server.admin.get(base + ".html", params={"download": "1"})
+    assert download.headers["content-disposition"] == (
+        f'attachment; filename="inbound-{connector["id"]}-integration.html"'
+    )
+    as_json = server.admin.get(base + ".json", params={"download": "true"})
+    assert as_json.headers["content-disposition"].endswith('integration.json"')
+    assert as_json.json()["connector"]["id"] == connector["id"]
+
+
+def test_the_page_describes_the_auth_method(server: Server) -> None:
+    connector = create_connector(server.admin, auth={"preset": "standard-webhooks"})
+    page = page_of(server, connector)
+    assert page["auth"]["method"] == "hub_signature"
+    assert page["auth"]["settings"]["preset"] == "standard-webhooks"
+    steps = " ".join(page["auth"]["steps"])
+    assert "{id}.{timestamp}.{body}" in steps and "whsec_" in steps and "300 seconds" in steps
+    assert page["auth"]["preset"]["vendor"] == "Standard Webhooks / Svix"
+    assert "base64.b64decode" in page["snippets"]["python"]
+    assert 'Buffer.from(SECRET.replace(/^whsec_/, ""), "base64")' in page["snippets"]["javascript"]
+    assert page["request"]["url"] == connector["url"]
+
+
+def test_example_is_the_latest_raw_event_mapped_with_the_current_mapping(server: Server) -> None:
+    connector = create_connector(server.admin)  # tests.helpers.SIMPLE_MAPPING
+    fresh = page_of(server, connector)
+    assert fresh["example"]["source"] == "sample"
+    # The sample is in the mapped-event shape, which SIMPLE_MAPPING does not read: no profile.
+    assert fresh["example"]["mappedEvents"][0]["profile"]["value"] is None
+    email = unique_email()
+    raw = {"id": "ord-1", "email": email, "counters": {"total": 12}}
+    assert send(server.client, connector, raw).status_code == 200
+    page = page_of(server, connector)
+    assert page["example"]["source"] == "latest_event" and page["example"]["rawEvent"] == raw
+    assert page["example"]["mappedEvents"] == [
+        {
+            "clientEventId": "ord-1",
+            "profile": {"kind": "default", "value": email},
+            "payload": {"tags": [], "counters": [{"name": "total", "value": 12}]},
+        }
+    ]
+    assert email in page["snippets"]["python"] and email in page["snippets"]["curl"]
+    # The mapping changes: the page maps the same example with the new one, and shows its error.
+    mapping = '{"profile": {"value": email}, "payload": {"counters": [{"name": "n", "value": "x"}]}}'
+    assert (
+        server.admin.patch(f"/api/connectors/{connector['id']}", json={"mapping": mapping}).status_code == 200
+    )
+    page = page_of(server, connector)
+    assert page["mapping"] == {"expression": mapping, "version": 2}
+    assert page["example"]["mappedEvents"] == []
+    assert page["example"]["errors"][0]["code"] == "mapping_shape_error"
+    assert "payload.counters[0].value" in page["example"]["errors"][0]["message"]
+    # ?example=sample keeps real data out of a page that leaves the company.
+    private = page_of(server, connector, example="sample")
+    assert private["example"]["source"] == "sample" and email not in json.dumps(private)
+    assert private["mappedEventContract"]["example"] == private["example"]["rawEvent"]
+
+
+def test_a_saved_sample_is_the_example_until_an_event_arrives(server: Server) -> None:
+    connector = create_connector(server.admin)
+    body = {"id": "s-1", "email": "sample@example.com"}
+    sample = {"name": "first order", "body": body, "headers": {"x-shop": "acme"}}
+    assert server.admin.post(f"/api/connectors/{connector['id']}/samples", json=sample).status_code == 201
+    saved = page_of(server, connector)["example"]
+    assert (saved["source"], saved["sampleName"], saved["rawEvent"]) == ("saved_sample", "first order", body)
+    assert saved["headers"] == {"x-shop": "acme"}
+    assert saved["mappedEvents"][0]["profile"]["value"] == "sample@example.com"
+    html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
+    assert "the saved sample “first order”" in html and "x-shop" in html
+    assert send(server.client, connector, {"id": "e-1", "email": unique_email()}).status_code == 200
+    assert page_of(server, connector)["example"]["source"] == "latest_event"
+
+
+def test_errors_are_json_and_name_the_field(server: Server) -> None:
+    connector = create_connector(server.admin)
+    base = f"/api/connectors/{connector['id']}/integration"
+    assert_error(server.client.get(base), 401, "admin_unauthorized")
+    assert_error(
+        server.admin.get("/api/connectors/con_nope/integration.html"), 404, "unknown_connector", "con_nope"
+    )
+    assert_error(
+        server.admin.get(base, params={"example": "old"}), 422, "invalid_parameter", "example", "'old'"
+    )
+    assert_error(server.admin.get(base, params={"download": "maybe"}), 422, "invalid_parameter", "download")
