@@ -67,7 +67,8 @@ _ALL = (
         docs_url="https://docs.stripe.com/webhooks#verify-manually",
         summary="Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of '{t}.{body}'>; 5 minutes",
         secret_from="sender",
-        # The whsec_ secret is used as text (not base64-decoded), unlike Standard Webhooks.
+        # The whsec_ secret is used as text (not base64-decoded), unlike Standard Webhooks. Stripe's
+        # libraries refuse only a timestamp older than 300 s; Inbound refuses 300 s either way.
         settings=_hub(
             header="Stripe-Signature",
             prefix="v1=",
@@ -123,6 +124,8 @@ _ALL = (
         docs_url="https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks",
         summary="X-WC-Webhook-Signature: base64 HMAC-SHA256 of the body",
         secret_from="inbound",
+        # WooCommerce keys the HMAC with wp_specialchars_decode(secret): a secret without "&" (such as
+        # the hex ones Inbound generates) is used as it is.
         settings=_hub(header="X-WC-Webhook-Signature", encoding="base64"),
     ),
     Preset(
@@ -132,7 +135,8 @@ _ALL = (
         summary="X-Zendesk-Webhook-Signature: base64 HMAC-SHA256 of timestamp + body, "
         "X-Zendesk-Webhook-Signature-Timestamp in ISO 8601; 5 minutes",
         secret_from="sender",
-        # Zendesk names no tolerance; 5 minutes is ours (the timestamp is set per delivery).
+        # TIMESTAMP + BODY as the current page says (an older copy said BODY + TIMESTAMP, and its
+        # example matched that order). Zendesk names no tolerance; 5 minutes is ours.
         settings=_hub(
             header="X-Zendesk-Webhook-Signature",
             encoding="base64",

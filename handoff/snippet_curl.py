@@ -52,9 +52,13 @@ def curl_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "appl
         digest = f"openssl dgst -{recipe.algorithm} -binary"
         if recipe.key_base64:
             lines.append('# The key is the base64 after "whsec_", decoded (passed to openssl as hex).')
+            # openssl silently drops a last group without its "=" padding: pad before decoding.
+            lines.append('KEY_B64="${SECRET#whsec_}"; KEY_B64="${KEY_B64%%=*}"')
             lines.append(
-                "KEY_HEX=$(printf '%s\\n' \"${SECRET#whsec_}\" | openssl base64 -d -A"
-                " | od -An -vtx1 | tr -d ' \\n')"
+                'case $(( ${#KEY_B64} % 4 )) in 2) KEY_B64="${KEY_B64}==" ;; 3) KEY_B64="${KEY_B64}=" ;; esac'
+            )
+            lines.append(
+                "KEY_HEX=$(printf '%s\\n' \"$KEY_B64\" | openssl base64 -d -A | od -An -vtx1 | tr -d ' \\n')"
             )
             mac = f'{digest} -mac HMAC -macopt "hexkey:$KEY_HEX"'
         else:

@@ -1,0 +1,86 @@
+"""`make run` end to end: the installed `inbound demo` command starts, and the curl it prints works.
+
+Runs the console script in a separate process from an empty folder, exactly as `make run` does, so
+a package missing from the install (the command failing to import) fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+INBOUND = Path(sys.executable).parent / "inbound"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_installed_command_answers_help(tmp_path: Path) -> None:
+    if not INBOUND.exists():
+        pytest.skip(f"the console script is not installed next to {sys.executable} (run `make test`)")
+    done = subprocess.run([str(INBOUND), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "serve" in done.stdout and "demo" in done.stdout
+
+
+def test_demo_serves_and_its_printed_curl_is_accepted(tmp_path: Path) -> None:
+    if not INBOUND.exists():
+        pytest.skip(f"the console script is not installed next to {sys.executable} (run `make test`)")
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INBOUND_")},
+        "INBOUND_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+        "INBOUND_PORT": str(port),
+        "INBOUND_LOG_LEVEL": "warning",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(INBOUND), "demo"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, f"`inbound demo` exited:\n{log.read_text()}"
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"`inbound demo` did not answer:\n{log.read_text()}"
+            time.sleep(0.2)
+        printed = log.read_text()
+        token = (tmp_path / ".inbound" / "admin-token").read_text().strip()
+        assert f"admin token  {token}" in printed
+        curl_line = next(line.strip() for line in printed.splitlines() if line.strip().startswith("curl -sS -X POST"))
+        answer = _run_curl(curl_line)
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert results and results[0]["status"] in {"processed", "duplicate"}, results
+        events = httpx.get(f"{base}/api/events", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert events.status_code == 200 and events.json()["items"], events.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _run_curl(command: str) -> httpx.Response:
+    """Send what the printed curl sends (URL, -H headers, --data-binary body), with httpx."""
+    args = shlex.split(command)
+    url = next(a for a in args if a.startswith("http"))
+    headers = dict(args[i + 1].split(": ", 1) for i, a in enumerate(args) if a == "-H")
+    body = args[args.index("--data-binary") + 1]
+    return httpx.post(url, headers=headers, content=body.encode(), timeout=10)
