@@ -65,7 +65,8 @@ def test_demo_serves_and_its_printed_curl_is_accepted(tmp_path: Path) -> None:
         printed = log.read_text()
         token = (tmp_path / ".inbound" / "admin-token").read_text().strip()
         assert f"admin token  {token}" in printed
-        curl_line = next(line.strip() for line in printed.splitlines() if line.strip().startswith("curl -sS -X POST"))
+        lines = [line.strip() for line in printed.splitlines()]
+        curl_line = next(line for line in lines if line.startswith("curl -sS -X POST"))
         answer = _run_curl(curl_line)
         assert answer.status_code == 200, answer.text
         results = answer.json()["results"]
