@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from earning_rules import Evaluation
 from storage import ledger
 from storage.dialect import is_postgres
-from storage.events import client_event_ids, events, insert_event
+from storage.events import events, first_with_client_event_id, insert_event
 from storage.profiles import profiles
 
 entries = ledger.entries
@@ -115,6 +115,7 @@ async def identical_outside(
     query = select(events.c.id).where(
         events.c.connector_id == connector_id,
         events.c.dedupe_key == dedupe_key,
+        events.c.test == bool(chain.original["test"]),
         events.c.received_at >= at - timedelta(seconds=window_seconds),
         events.c.received_at <= at,
         events.c.status == "processed",
@@ -130,15 +131,9 @@ async def claimed_by_chain(
     """The chain event holding this clientEventId: the replay is that same event, not a duplicate."""
     if not chain.rows:
         return None
-    holder = (
-        await conn.execute(
-            select(client_event_ids.c.event_id).where(
-                client_event_ids.c.connector_id == connector_id,
-                client_event_ids.c.client_event_id == client_event_id,
-            )
-        )
-    ).scalar_one_or_none()
-    return int(holder) if holder is not None and int(holder) in chain.event_ids else None
+    test = bool(chain.original["test"])
+    holder = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
+    return holder if holder is not None and holder in chain.event_ids else None
 
 
 @dataclass(frozen=True)

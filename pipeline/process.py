@@ -140,7 +140,9 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         row["dedupe_key"] = key
         window = ctx.settings.duplicate_window_seconds
         if chain is None:
-            first_id = await event_store.recent_identical(conn, ctx.snapshot.id, key, now, window)
+            first_id = await event_store.recent_identical(
+                conn, ctx.snapshot.id, key, now, window, test=ctx.test
+            )
         else:
             first_id = await chains.identical_outside(conn, chain, ctx.snapshot.id, key, window)
         if first_id is not None:
@@ -166,7 +168,7 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         held = await chains.claimed_by_chain(conn, chain, ctx.snapshot.id, mapped.client_event_id)
     if mapped.client_event_id is not None and held is None:
         first_id = await event_store.claim_client_event_id(
-            conn, ctx.snapshot.id, mapped.client_event_id, event_id
+            conn, ctx.snapshot.id, mapped.client_event_id, event_id, test=ctx.test
         )
         if first_id is not None:
             reason = f"clientEventId {mapped.client_event_id!r} was already received (event {first_id})"

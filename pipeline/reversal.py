@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import ledger
-from storage.events import client_event_ids
+from storage.events import first_with_client_event_id
 from storage.profiles import profiles
 
 entries = ledger.entries
@@ -32,18 +32,14 @@ async def reverse_awards(
     Each original entry can lose at most what it gave: what earlier reversals already took is
     subtracted, so a second full refund of the same order reverses nothing.
     """
-    first_id = (
-        await conn.execute(
-            select(client_event_ids.c.event_id).where(
-                client_event_ids.c.connector_id == connector_id,
-                client_event_ids.c.client_event_id == client_event_id,
-            )
-        )
-    ).scalar_one_or_none()
+    # A live refund reverses only live awards, a test refund only test ones.
+    first_id = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
     step: dict[str, Any] = {"step": "reversal", "clientEventId": client_event_id, "fraction": str(fraction)}
     if first_id is None:
         step.update(
-            ok=False, reason=f"no event with clientEventId {client_event_id!r} on this connector to reverse"
+            ok=False,
+            reason=f"no event with clientEventId {client_event_id!r} in this connector's "
+            f"{'test' if test else 'live'} data to reverse",
         )
         return step
     originals = (

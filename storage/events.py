@@ -25,32 +25,50 @@ async def update_event(conn: AsyncConnection, event_id: int, **values: Any) -> N
 
 
 async def claim_client_event_id(
-    conn: AsyncConnection, connector_id: str, client_event_id: str, event_id: int
+    conn: AsyncConnection, connector_id: str, client_event_id: str, event_id: int, *, test: bool
 ) -> int | None:
     """Claim the idempotency key for `event_id`. Returns None if claimed, else the first event's id.
 
     The primary key decides, so two concurrent requests can never both claim it; on PostgreSQL
-    the loser's INSERT waits for the winner's commit and then sees its row.
+    the loser's INSERT waits for the winner's commit and then sees its row. Test and live data
+    have keys of their own: trying an order id with the test token never blocks the real one.
     """
     stmt = (
         insert(conn, client_event_ids)
-        .values(connector_id=connector_id, client_event_id=client_event_id, event_id=event_id)
-        .on_conflict_do_nothing(index_elements=["connector_id", "client_event_id"])
+        .values(connector_id=connector_id, test=test, client_event_id=client_event_id, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["connector_id", "test", "client_event_id"])
         .returning(client_event_ids.c.event_id)
     )
     if (await conn.execute(stmt)).scalar_one_or_none() is not None:
         return None
+    first = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
+    assert first is not None
+    return first
+
+
+async def first_with_client_event_id(
+    conn: AsyncConnection, connector_id: str, client_event_id: str, *, test: bool
+) -> int | None:
+    """The event holding this clientEventId in the test or the live data of a connector."""
     first = await conn.execute(
         select(client_event_ids.c.event_id).where(
             client_event_ids.c.connector_id == connector_id,
+            client_event_ids.c.test == test,
             client_event_ids.c.client_event_id == client_event_id,
         )
     )
-    return int(first.scalar_one())
+    found = first.scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 async def recent_identical(
-    conn: AsyncConnection, connector_id: str, dedupe_key: str, now: datetime, window_seconds: int
+    conn: AsyncConnection,
+    connector_id: str,
+    dedupe_key: str,
+    now: datetime,
+    window_seconds: int,
+    *,
+    test: bool,
 ) -> int | None:
     """The id of an identical event (same type, profile, payload) received within the window."""
     if window_seconds <= 0:
@@ -60,6 +78,7 @@ async def recent_identical(
         .where(
             events.c.connector_id == connector_id,
             events.c.dedupe_key == dedupe_key,
+            events.c.test == test,
             events.c.received_at >= now - timedelta(seconds=window_seconds),
             events.c.status == "processed",
         )

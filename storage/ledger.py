@@ -24,7 +24,7 @@ async def add_entry(conn: AsyncConnection, row: dict[str, Any]) -> int | None:
     """
     stmt = insert(conn, entries).values(**row)
     if row.get("event_id") is not None and row.get("rule_id") is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["event_id", "rule_id"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["event_id", "rule_id", "kind"])
     entry_id = (await conn.execute(stmt.returning(entries.c.id))).scalar_one_or_none()
     if entry_id is None:
         return None

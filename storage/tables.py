@@ -1,8 +1,10 @@
 """The tables. SQLModel classes for admin CRUD; their `__table__` serves Core statements on the hot path.
 
 Exactly-once rests on constraints, not on in-memory checks:
-- `client_event_ids` (connector_id, client_event_id) primary key: one first event per clientEventId;
-- `points_entries` (event_id, rule_id) unique: an event never earns twice from one rule.
+- `client_event_ids` (connector_id, test, client_event_id) primary key: one first event per
+  clientEventId, kept apart for test and live data so a test request never blocks a live one;
+- `points_entries` (event_id, rule_id, kind) unique: an event never earns twice from one rule (and
+  a refund event can both reverse a rule's earlier award and earn from that rule itself).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigId, Json, UTCDateTime
@@ -114,6 +116,9 @@ class RequestLog(SQLModel, table=True):
     error_message: str | None = None
     counts: dict[str, int] = _json()
     duration_ms: float = 0.0
+    # What the mapping saw as $headers and $query, minus credentials: replay and samples need it.
+    headers: dict[str, str] | None = _json(nullable=True)
+    query: dict[str, str] | None = _json(nullable=True)
 
 
 class Event(SQLModel, table=True):
@@ -146,10 +151,11 @@ class Event(SQLModel, table=True):
 
 
 class ClientEventId(SQLModel, table=True):
-    """The first event seen per (connector, clientEventId): the idempotency key, as a constraint."""
+    """The first event seen per (connector, test or live, clientEventId): the idempotency key."""
 
     __tablename__ = "client_event_ids"
     connector_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    test: bool = Field(default=False, sa_column=Column(Boolean, primary_key=True, server_default=false()))
     client_event_id: str = Field(sa_column=Column(String(256), primary_key=True))
     event_id: int = Field(sa_column=Column(BigId, nullable=False))
 
@@ -179,7 +185,7 @@ class PointsEntry(SQLModel, table=True):
 
     __tablename__ = "points_entries"
     __table_args__ = (
-        UniqueConstraint("event_id", "rule_id", name="uq_points_event_rule"),
+        UniqueConstraint("event_id", "rule_id", "kind", name="uq_points_event_rule_kind"),
         Index("ix_points_profile_time", "profile_id", "occurred_at"),
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
     )
