@@ -33,6 +33,7 @@ from errors import InboundError, status_of
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
+from storage.migrate import is_up_to_date, migrate
 
 log = logging.getLogger("inbound")
 
@@ -73,6 +74,7 @@ ROUTES = [
     Route("/api/requests/{request_id}", logs.get_request, methods=["GET"]),
     Route("/api/events", logs.list_events, methods=["GET"]),
     Route("/api/events/{event_id}", logs.get_event, methods=["GET"]),
+    Route("/api/admin-log", logs.list_admin_log, methods=["GET"]),
     Route("/api/profiles", profiles.find_profile, methods=["GET"]),
     Route("/api/profiles/{profile_id}", profiles.get_profile, methods=["GET"]),
     Route("/api/profiles/{profile_id}/events", profiles.profile_activity, methods=["GET"]),
@@ -126,6 +128,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
+        # Migrate first: `uvicorn --factory app:create_app` on an empty database then just works.
+        # Up to date (the usual case) costs one query; concurrent starts take turns (see migrate).
+        if not await is_up_to_date(db):
+            await migrate(db)
         async with db.write() as conn:
             await seed_builtin(conn, datetime.now(UTC))
         app.state.db = db

@@ -1,4 +1,4 @@
-"""The `inbound` command: serve, migrate, demo, and the developer's tools (map, send, check).
+"""The `inbound` command: serve, migrate, demo, and the developer's tools (map, send, replay, check).
 
 The tools live in `cli_tools/`, one module per subcommand; see docs/cli.md.
 """
@@ -10,7 +10,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from cli_tools import check_cmd, map_cmd, send_cmd
+from cli_tools import check_cmd, map_cmd, replay_cmd, send_cmd
 from errors import InboundError
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "demo", help="migrate, load the demo connectors from examples/, print how to send an event, and serve"
     ).set_defaults(run=cmd_demo)
-    for tool in (map_cmd, send_cmd, check_cmd):
+    for tool in (map_cmd, send_cmd, replay_cmd, check_cmd):
         tool.add_parser(sub)
     return parser
 

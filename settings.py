@@ -27,6 +27,7 @@ class Settings:
     max_batch_items: int = 1000
     mapping_timeout_ms: int = 1000
     mapping_max_depth: int = 200
+    mapping_max_items: int = 100_000
     duplicate_window_seconds: int = 60
     timezone: str = "UTC"
     log_level: str = "info"
@@ -39,6 +40,15 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mapping_bounds(self) -> dict[str, int]:
+        """The keyword arguments of `CompiledMapping.compile` / `compile_cached`."""
+        return {
+            "timeout_ms": self.mapping_timeout_ms,
+            "max_depth": self.mapping_max_depth,
+            "max_items": self.mapping_max_items,
+        }
 
     def env_names(self) -> list[str]:
         return [f"INBOUND_{f.name.upper()}" for f in fields(self) if f.name != "extra"]
@@ -60,6 +70,7 @@ _MINIMUMS = {
     "max_batch_items": 1,
     "mapping_timeout_ms": 1,
     "mapping_max_depth": 10,
+    "mapping_max_items": 100,
     "duplicate_window_seconds": 0,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,9 +63,7 @@ async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Set
     if "auth" in values:
         values["auth"] = to_json(parse_auth_settings(values["auth"]))
     if "mapping" in values:
-        CompiledMapping.compile(
-            values["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
-        )
+        CompiledMapping.compile(values["mapping"], **settings.mapping_bounds)
     if "event_type" in values and await get_event_type(conn, values["event_type"]) is None:
         raise InvalidInput(
             f"eventType: {values['event_type']!r} is not a known event type; see GET /api/event-types",
@@ -84,6 +83,7 @@ async def create_connector_record(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate and store a connector with its first credential(s); used by the API and the demo."""
     values = parse_connector_input(data, partial=False)
+    supplied = _supplied_secrets(data)
     now = datetime.now(UTC)
     await _validate(conn, values, settings)
     row = {
@@ -97,11 +97,11 @@ async def create_connector_record(
     auth = parse_auth_settings(row["auth"])
     created = []
     for field, test in (("secret", False), ("testSecret", True)):
-        if field == "testSecret" and field not in data:
+        if field not in supplied:
             continue
-        supplied = data.get(field)
-        if isinstance(supplied, str):
-            value = check_supplied_secret(field, supplied)
+        given = supplied[field]
+        if given is not None:
+            value = check_supplied_secret(field, given)
             check_secret(auth, value)
         else:
             value = generate_secret(auth)
@@ -115,6 +115,43 @@ async def create_connector_record(
         await store.insert_credential(conn, cred)
         created.append(credential_json(cred, reveal=True))
     return row, created
+
+
+def _supplied_secrets(data: Any) -> dict[str, str | None]:
+    """Which credentials to create: field -> the value given, or None to generate one.
+
+    `secret`: a text, or left out to generate one. `testSecret`: a text, `true` or `null` to
+    generate one, `false` or left out for none. Anything else is refused, never ignored.
+    """
+    data = data if isinstance(data, dict) else {}
+    wanted: dict[str, str | None] = {"secret": None}
+    if "secret" in data:
+        value = data["secret"]
+        if not isinstance(value, str):
+            raise InvalidInput(
+                f"secret: {_json(value)} is not a text; give the token or secret as a string of 8 to 512 "
+                "characters, or leave secret out to have one generated",
+                code="invalid_connector",
+            )
+        wanted["secret"] = value
+    if "testSecret" in data:
+        value = data["testSecret"]
+        if isinstance(value, str):
+            wanted["testSecret"] = value
+        elif value is True or value is None:
+            wanted["testSecret"] = None
+        elif value is not False:
+            raise InvalidInput(
+                f"testSecret: {_json(value)} is not a text; give the test token or secret as a string of 8 "
+                "to 512 characters, true or null to have one generated, or false for none",
+                code="invalid_connector",
+            )
+    return wanted
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 async def create_connector(request: Request) -> Response:
@@ -153,8 +190,7 @@ async def update_connector(request: Request) -> Response:
         checks: list[dict[str, Any]] = []
         if "mapping" in values and values["mapping"] != current["mapping"]:
             # Samples are the connector's regression cases: a mapping that moves one needs consent.
-            limits = {"timeout_ms": settings.mapping_timeout_ms, "max_depth": settings.mapping_max_depth}
-            new_mapping = compile_cached(values["mapping"], **limits)
+            new_mapping = compile_cached(values["mapping"], **settings.mapping_bounds)
             checks = await check_samples(conn, {**current, **values}, new_mapping)
             changed = [c for c in checks if c["changed"]]
             if changed and data.get("acceptSampleChanges") is not True:

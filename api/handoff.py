@@ -18,40 +18,59 @@ from starlette.routing import Route
 
 from api.http import JSON, bool_param, choice_param, db_of, settings_of
 from errors import NotFound
-from handoff.example import MADE_UP, Example
+from handoff.example import Example
 from handoff.html_page import render_integration
 from handoff.page import integration_page
+from handoff.redact import redact
 from openapi.document import build_document
 from openapi.render import render_reference
 from storage import connectors as store
+from storage.event_types import get_event_type
 from storage.logs import LogFilter, list_events
 from storage.samples import list_samples
 
+EXAMPLES = ("saved", "sample", "latest")
 
-async def _example(conn: AsyncConnection, connector_id: str, wanted: str | None) -> Example:
-    """The latest raw event, else the newest saved sample, else a made-up one (`?example=sample`)."""
-    if wanted == "sample":
-        return MADE_UP
-    latest = await list_events(conn, LogFilter(connector_id=connector_id, limit=1))
-    if latest:
-        return Example("latest_event", latest[0]["raw"])
-    saved = await list_samples(conn, connector_id)
-    if saved:
-        newest = saved[-1]
-        return Example(
+
+async def _examples(
+    conn: AsyncConnection, connector_id: str, wanted: str
+) -> tuple[Example | None, Example | None]:
+    """(the example to show, None for one made up from the mapping; the real shape seen, if any).
+
+    `saved` (default): the newest saved sample (the admin chose it), else made up. `sample`:
+    always made up. `latest`: the latest real raw event with its personal data replaced, else
+    as `saved`. The shape seen (field names and types only) prefers a saved sample.
+    """
+    saved_rows = await list_samples(conn, connector_id)
+    saved = None
+    if saved_rows:
+        newest = saved_rows[-1]
+        saved = Example(
             "saved_sample", newest["body"], newest["headers"] or {}, newest["query"] or {}, newest["name"]
         )
-    return MADE_UP
+    latest_rows = await list_events(conn, LogFilter(connector_id=connector_id, limit=1))
+    latest = None
+    if latest_rows:
+        raw, paths = redact(latest_rows[0]["raw"])
+        latest = Example("latest_event", raw, redacted=tuple(paths))
+    seen = saved or latest
+    if wanted == "sample":
+        return None, seen
+    if wanted == "latest" and latest is not None:
+        return latest, seen
+    return saved, seen
 
 
 async def _page(request: Request) -> dict[str, Any]:
     connector_id = request.path_params["connector_id"]
-    wanted = choice_param(request, "example", ("latest", "sample"))
+    wanted = choice_param(request, "example", EXAMPLES) or "saved"
     async with db_of(request).read() as conn:
         row = await store.get_connector(conn, connector_id)
         if row is None:
             raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
-        example = await _example(conn, connector_id, wanted)
+        example, seen = await _examples(conn, connector_id, wanted)
+        type_row = await get_event_type(conn, row["event_type"])
+        credentials = await store.list_credentials(conn, connector_id, active_only=True)
     settings = settings_of(request)
     # Mapping the example is CPU work bounded by the mapping timeout: off the event loop, as in ingest.
     build = partial(
@@ -59,8 +78,10 @@ async def _page(request: Request) -> dict[str, Any]:
         row,
         base_url=settings.base_url,
         example=example,
-        timeout_ms=settings.mapping_timeout_ms,
-        max_depth=settings.mapping_max_depth,
+        seen=seen,
+        event_schema=dict(type_row["json_schema"]) if type_row else None,
+        has_test_credential=any(c["test"] for c in credentials),
+        **settings.mapping_bounds,
     )
     return await anyio.to_thread.run_sync(build)
 

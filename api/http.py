@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from connectors.bodies import parse_json
 from errors import InvalidInput, MalformedBody
 from settings import Settings
 from storage.database import Database
@@ -27,8 +29,25 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinity as null (stored before bodies refused them, say)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+    """Strict JSON out: never `NaN`/`Infinity` (which no JSON parser accepts)."""
+    try:
+        text = json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        # A non-finite float somewhere: answer with it as null rather than fail the response.
+        text = json.dumps(_finite(data), default=_default, ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
 
 
 class JSON(Response):
@@ -53,9 +72,10 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         raise MalformedBody("body is empty; send a JSON object")
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"body is not valid UTF-8 at byte {exc.start}") from None
+    return parse_json(text)
 
 
 def int_param(

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
-from errors import PayloadTooLarge
+from errors import InboundError, PayloadTooLarge, status_of
 from pipeline.context import IngestRequest
 from pipeline.receive import load_snapshot, receive, record_refusal
 from storage.database import Database
@@ -57,12 +57,18 @@ async def ingest(request: Request) -> Response:
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
     try:
-        body = await read_capped_body(request, settings.max_body_bytes)
-    except PayloadTooLarge as exc:
-        # Logged too: a refused request is still a request the developer will want to see.
-        await record_refusal(db, _request(request, connector_id, b"", received_at), exc)
-        raise
-    outcome = await receive(db, settings, _request(request, connector_id, body, received_at))
+        try:
+            body = await read_capped_body(request, settings.max_body_bytes)
+        except PayloadTooLarge as exc:
+            # Logged too: a refused request is still a request the developer will want to see.
+            await record_refusal(db, _request(request, connector_id, b"", received_at), exc)
+            raise
+        outcome = await receive(db, settings, _request(request, connector_id, body, received_at))
+    except InboundError as exc:
+        # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers too, or a browser sender
+        # could not read why its request failed.
+        cors = _cors_headers(await _allowed_origin(db, request, connector_id))
+        return JSON(exc.to_json(), status_code=status_of(exc), headers=cors)
     headers = {"X-Request-Id": outcome.request_id}
     headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
     return JSON(outcome.to_json(), headers=headers)

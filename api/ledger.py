@@ -11,9 +11,12 @@ from starlette.responses import Response
 
 from api.http import JSON, bool_param, db_of, int_param, page, read_json
 from api.profiles import _profile_id, load_profile
+from earning_rules.rewards import MAX_POINTS
 from errors import InvalidInput
 from storage import ledger
 from storage.profiles import profiles
+
+MAX_BALANCE = 2**31 - 1  # balances are 32-bit INTEGER columns on PostgreSQL
 
 
 def entry_json(row: Any) -> dict[str, Any]:
@@ -64,6 +67,10 @@ async def adjust(request: Request) -> Response:
         raise InvalidInput(
             f"points: {points!r} must be a whole number other than 0", code="invalid_adjustment"
         )
+    if abs(points) > MAX_POINTS:  # the same bound as one award; the ledger column is 32-bit
+        raise InvalidInput(
+            f"points: {points} must be between -{MAX_POINTS} and {MAX_POINTS}", code="invalid_adjustment"
+        )
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(
             f"reason: {reason!r} must say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
@@ -78,6 +85,13 @@ async def adjust(request: Request) -> Response:
         await load_profile(conn, profile_id)
         if conn.dialect.name == "postgresql":  # the same per-profile lock events take
             await conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+        balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
+        if not (-MAX_BALANCE <= balance + points <= MAX_BALANCE and lifetime + max(points, 0) <= MAX_BALANCE):
+            raise InvalidInput(
+                f"points: {points} would take the balance from {balance} to {balance + points} "
+                f"(lifetime {lifetime}), beyond the most a balance can hold, ±{MAX_BALANCE}",
+                code="invalid_adjustment",
+            )
         entry_id = await ledger.add_entry(
             conn,
             {

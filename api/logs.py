@@ -1,4 +1,4 @@
-"""Admin API for the request log and the event log: list with filters, page, read one."""
+"""Admin API for the request log, the event log and the admin log: list with filters, page, read one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from storage import events as event_store
 from storage import logs
 
 EVENT_STATUSES = ("processed", "duplicate", "ignored", "rejected", "failed")
+MAX_ID = 2**63 - 1  # ids are 64-bit: a bigger cursor is bad input, not a database error
 
 
 def request_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def event_json(row: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
         "profileId": row["profile_id"],
         "mappingVersion": row["mapping_version"],
         "replayOf": row["replay_of"],
+        "reversesEventId": row.get("reverses_event_id"),
         "test": row["test"],
         "occurredAt": row["occurred_at"],
         "receivedAt": row["received_at"],
@@ -62,7 +64,7 @@ def event_json(row: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
 
 def _filter(request: Request, *, events: bool) -> logs.LogFilter:
     profile = request.query_params.get("profile")
-    if profile is not None and not profile.isdigit():
+    if profile is not None and not (profile.isdigit() and int(profile) <= MAX_ID):
         raise InvalidInput(f"profile: {profile!r} is not a profile id", code="invalid_parameter")
     status: str | None
     if events:
@@ -75,7 +77,7 @@ def _filter(request: Request, *, events: bool) -> logs.LogFilter:
             )
     before: str | int | None = request.query_params.get("before") or None
     if events and before is not None:
-        before = int_param(request, "before", 0, minimum=1)
+        before = int_param(request, "before", 0, minimum=1, maximum=MAX_ID)
     return logs.LogFilter(
         connector_id=request.query_params.get("connector") or None,
         status=status,
@@ -124,3 +126,32 @@ async def get_event(request: Request) -> Response:
     if row is None:
         raise NotFound(f"no event {raw_id}", code="unknown_event")
     return JSON(event_json(row))
+
+
+def admin_log_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "action": row["action"],
+        "connectorId": row["connector_id"],
+        "details": row["details"],
+        "createdAt": row["created_at"],
+    }
+
+
+async def list_admin_log(request: Request) -> Response:
+    """What admins did in bulk (purges, replays), newest first."""
+    limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+    before = (
+        int_param(request, "before", 0, minimum=1, maximum=MAX_ID)
+        if request.query_params.get("before")
+        else None
+    )
+    async with db_of(request).read() as conn:
+        rows = await logs.list_admin_log(
+            conn,
+            connector_id=request.query_params.get("connector") or None,
+            action=request.query_params.get("action") or None,
+            limit=limit,
+            before=before,
+        )
+    return JSON(page([admin_log_json(r) for r in rows], limit))

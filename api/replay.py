@@ -14,8 +14,9 @@ from api.http import JSON, db_of, read_json, settings_of
 from errors import InvalidInput
 from pipeline.replay import REPLAYABLE, ReplayFilter, replay
 
-FIELDS = ("since", "until", "statuses", "apply", "limit")
+FIELDS = ("since", "until", "statuses", "apply", "limit", "after")
 MAX_LIMIT = 10_000
+MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit
 # "duplicate" only on request: it picks events that an earlier replay found to be repeats (an
 # event that arrived as a duplicate is never replayed; the event it repeats is).
 CHOICES = (*REPLAYABLE, "duplicate")
@@ -59,7 +60,12 @@ def parse_replay_input(data: Any) -> tuple[ReplayFilter, bool]:
     limit = data.get("limit", 1000)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise _bad(f"limit: {limit!r} must be a whole number from 1 to {MAX_LIMIT} (raw events per call)")
-    return ReplayFilter(since, until, frozenset(statuses), limit), apply
+    after = data.get("after")
+    if after is not None and (
+        not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_EVENT_ID
+    ):
+        raise _bad(f"after: {after!r} must be an event id (the nextAfter of the previous answer)")
+    return ReplayFilter(since, until, frozenset(statuses), limit, after), apply
 
 
 async def replay_connector(request: Request) -> Response:

@@ -59,8 +59,8 @@ async def create_rule(request: Request) -> Response:
     return JSON(rule_json(row), status_code=201, headers={"Location": f"/api/rules/{row['id']}"})
 
 
-async def _get_or_404(conn: Any, rule_id: str) -> dict[str, Any]:
-    row = await store.get_rule(conn, rule_id)
+async def _get_or_404(conn: Any, rule_id: str, *, for_update: bool = False) -> dict[str, Any]:
+    row = await store.get_rule(conn, rule_id, for_update=for_update)
     if row is None:
         raise NotFound(f"no earning rule {rule_id!r}", code="unknown_rule")
     return row
@@ -73,16 +73,24 @@ async def get_rule(request: Request) -> Response:
 
 
 async def update_rule(request: Request) -> Response:
-    """PATCH: the given fields replace the current ones; the result is checked as a whole."""
+    """PATCH: the given fields replace the current ones; the result is checked as a whole.
+
+    The current definition is read under the rule's row lock, so two concurrent PATCHes of one
+    rule apply one after the other (each merges into what the other wrote) instead of the later
+    one silently dropping the earlier one's fields. A PATCH that changes nothing (after
+    normalising) answers the rule as it is and makes no new version.
+    """
     changes = await read_json(request)
     if not isinstance(changes, dict):
         raise InvalidRule("body: expected a JSON object with the fields to change")
     async with db_of(request).write() as conn:
-        current = await _get_or_404(conn, request.path_params["rule_id"])
+        current = await _get_or_404(conn, request.path_params["rule_id"], for_update=True)
         definition = _normalised({**current["definition"], **changes})
+        if definition == current["definition"]:
+            return JSON(rule_json(current))
         row = await store.update_rule(
             conn,
-            current["id"],
+            current,
             {
                 "name": definition["name"],
                 "status": definition["status"],

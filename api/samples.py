@@ -50,7 +50,7 @@ async def _connector(conn: AsyncConnection, request: Request) -> dict[str, Any]:
 
 def compile_mapping(expression: str, settings: Settings) -> CompiledMapping:
     return CompiledMapping.compile(
-        expression, timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+        expression, **settings.mapping_bounds
     )
 
 
@@ -97,7 +97,9 @@ async def create_sample(request: Request) -> Response:
     if ("eventId" in data) == ("body" in data):
         raise _bad("eventId, body: give exactly one (an event of this connector, or a raw event)")
     event_id = data.get("eventId")
-    if "eventId" in data and (not isinstance(event_id, int) or isinstance(event_id, bool) or event_id < 1):
+    if "eventId" in data and (
+        not isinstance(event_id, int) or isinstance(event_id, bool) or not 1 <= event_id < 2**63
+    ):
         raise _bad(f"eventId: {event_id!r} is not an event id")
     headers, query = _text_map(data, "headers"), _text_map(data, "query")
     settings = settings_of(request)
@@ -105,9 +107,12 @@ async def create_sample(request: Request) -> Response:
         connector = await _connector(conn, request)
         body = data.get("body")
         if event_id is not None:
-            found, body = await store.raw_of_event(conn, connector["id"], event_id)
-            if not found:
+            seen = await store.input_of_event(conn, connector["id"], event_id)
+            if seen is None:
                 raise _bad(f"eventId: {event_id} is not an event of connector {connector['id']}")
+            # What the mapping saw on that request; headers or query given here are added over it.
+            body = seen["body"]
+            headers, query = {**seen["headers"], **headers}, {**seen["query"], **query}
         if await store.name_taken(conn, connector["id"], name):
             raise Conflict(
                 f"name: connector {connector['id']} already has a sample {name!r}", code="sample_exists"

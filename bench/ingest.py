@@ -5,7 +5,8 @@
 Starts both servers on loopback ports (Inbound on a fresh SQLite file, or on PostgreSQL with
 --database-url), creates a hub-signature connector (GitHub preset) with ten active earning rules,
 then sends single signed events and 1000-event batches. Prints events/s and p50/p99 latency for
-each, and Inbound's figures as a ratio of the bare endpoint's. Never part of the test run.
+each, Inbound's figures as a ratio of the bare endpoint's, and the result of the ledger check
+(GET /api/ledger/check) after the load. Never part of the test run.
 """
 
 from __future__ import annotations
@@ -59,71 +60,78 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
 
 
 def rules(connector_id: str) -> list[dict[str, object]]:
-    """Ten active rules of the kinds marketers run: thresholds, per-unit spend, limits, a multiplier."""
+    """Ten active rules of the kinds marketers run, each of which fires on the bench's events.
+
+    Bench amounts run from 5 to 304 over the channels web, app and store, all on one day, so:
+    per-unit spend with a cap, channel bonuses (one limited to three a day), a once-a-day visit,
+    a per-unit store rule with a monthly max_points, a campaign window, a multiplier on big app
+    orders, and three spend tiers with `stop` (the best tier only; lowest priorities, so `stop`
+    skips only the tiers below).
+    """
     source = {"connector": connector_id}
-    out: list[dict[str, object]] = []
-    for i, threshold in enumerate((10, 20, 50, 100, 200)):
-        out.append(
-            {
-                "name": f"Spend ≥ {threshold}",
-                "status": "active",
-                "priority": 100 - i,
-                "source": source,
-                "conditions": {"all": [{"counter": "amount", "op": "gte", "value": threshold}]},
-                "reward": {"fixed": threshold},
-            }
-        )
-    out.append(
-        {
-            "name": "1 point per 1.00",
+
+    def rule(name: str, priority: int, reward: object, **more: object) -> dict[str, object]:
+        return {
+            "name": name,
             "status": "active",
-            "priority": 50,
+            "priority": priority,
             "source": source,
-            "reward": {"points_per_unit": {"counter": "amount", "per": 1, "points": 1, "rounding": "floor"}},
+            "reward": reward,
+            **more,
         }
-    )
-    out.append(
-        {
-            "name": "Web channel",
-            "status": "active",
-            "priority": 40,
-            "source": source,
-            "conditions": {"all": [{"tag": "channel", "op": "eq", "value": "web"}]},
-            "reward": {"fixed": 5},
-            "limits": [{"scope": "profile", "period": "day", "max_times": 3}],
-        }
-    )
-    out.append(
-        {
-            "name": "App channel",
-            "status": "active",
-            "priority": 30,
-            "source": source,
-            "conditions": {"all": [{"tag": "channel", "op": "in", "value": ["app", "ios"]}]},
-            "reward": {"fixed": 7},
-        }
-    )
-    out.append(
-        {
-            "name": "Monthly cap",
-            "status": "active",
-            "priority": 20,
-            "source": source,
-            "reward": {"fixed": 1},
-            "limits": [{"scope": "profile", "period": "month", "max_points": 500}],
-        }
-    )
-    out.append(
-        {
-            "name": "Double points",
-            "status": "active",
-            "priority": 10,
-            "source": source,
-            "conditions": {"all": [{"counter": "amount", "op": "gte", "value": 1000}]},
-            "reward": {"multiplier": 2},
-        }
-    )
-    return out
+
+    per_unit = {"counter": "amount", "per": 1, "points": 1, "rounding": "floor", "cap": 500}
+    return [
+        rule("1 point per 1.00", 200, {"points_per_unit": per_unit}),
+        rule(
+            "Web bonus, 3 a day",
+            150,
+            {"fixed": 5},
+            conditions={"tag": "channel", "op": "eq", "value": "web"},
+            limits=[{"scope": "profile", "period": "day", "max_times": 3}],
+        ),
+        rule(
+            "App bonus", 140, {"fixed": 7}, conditions={"tag": "channel", "op": "in", "value": ["app", "ios"]}
+        ),
+        rule(
+            "Daily visit", 130, {"fixed": 10}, limits=[{"scope": "profile", "period": "day", "max_times": 1}]
+        ),
+        rule(
+            "Store: 2 points per 10.00, 300 a month",
+            120,
+            {"points_per_unit": {"counter": "amount", "per": 10, "points": 2, "rounding": "floor"}},
+            conditions={"tag": "channel", "op": "eq", "value": "store"},
+            limits=[{"scope": "profile", "period": "month", "max_points": 300}],
+        ),
+        rule(
+            "Black Friday week",
+            115,
+            {"fixed": 15},
+            active_from="2026-11-16T00:00:00Z",
+            active_until="2026-11-30T00:00:00Z",
+        ),
+        rule(
+            "Double points on big app orders",
+            110,
+            {"multiplier": {"factor": 2, "rounding": "floor", "cap": 1000}},
+            conditions={
+                "all": [
+                    {"counter": "amount", "op": "gte", "value": 250},
+                    {"tag": "channel", "op": "eq", "value": "app"},
+                ]
+            },
+        ),
+        *(
+            rule(
+                f"Tier: spend ≥ {threshold}",
+                100 - i,
+                {"fixed": points},
+                stop=True,
+                conditions={"counter": "amount", "op": "gte", "value": threshold},
+            )
+            for i, (threshold, points) in enumerate(((250, 100), (150, 50), (50, 20)))
+        ),
+    ]
 
 
 def event(n: int) -> dict[str, object]:
@@ -252,6 +260,11 @@ def main() -> None:
                 print(f"{(label + ' · ' + name):<22}{eps:>12.0f}{p50:>10.2f}{p99:>10.2f}")
             (b_eps, b50, b99), (i_eps, i50, i99) = figures["bare"], figures["inbound"]
             print(f"{'  ratio inbound/bare':<22}{i_eps / b_eps:>11.3f}x{i50 / b50:>9.1f}x{i99 / b99:>9.1f}x")
+        check = admin.get("/api/ledger/check", timeout=120).json()
+        if check["ok"]:
+            print("ledger check: ok (every balance and lifetime equals the sum of its entries)")
+        else:
+            print(f"ledger check: FAILED, {len(check['mismatches'])} mismatch(es): {check['mismatches'][:5]}")
     finally:
         for proc in servers:
             proc.terminate()

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput(f"PAYLOAD {payload_path}: {exc.message}", code=exc.code) from None
     try:
         mapping = CompiledMapping.compile(
-            expression, timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+            expression, **settings.mapping_bounds
         )
     except MappingError as error:
         _report(error, expression, origin, None)

@@ -24,7 +24,12 @@ from earning_rules.event import Facts, show_decimal
 ROUNDINGS = ("floor", "round", "ceil")
 REWARD_KINDS = ("fixed", "points_per_unit", "multiplier")
 _DECIMAL_ROUNDING = {"floor": ROUND_DOWN, "round": ROUND_HALF_UP, "ceil": ROUND_UP}
-MAX_POINTS = 10**12  # far beyond any real award; keeps a wild counter from overflowing the ledger
+# The most points one ledger entry can carry, either sign. `points_entries.points` and the balance
+# columns are 32-bit INTEGER on PostgreSQL (most 2,147,483,647), so one entry stays well inside
+# that: rules are refused past it (fixed points, a per-unit rate, a cap) and a computed award
+# (a wild counter, a multiplier) is clamped to it. Manual adjustments use the same bound.
+MAX_POINTS = 10**9
+MAX_FACTOR = 1000  # a multiplier beyond ×1000 is a typo, not a campaign
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,17 @@ def parse_reward(data: Any, path: str = "reward") -> Reward:
             body, points_path = body["points"], v.join(body_path, "points")
         points = v.integer(body, points_path)
         v.nonzero_number(points, points_path)
-        return FixedPoints(points)
+        return FixedPoints(int(_within_max(Decimal(points), points_path)))
     if kind == "points_per_unit":
         v.obj(body, body_path, ("counter", "per", "points", "rounding", "cap"))
         _require(body, body_path, "counter")
         return PointsPerUnit(
             counter=v.string(body["counter"], v.join(body_path, "counter"), max_len=200),
             per=v.positive_number(body.get("per", 1), v.join(body_path, "per")),
-            points=v.nonzero_number(body.get("points", 1), v.join(body_path, "points")),
+            points=_within_max(
+                v.nonzero_number(body.get("points", 1), v.join(body_path, "points")),
+                v.join(body_path, "points"),
+            ),
             rounding=_rounding(body, body_path),
             cap=_cap(body, body_path),
         )
@@ -99,12 +107,20 @@ def parse_reward(data: Any, path: str = "reward") -> Reward:
     factor = v.number(body["factor"], factor_path)
     if factor <= 1:
         v.fail(factor_path, f"{v.show(body['factor'])} must be greater than 1")
+    if factor > MAX_FACTOR:
+        v.fail(factor_path, f"{v.show(body['factor'])} must be at most {MAX_FACTOR}")
     return Multiplier(factor=factor, rounding=_rounding(body, body_path), cap=_cap(body, body_path))
 
 
 def _require(body: Mapping[str, Any], path: str, key: str) -> None:
     if key not in body:
         v.fail(v.join(path, key), "is required")
+
+
+def _within_max(value: Decimal, path: str) -> Decimal:
+    if abs(value) > MAX_POINTS:
+        v.fail(path, f"{show_decimal(value)} must be between -{MAX_POINTS} and {MAX_POINTS}")
+    return value
 
 
 def _rounding(body: Mapping[str, Any], path: str) -> str:
@@ -114,7 +130,10 @@ def _rounding(body: Mapping[str, Any], path: str) -> str:
 def _cap(body: Mapping[str, Any], path: str) -> int | None:
     if body.get("cap") is None:
         return None
-    return v.integer(body["cap"], v.join(path, "cap"), minimum=1)
+    cap = v.integer(body["cap"], v.join(path, "cap"), minimum=1)
+    if cap > MAX_POINTS:
+        v.fail(v.join(path, "cap"), f"{cap} must be at most {MAX_POINTS}")
+    return cap
 
 
 def reward_to_json(reward: Reward) -> dict[str, Any]:

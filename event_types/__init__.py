@@ -7,6 +7,7 @@ That lets a schema say `"required": ["amount"]` instead of searching arrays of n
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Mapping
@@ -102,5 +103,36 @@ def schema_errors(schema: dict[str, Any], payload: Mapping[str, Any]) -> list[st
     errors = []
     for error in sorted(validator.iter_errors(payload_view(payload)), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path) or "payload"
-        errors.append(f"{where}: {error.message}")
+        errors.append(f"{where}: {_json_message(error)}")
     return errors
+
+
+_PY_STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
+
+
+def _json_message(error: Any) -> str:
+    """jsonschema's message with the values it quotes as JSON (`{"other": 3}`, `"amount"`), not
+    Python (`{'other': 3}`, `'amount'`): the sender wrote JSON and reads JSON."""
+    message: str = error.message
+    shown: list[str] = []
+    for value in (error.instance, error.validator_value):
+        text = repr(value)
+        if len(text) < 2 or text not in message:  # short reprs (0, 1) read the same in JSON
+            continue
+        try:
+            as_json = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            continue
+        message = message.replace(text, f"\x00{len(shown)}\x00")
+        shown.append(as_json)
+
+    def quoted(match: re.Match[str]) -> str:  # the remaining Python strings, e.g. property names
+        try:
+            return json.dumps(ast.literal_eval(match.group()), ensure_ascii=False)
+        except (ValueError, SyntaxError):
+            return match.group()
+
+    message = _PY_STRING.sub(quoted, message)
+    for number, text in enumerate(shown):
+        message = message.replace(f"\x00{number}\x00", text)
+    return message

@@ -1,8 +1,8 @@
 """The example on an integration page: a raw payload, and what the current mapping makes of it.
 
-The raw payload is the connector's latest stored raw event when there is one (the real shape
-the sender sends), else its newest saved sample, else a made-up one in the mapped-event shape
-(what the default mapping `$` takes).
+The raw payload is, by default, the connector's newest saved sample (chosen by the admin), else
+a made-up one built from the fields the mapping reads. The latest real raw event is used only when
+asked for (`?example=latest`), with its personal data replaced (see `handoff.redact`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import event_types
 from errors import MappingError
+from handoff.fields import FieldsRead
+from handoff.made_up import build_example, example_headers, example_query
 from mapping import CompiledMapping, map_raw_event
 
 SAMPLE_EVENT: dict[str, Any] = {
@@ -24,7 +27,7 @@ SAMPLE_EVENT: dict[str, Any] = {
     },
 }
 
-# The contract every mapping must produce (docs/mapping.md), shown when no example maps.
+# The contract every mapping must produce (docs/mapping.md).
 MAPPED_EVENT_CONTRACT: dict[str, Any] = {
     "description": "What the mapping must return for each raw event: one object, or an array of them.",
     "example": SAMPLE_EVENT,
@@ -41,11 +44,12 @@ MAPPED_EVENT_CONTRACT: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Example:
-    source: str  # latest_event | saved_sample | sample
+    source: str  # latest_event | saved_sample | sample (made up)
     raw: Any
     headers: Mapping[str, str] = field(default_factory=dict)  # what the mapping sees as $headers
     query: Mapping[str, str] = field(default_factory=dict)
     name: str | None = None  # a saved sample's name
+    redacted: tuple[str, ...] = ()  # paths whose personal data was replaced (latest_event only)
 
 
 MADE_UP = Example("sample", SAMPLE_EVENT)
@@ -69,3 +73,55 @@ def map_example(
         "mappedEvents": [r.to_json() for r in results if not isinstance(r, MappingError)],
         "errors": [r.to_json()["error"] for r in results if isinstance(r, MappingError)],
     }
+
+
+def made_up(mapping: CompiledMapping, read: FieldsRead, *, connector: Mapping[str, Any]) -> Example:
+    """An example built from the fields the mapping reads, the first candidate that yields a profile.
+
+    Candidates: the fields read, filled with example values; the mapped-event shape (what `$` and
+    other pass-through mappings take). When none resolves a profile, the first is kept and the
+    page's warnings say why it would be ignored.
+    """
+    candidates: list[Example] = []
+    built = build_example(read.fields)
+    if built or example_headers(read.fields) or example_query(read.fields):
+        candidates.append(
+            Example("sample", built, example_headers(read.fields), example_query(read.fields))
+        )
+    candidates.append(MADE_UP)
+    if read.whole_body:
+        candidates.reverse()
+    for candidate in candidates:
+        if not problems(map_example(mapping, candidate, connector=connector)):
+            return candidate
+    return candidates[0]
+
+
+def problems(
+    mapped: Mapping[str, Any], schema: Mapping[str, Any] | None = None, event_type: str = ""
+) -> list[str]:
+    """Why the example would not be `processed`: failed, ignored or rejected, in words."""
+    found = [
+        "This example would be ignored: the mapping returns no event for it."
+        if e["code"] == "mapping_empty"
+        else f"This example would fail: {e['code']}: {e['message']}"
+        for e in mapped["errors"]
+    ]
+    for index, event in enumerate(mapped["mappedEvents"]):
+        which = f"mapped event {index + 1}" if len(mapped["mappedEvents"]) > 1 else "it"
+        value = event["profile"]["value"]
+        if value is None or not str(value).strip():
+            found.append(
+                f"This example would be ignored: the mapping finds no profile.value in {which}, "
+                "so no member can be credited. Send the field the mapping reads for the profile "
+                "(see the expected payload)."
+            )
+        elif schema is not None:
+            errors = event_types.schema_errors(dict(schema), event["payload"])
+            if errors:
+                found.append(
+                    f"This example would be rejected: {which} does not match event type {event_type}: "
+                    + "; ".join(errors)
+                    + "."
+                )
+    return found

@@ -19,7 +19,8 @@ h3{margin:1.4rem 0 .4rem}code{background:#f3f3f3;padding:0 .2rem;border-radius:3
 pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:.8rem;overflow:auto;border-radius:4px}
 pre code{background:none;padding:0}table{border-collapse:collapse}td,th{border:1px solid #ddd;
 padding:.2rem .5rem;text-align:left;vertical-align:top}.muted{color:#666}.method{font-weight:bold}
-.error{color:#a40000}nav a{margin-right:.8rem}
+.error{color:#a40000}
+.warning{background:#fff5d6;border-left:4px solid #e0a800;padding:.4rem .6rem}nav a{margin-right:.8rem}
 """
 
 

@@ -43,6 +43,7 @@ def render_integration(page: dict[str, Any]) -> str:
     )
     for key, title, language in _LANGUAGES:
         parts.append(f"<h3>{esc(title)}</h3>" + code_block(page["snippets"][key], language))
+    parts += _expected(page["expectedPayload"])
     parts += _payload(example)
     parts.append("<h3>The mapped-event contract</h3>")
     parts.append(f"<p>{esc(page['mappedEventContract']['description'])}</p>")
@@ -53,15 +54,44 @@ def render_integration(page: dict[str, Any]) -> str:
     parts.append(f"<table>{rows}</table>")
     parts.append(f"<h2>Current mapping (version {esc(page['mapping']['version'])})</h2>")
     parts.append(code_block(page["mapping"]["expression"], "jsonata"))
+    parts += _testing(page["testing"])
     return document(f"Integration: {connector['name']}", "\n".join(parts))
+
+
+def _expected(expected: dict[str, Any]) -> list[str]:
+    parts = ["<h2>Expected payload</h2>", f"<p>{esc(expected['summary'])}</p>"]
+    if expected["fieldsRead"]:
+        rows = "".join(
+            f"<tr><td><code>{esc(f['path'])}</code></td><td>{esc(f['in'])}</td>"
+            f"<td>{esc(f['kind'])}{esc(', in the list ' + f['list']) if 'list' in f else ''}</td>"
+            f"<td>{esc(f.get('usedFor', ''))}</td></tr>"
+            for f in expected["fieldsRead"]
+        )
+        parts.append("<h3>Fields the mapping reads</h3>")
+        parts.append(f"<table><tr><th>field</th><th>in</th><th>kind</th><th>becomes</th></tr>{rows}</table>")
+    if expected["profileFields"]:
+        names = ", ".join(f"<code>{esc(p)}</code>" for p in expected["profileFields"])
+        parts.append(f"<p>The member is found by {names}: without it an event is ignored.</p>")
+    parts.append("<h3>Shape (field names and types)</h3>" + json_block(expected["schema"]))
+    return parts
+
+
+def _testing(testing: dict[str, Any]) -> list[str]:
+    return [
+        "<h2>Trying it with test data</h2>",
+        f"<p>{prose(testing['summary'])}</p>",
+        "<ol>" + "".join(f"<li>{prose(step)}</li>" for step in testing["steps"]) + "</ol>",
+    ]
 
 
 def _payload(example: dict[str, Any]) -> list[str]:
     where = {
-        "latest_event": "the latest event this connector received",
+        "latest_event": "the latest event this connector received, with personal data replaced",
         "saved_sample": f"the saved sample “{example['sampleName']}”",
-    }.get(example["source"], "a made-up event (this connector has received nothing yet)")
+    }.get(example["source"], "a made-up event built from the fields the current mapping reads")
     parts = ["<h2>Payload</h2>", f'<h3>Example payload</h3><p class="muted">From {where}.</p>']
+    for warning in example["warnings"]:
+        parts.append(f'<p class="warning">⚠ {esc(warning)}</p>')
     parts.append(json_block(example["rawEvent"]))
     if example["headers"] or example["query"]:
         parts.append("<p>With these headers and query parameters:</p>")

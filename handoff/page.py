@@ -12,8 +12,10 @@ from typing import Any
 from connectors.auth import describe, parse_auth_settings
 from connectors.bodies import SUPPORTED
 from errors import MappingError
-from handoff.example import MADE_UP, MAPPED_EVENT_CONTRACT, Example, map_example
+from handoff.example import MADE_UP, MAPPED_EVENT_CONTRACT, Example, made_up, map_example, problems
+from handoff.fields import fields_read
 from handoff.recipe import recipe_for
+from handoff.sections import expected_payload, testing
 from handoff.snippet_curl import curl_snippet
 from handoff.snippet_node import node_snippet
 from handoff.snippet_python import python_snippet
@@ -25,21 +27,54 @@ def integration_page(
     row: Mapping[str, Any],
     *,
     base_url: str,
-    example: Example = MADE_UP,
+    example: Example | None = None,
+    seen: Example | None = None,
+    event_schema: Mapping[str, Any] | None = None,
+    has_test_credential: bool = False,
     timeout_ms: int = 1000,
     max_depth: int = 200,
+    max_items: int = 100_000,
 ) -> dict[str, Any]:
-    """Everything a sender's developer needs, from the stored connector row and an example payload."""
+    """Everything a sender's developer needs, from the stored connector row and an example payload.
+
+    `example`: the payload to show and send (None: made up from the mapping); `seen`: a saved
+    sample or stored raw event, for the expected payload shape; `event_schema`: the event type's
+    JSON Schema, to warn when the example would be rejected.
+    """
     url = f"{base_url}/ingest/{row['id']}"
     auth = parse_auth_settings(row["auth"])
     recipe = recipe_for(auth)
-    raw = example.raw
     connector = {"id": row["id"], "name": row["name"], "mode": row["mode"], "eventType": row["event_type"]}
+    read = fields_read(row["mapping"])
     try:
-        mapping = CompiledMapping.compile(row["mapping"], timeout_ms=timeout_ms, max_depth=max_depth)
+        mapping = CompiledMapping.compile(
+            row["mapping"], timeout_ms=timeout_ms, max_depth=max_depth, max_items=max_items
+        )
+        if example is None:
+            example = made_up(mapping, read, connector=connector)
         mapped = map_example(mapping, example, connector=connector)
     except MappingError as error:  # a mapping saved under looser bounds; show why instead of failing
+        example = example or MADE_UP
         mapped = {"mappedEvents": [], "errors": [error.to_json()["error"]]}
+    raw = example.raw
+    warnings = problems(mapped, event_schema, row["event_type"])
+    if not row["create_profiles"]:
+        warnings.append(
+            "This connector credits existing members only: an event whose profile does not exist yet "
+            "is ignored."
+        )
+    if example.headers or example.query:
+        warnings.append(
+            "The ready-to-run examples send the body and the authentication only: add the headers "
+            "and query parameters shown with the example yourself, the mapping reads them."
+        )
+    if example.source == "latest_event":
+        warnings.insert(
+            0,
+            "This example is the latest real event this connector received. Values that look like "
+            f"personal data were replaced ({', '.join(example.redacted) or 'none found'}), but other "
+            "fields may still hold personal or confidential data: check the page before sharing it.",
+        )
     return {
         "connector": {
             **connector,
@@ -75,8 +110,12 @@ def integration_page(
             "rawEvent": raw,
             "headers": dict(example.headers),
             "query": dict(example.query),
+            "redacted": list(example.redacted),
             **mapped,
+            "warnings": warnings,
         },
+        "expectedPayload": expected_payload(read, seen),
+        "testing": testing(row, recipe, has_test_credential=has_test_credential),
         "mappedEventContract": MAPPED_EVENT_CONTRACT,
         "generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }

@@ -10,6 +10,8 @@ What jsonata-python gets wrong for a long-lived, multi-threaded service, and wha
   `$eval()` and higher-order functions read it. We point it at a per-call shallow copy of the
   compiled instance for the duration of the call and restore it afterwards.
 * Its time and depth guard is per instance and breaks on reuse; see `mapping.guard`.
+* A built-in function runs as one uninterruptible Python call on whatever it is given; see
+  `mapping.builtins` for the size bounds that keep each call short.
 * Failures escape as assorted Python exceptions; see `mapping.failures`.
 
 The parsed AST is shared and read-only; the per-call copy costs a few microseconds.
@@ -28,6 +30,7 @@ from jsonata.timebox import Timebox
 from jsonata.utils import Utils
 
 from errors import MappingError
+from mapping.builtins import BOUNDED, CURRENT_GUARD
 from mapping.failures import evaluation_error, limit_error, syntax_error
 from mapping.guard import Guard
 from mapping.results import to_plain
@@ -66,17 +69,20 @@ class CompiledMapping:
     expression: str
     timeout_ms: int = 1000
     max_depth: int = 200
+    max_items: int = 100_000
     _parsed: Jsonata = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.timeout_ms < 1 or self.max_depth < 1:
-            raise ValueError("timeout_ms and max_depth must be positive")
+        if self.timeout_ms < 1 or self.max_depth < 1 or self.max_items < 1:
+            raise ValueError("timeout_ms, max_depth and max_items must be positive")
         object.__setattr__(self, "_parsed", _parse(self.expression))
 
     @classmethod
-    def compile(cls, expression: str, *, timeout_ms: int = 1000, max_depth: int = 200) -> CompiledMapping:
+    def compile(
+        cls, expression: str, *, timeout_ms: int = 1000, max_depth: int = 200, max_items: int = 100_000
+    ) -> CompiledMapping:
         """Parse once; a syntax error raises MappingError(code="mapping_syntax_error")."""
-        return cls(expression, timeout_ms, max_depth)
+        return cls(expression, timeout_ms, max_depth, max_items)
 
     def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None) -> Any:
         """Evaluate against `data` with `$name` bindings (names without the `$`).
@@ -84,8 +90,9 @@ class CompiledMapping:
         Returns the result as plain Python values (None when undefined or null), or raises
         MappingError: code "mapping_evaluation_error", `jsonata_code` U1001 when a bound is hit.
         """
-        guard = Guard(self.timeout_ms, self.max_depth)
+        guard = Guard(self.timeout_ms, self.max_depth, self.max_items)
         frame = Jsonata.Frame(self._parsed.environment)
+        frame.bindings.update(BOUNDED)  # shadow the library's built-ins with size-checked ones
         for name, value in (bindings or {}).items():
             frame.bind(name, value)
         frame.bind("$", data)
@@ -105,6 +112,7 @@ class CompiledMapping:
 
         previous = getattr(Jsonata.CURRENT, "jsonata", _UNSET)
         Jsonata.CURRENT.jsonata = runner
+        token = CURRENT_GUARD.set(guard)
         try:
             Functions.validate_input(focus)
             result = to_plain(runner.eval(runner.ast, focus, frame))
@@ -116,20 +124,31 @@ class CompiledMapping:
                 exc, position=guard.position(), timeout_ms=self.timeout_ms, max_depth=self.max_depth
             ) from None
         finally:
+            CURRENT_GUARD.reset(token)
             _set_current(previous)
         if guard.tripped is not None:  # swallowed entirely by a library catch-all
             raise self._limit_error(guard)
         return result
 
     def _limit_error(self, guard: Guard) -> MappingError:
-        return limit_error(guard.tripped or "time", timeout_ms=self.timeout_ms, max_depth=self.max_depth)
+        return limit_error(
+            guard.tripped or "time",
+            timeout_ms=self.timeout_ms,
+            max_depth=self.max_depth,
+            detail=guard.detail,
+            position=guard.position() if guard.tripped == "size" else None,
+        )
 
 
 @lru_cache(maxsize=512)
-def compile_cached(expression: str, *, timeout_ms: int, max_depth: int) -> CompiledMapping:
+def compile_cached(
+    expression: str, *, timeout_ms: int, max_depth: int, max_items: int = 100_000
+) -> CompiledMapping:
     """Compile once per (expression, bounds); safe because a CompiledMapping is never mutated.
 
     Syntax errors are not cached (lru_cache does not store exceptions), which is fine: saving a
     connector already refuses them.
     """
-    return CompiledMapping.compile(expression, timeout_ms=timeout_ms, max_depth=max_depth)
+    return CompiledMapping.compile(
+        expression, timeout_ms=timeout_ms, max_depth=max_depth, max_items=max_items
+    )

@@ -63,7 +63,18 @@ def syntax_error(exc: Exception) -> MappingError:
     return MappingError(f"mapping syntax error: {type(exc).__name__}: {_detail(str(exc))}", code=SYNTAX)
 
 
-def limit_error(limit: Limit, *, timeout_ms: int, max_depth: int) -> MappingError:
+def limit_error(
+    limit: Limit, *, timeout_ms: int, max_depth: int, detail: str | None = None, position: int | None = None
+) -> MappingError:
+    if limit == "size":
+        where = f" at position {position}" if position is not None else ""
+        return MappingError(
+            f"mapping evaluation stopped{where}: {detail or 'a value is too large'} "
+            f"(INBOUND_MAPPING_MAX_ITEMS) ({LIMIT_CODE})",
+            code=EVALUATION,
+            jsonata_code=LIMIT_CODE,
+            position=position,
+        )
     if limit == "time":
         text = f"took longer than {timeout_ms} ms; check for an infinite loop"
     else:

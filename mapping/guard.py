@@ -12,7 +12,13 @@ from __future__ import annotations
 from time import monotonic as _monotonic
 from typing import Any, Literal
 
-Limit = Literal["time", "depth"]
+from jsonata.utils import Utils
+
+Limit = Literal["time", "depth", "size"]
+
+# A string a mapping builds may hold this many characters per item of the items bound: with the
+# default 100,000 items, 10 million characters (a few milliseconds to build, tens of MB at worst).
+CHARS_PER_ITEM = 100
 
 
 class LimitExceeded(Exception):
@@ -26,11 +32,25 @@ class LimitExceeded(Exception):
 class Guard:
     """Counts evaluator nesting and watches the clock for ONE evaluation."""
 
-    __slots__ = ("deadline", "max_depth", "nodes", "timeout_ms", "tripped")
+    __slots__ = (
+        "deadline",
+        "detail",
+        "max_chars",
+        "max_depth",
+        "max_items",
+        "nodes",
+        "timeout_ms",
+        "tripped",
+    )
 
-    def __init__(self, timeout_ms: int, max_depth: int) -> None:
+    def __init__(self, timeout_ms: int, max_depth: int, max_items: int = 100_000) -> None:
         self.timeout_ms = timeout_ms
         self.max_depth = max_depth
+        # Size bounds, so that no single built-in call (which the deadline cannot interrupt)
+        # runs far past the deadline: see mapping.builtins.
+        self.max_items = max_items
+        self.max_chars = max_items * CHARS_PER_ITEM
+        self.detail: str | None = None  # what was too big, for a "size" stop
         self.deadline = _monotonic() + timeout_ms / 1000
         # The expressions being evaluated, outermost first: its length is the depth, and when
         # the engine raises an error without a position, the innermost one says where.
@@ -58,8 +78,31 @@ class Guard:
         nodes = self.nodes
         while nodes and nodes.pop() is not expr:
             pass
-        if self.tripped is not None:
+        # The deadline again, after the node: a built-in function runs inside one node, and the
+        # entry check alone would let the rest of the expression carry on after a slow call.
+        if self.tripped is not None or _monotonic() > self.deadline:
             self._stop()
+        if result.__class__ is str:
+            if len(result) > self.max_chars:  # e.g. `$s & $s` doubling in a recursive function
+                self.too_big(f"a string of {len(result)} characters", self.max_chars, "characters")
+        elif result.__class__ is Utils.RangeList:  # lazy: sized here before anything iterates it
+            size = max(0, result.b - result.a)
+            if size > self.max_items:
+                self.too_big(
+                    f"the range [{result.a}..{result.b - 1}] has {size} items", self.max_items, "items"
+                )
+
+    def check_time(self) -> None:
+        """For loops of our own inside a built-in call (see mapping.builtins)."""
+        if self.tripped is not None or _monotonic() > self.deadline:
+            self._stop()
+
+    def too_big(self, what: str, limit: int, unit: str) -> None:
+        """Stop: a value is (or would be) larger than the size bounds allow."""
+        if self.tripped is None:
+            self.tripped = "size"
+            self.detail = f"{what}, more than the limit of {limit} {unit}"
+        raise LimitExceeded(self.tripped)
 
     def _stop(self) -> None:
         if self.tripped is None:

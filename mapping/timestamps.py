@@ -40,6 +40,13 @@ def normalise_timestamp(value: Any, *, path: str = PATH) -> datetime:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise _bad(value, path)
+        if value < 0:  # almost always a bug upstream (a difference, a sentinel), never a real 1969
+            raise MappingError(
+                f"{path}: {describe(value)} is a negative epoch time; expected seconds or milliseconds "
+                "since 1970-01-01T00:00:00Z (0 or more), or an ISO 8601 date-time",
+                code=SHAPE_ERROR,
+                path=path,
+            )
         try:
             return _from_epoch(value)
         except (OverflowError, ValueError):  # beyond year 9999

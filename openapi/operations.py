@@ -38,14 +38,16 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "test": ("true: test data only; false: live only", {"type": "boolean"}),
     "full": ("true: include the raw event, mapped event and trace", {"type": "boolean"}),
     "profile": ("a profile id", {"type": "integer"}),
+    "action": ("only this action: purge_test_data or replay", {"type": "string"}),
     "request": ("a request id", {"type": "string"}),
     "kind": ("identity kind (default `default`)", {"type": "string"}),
     "value": ("identity value, normalised as events are", {"type": "string"}),
     "token": ("query_token connectors: the token (the parameter name is configurable)", {"type": "string"}),
     "download": ("1: serve as an attachment", {"type": "boolean"}),
     "example": (
-        "latest (default): the latest raw event; sample: a made-up one",
-        {"enum": ["latest", "sample"]},
+        "saved (default): the newest saved sample, else one made up from the mapping; sample: always "
+        "made up; latest: the latest real raw event, personal data replaced",
+        {"enum": ["saved", "sample", "latest"]},
     ),
 }
 
@@ -152,7 +154,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "logs",
         "RequestLogEntry",
         list_of=True,
-        query=(*_LOG, "request_status"),
+        query=(*_LOG, "request_status", "test"),
         errors=(422,),
     ),
     ("GET", "/api/requests/{request_id}"): Op(
@@ -169,6 +171,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/events/{event_id}"): Op(
         "One event in full, with its trace", "logs", "Event", errors=(404, 422)
     ),
+    ("GET", "/api/admin-log"): Op(
+        "What admins did in bulk (purges, replays), newest first",
+        "logs",
+        "AdminLogEntry",
+        list_of=True,
+        query=("connector", "action", "limit", "before"),
+        errors=(422,),
+    ),
     ("GET", "/api/profiles"): Op(
         "Find a profile by identity", "profiles", "Profile", query=("kind", "value"), errors=(404, 422)
     ),
@@ -181,7 +191,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Event",
         list_of=True,
         query=("limit", "before", "test"),
-        errors=(404,),
+        errors=(404, 422),
     ),
     ("GET", "/api/profiles/{profile_id}/ledger"): Op(
         "A profile's points entries and balance",
@@ -210,14 +220,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "testing",
         "DryRunReport",
         body="DryRunInput",
-        errors=(400, 422),
+        errors=(400, 413, 422),
     ),
     ("POST", _C + "/dry-run"): Op(
         "Simulate a request to the connector: every step, nothing written",
         "testing",
         "DryRunReport",
         body="DryRunInput",
-        errors=(400, 404, 422),
+        errors=(400, 404, 413, 422),
     ),
     ("POST", _C + "/purge-test-data"): Op(
         "Remove the connector's test data", "testing", "Purge", errors=(404,)

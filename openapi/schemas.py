@@ -160,6 +160,16 @@ SCHEMAS: dict[str, Any] = {
         },
         additionalProperties=True,
     ),
+    "AdminLogEntry": _obj(
+        {
+            "id": _I,
+            "action": _S,
+            "connectorId": {"type": ["string", "null"]},
+            "details": {"type": "object"},
+            "createdAt": _T,
+        },
+        description="One bulk admin action: a purge (what it removed) or a replay (what it changed).",
+    ),
     "Profile": _obj(
         {"id": _I, "kind": _S, "value": _S, "balance": _I, "lifetimePoints": _I}, additionalProperties=True
     ),
@@ -192,7 +202,22 @@ SCHEMAS: dict[str, Any] = {
             ),
             "snippets": _obj({"curl": _S, "python": _S, "javascript": _S}),
             "mapping": _obj({"expression": _S, "version": _I}),
-            "example": _obj({"source": {"enum": ["latest_event", "sample"]}, "rawEvent": ref("RawEvent")}),
+            "example": _obj(
+                {
+                    "source": {"enum": ["latest_event", "saved_sample", "sample"]},
+                    "rawEvent": ref("RawEvent"),
+                    "warnings": {"type": "array", "items": _S},
+                    "redacted": {"type": "array", "items": _S},
+                }
+            ),
+            "expectedPayload": {
+                "type": "object",
+                "description": "the fields the mapping reads and the payload's shape (types, no values)",
+            },
+            "testing": {
+                "type": "object",
+                "description": "how to try the integration with the test credential, and purge",
+            },
             "mappedEventContract": {"type": "object"},
         },
         description="Everything a sender's developer needs; secrets are placeholders.",
@@ -200,6 +225,7 @@ SCHEMAS: dict[str, Any] = {
     "OpenAPI": {"type": "object", "description": "This document."},
     "DryRunInput": _obj(
         {
+            "method": {"enum": ["POST", "GET"], "description": "GET: a pixel request, the query the event"},
             "body": ref("RawEvent"),
             "bodyText": {"type": "string", "description": "the exact body, for signed requests and NDJSON"},
             "contentType": _S,
@@ -223,11 +249,26 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Purge": _obj({"purged": _obj({"events": _I, "pointsEntries": _I, "profiles": _I})}),
     "ReplayInput": _obj(
-        {"since": _T, "until": _T, "statuses": {"type": "array", "items": _S}, "apply": _B, "limit": _I},
+        {
+            "since": _T,
+            "until": _T,
+            "statuses": {"type": "array", "items": _S},
+            "apply": _B,
+            "limit": _I,
+            "after": {"type": "integer", "description": "continue after this raw event: a nextAfter"},
+        },
         additionalProperties=False,
     ),
     "Replay": _obj(
-        {"applied": _B, "events": _I, "counts": {"type": "object"}, "pointsDelta": _I, "more": _B},
+        {
+            "applied": _B,
+            "events": _I,
+            "counts": {"type": "object"},
+            "pointsDelta": _I,
+            "more": _B,
+            "nextAfter": {"type": "integer", "description": "when more: send as after to continue"},
+            "nextSince": _T,
+        },
         additionalProperties=True,
         description="What a replay did, or would do (docs/replay-and-samples.md).",
     ),

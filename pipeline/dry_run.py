@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.auth import authenticate
-from connectors.bodies import parse_body
-from errors import AuthenticationFailed, InboundError, InvalidInput
+from errors import AuthenticationFailed, InboundError, InvalidInput, PayloadTooLarge, status_of
 from pipeline.context import ConnectorSnapshot, IngestRequest
-from pipeline.receive import run_events
+from pipeline.receive import request_raw_events, run_events
 from settings import Settings
 from storage.database import Database
 
 RULE_STATUSES = ("active", "draft", "paused")
+METHODS = ("POST", "GET")
 
 
 def dry_run_request(data: Any, connector_id: str) -> IngestRequest:
@@ -23,13 +23,32 @@ def dry_run_request(data: Any, connector_id: str) -> IngestRequest:
         raise InvalidInput(
             'body: expected an object such as {"body": {...}, "headers": {...}}', code="invalid_dry_run"
         )
-    known = {"body", "bodyText", "contentType", "headers", "query", "includeStatuses", "mapping", "eventType"}
+    known = {
+        "method",
+        "body",
+        "bodyText",
+        "contentType",
+        "headers",
+        "query",
+        "includeStatuses",
+        "mapping",
+        "eventType",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise InvalidInput(
             f"{unknown[0]}: unknown field; expected one of {', '.join(sorted(known))}", code="invalid_dry_run"
         )
-    if ("body" in data) == ("bodyText" in data):
+    method = data.get("method", "POST")
+    if method not in METHODS:
+        raise InvalidInput(f"method: {method!r} is not one of {', '.join(METHODS)}", code="invalid_dry_run")
+    if method == "GET":
+        if "body" in data or "bodyText" in data:
+            raise InvalidInput(
+                "body: a GET (pixel-style) request has no body; put the event in query",
+                code="invalid_dry_run",
+            )
+    elif ("body" in data) == ("bodyText" in data):
         raise InvalidInput(
             "body: give exactly one of body (JSON) or bodyText (exact text)", code="invalid_dry_run"
         )
@@ -37,14 +56,16 @@ def dry_run_request(data: Any, connector_id: str) -> IngestRequest:
         value = data.get(field, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise InvalidInput(f"{field}: {value!r} must be an object of text values", code="invalid_dry_run")
-    text = data["bodyText"] if "bodyText" in data else json.dumps(data["body"])
+    text = data["bodyText"] if "bodyText" in data else json.dumps(data["body"]) if "body" in data else ""
     if not isinstance(text, str):
         raise InvalidInput(f"bodyText: {text!r} must be text", code="invalid_dry_run")
     headers = {k.lower(): v for k, v in data.get("headers", {}).items()}
-    content_type = data.get("contentType") or headers.get("content-type") or "application/json"
+    content_type = data.get("contentType") or headers.get("content-type")
+    if content_type is None and method == "POST":
+        content_type = "application/json"
     return IngestRequest(
         connector_id=connector_id,
-        method="POST",
+        method=method,
         headers=headers,
         query=dict(data.get("query", {})),
         body=text.encode(),
@@ -61,6 +82,15 @@ def rule_statuses(data: dict[str, Any]) -> frozenset[str]:
             code="invalid_dry_run",
         )
     return frozenset(statuses)
+
+
+def raw_events_of(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:
+    """The raw events as live ingestion gets them: the body-size limit, then GET or body parsing."""
+    if len(request.body) > settings.max_body_bytes:
+        raise PayloadTooLarge(
+            f"body is {len(request.body)} bytes; at most {settings.max_body_bytes} bytes are accepted"
+        )
+    return request_raw_events(snapshot, request, settings)
 
 
 async def dry_run(
@@ -95,9 +125,10 @@ async def dry_run(
             # Shown, not fatal: the developer wants to see the mapping work before the signature does.
             report["auth"] = {"ok": False, "error": exc.to_json()["error"]}
     try:
-        raw_events = parse_body(request.body, request.content_type, max_items=settings.max_batch_items)
+        raw_events = raw_events_of(snapshot, request, settings)
     except InboundError as exc:
-        report["parse"] = {"ok": False, "error": exc.to_json()["error"]}
+        # What live would answer instead of 200 (413, 405, 400, 415), shown with the error.
+        report["parse"] = {"ok": False, "status": status_of(exc), "error": exc.to_json()["error"]}
         report["results"] = []
         return report
     report["parse"] = {"ok": True, "rawEvents": raw_events}

@@ -18,12 +18,14 @@ from pipeline import chain as chains
 from pipeline.awards import AwardOutcome, award_points, evaluate_event
 from pipeline.chain import Chain
 from pipeline.context import ConnectorSnapshot, IngestRequest
-from pipeline.reversal import reverse_awards
+from pipeline.reversal import lock_reversal_profiles, reverse_awards
 from settings import Settings
 from storage import events as event_store
 from storage import ledger
 from storage.ledger import entries
 from storage.profiles import normalise_identity, resolve_profile
+from storage.purge import lock_test_data
+from storage.rules import versions_table as rule_versions_table
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,23 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         "event_type": ctx.event_type,
         "trace": trace,
     }
-    result: dict[str, Any] = {"index": item.index, "subIndex": item.sub_index}
+    # Every key of a result, null while unknown (a failed mapping has no clientEventId or profile).
+    result: dict[str, Any] = {
+        "index": item.index,
+        "subIndex": item.sub_index,
+        "status": None,
+        "eventId": None,
+        "clientEventId": None,
+        "profile": None,
+        "reason": None,
+    }
     chain = item.chain
     if chain is not None:
         row.update(chain.row_values())
         trace.append({"step": "replay", "replayOf": row["replay_of"], "at": now.isoformat()})
+    if ctx.test:
+        # First of all locks: a purge of this connector's test data waits for us, or we for it.
+        await lock_test_data(conn, ctx.snapshot.id, exclusive=False)
 
     async def finish(status: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
         row.update(status=status, reason=reason)
@@ -109,6 +123,16 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         trace.append({"step": "profile", "ok": False, "reason": reason})
         return await finish("ignored", reason, profile=None)
     kind, value = normalise_identity(mapped.profile_kind, mapped.profile_value)
+    if mapped.reverses is not None:
+        # A refund may touch another member's awards: lock both in id order, not ours first.
+        await lock_reversal_profiles(
+            conn,
+            connector_id=ctx.snapshot.id,
+            client_event_id=mapped.reverses.client_event_id,
+            test=ctx.test,
+            kind=kind,
+            value=value,
+        )
     profile = await resolve_profile(
         conn,
         kind,
@@ -274,23 +298,47 @@ def settlement(ctx: RunContext, occurred_at: Any) -> chains.Settlement:
 
 
 async def first_outcome(conn: AsyncConnection, first_id: int) -> dict[str, Any]:
-    """What the first event with this identity got: a repeat answers with it."""
+    """What the first event with this identity got: a repeat answers with it.
+
+    The awards have the shape a processed result has (rule id, version, name, points, entry id),
+    and `balance` is the balance the first answer gave (None when the first was not processed).
+    """
     first = await event_store.get_event(conn, first_id)
+    ledger_step = next(
+        (s for s in (first or {}).get("trace") or [] if isinstance(s, dict) and s.get("step") == "ledger"),
+        None,
+    )
     return {
         "eventId": first_id,
         "status": first["status"] if first else None,
         "reason": first["reason"] if first else None,
         "awards": await awards_of_event(conn, first_id),
+        "balance": ledger_step.get("balance") if ledger_step else None,
     }
 
 
 async def awards_of_event(conn: AsyncConnection, event_id: int) -> list[dict[str, Any]]:
+    versions = rule_versions_table
     rows = await conn.execute(
-        select(entries.c.id, entries.c.rule_id, entries.c.rule_version, entries.c.points)
+        select(
+            entries.c.id, entries.c.rule_id, entries.c.rule_version, entries.c.points, versions.c.definition
+        )
+        .select_from(
+            entries.outerjoin(
+                versions,
+                (versions.c.rule_id == entries.c.rule_id) & (versions.c.version == entries.c.rule_version),
+            )
+        )
         .where(entries.c.event_id == event_id, entries.c.kind == "award")
         .order_by(entries.c.id)
     )
     return [
-        {"ruleId": r.rule_id, "ruleVersion": r.rule_version, "points": r.points, "entryId": r.id}
+        {
+            "ruleId": r.rule_id,
+            "ruleVersion": r.rule_version,
+            "name": (r.definition or {}).get("name"),
+            "points": r.points,
+            "entryId": r.id,
+        }
         for r in rows
     ]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import event_types
 from connectors.auth import AuthSettings, Credential, authenticate, parse_auth_settings
@@ -21,10 +23,12 @@ from mapping import compile_cached, map_raw_event
 from pipeline.awards import load_rules
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode
 from pipeline.process import RunContext, WorkItem, process_item
+from pipeline.redaction import redact
 from settings import Settings
 from storage import connectors as connector_store
 from storage import events as event_store
 from storage.database import Database
+from storage.ledger import entries
 from storage.logs import log_request
 from storage.tables import EventType
 
@@ -71,20 +75,23 @@ async def load_snapshot(
 def snapshot_of(row: dict[str, Any], creds: list[dict[str, Any]], settings: Settings) -> ConnectorSnapshot:
     auth: AuthSettings = parse_auth_settings(row["auth"])
     mapping = compile_cached(
-        row["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+        row["mapping"], **settings.mapping_bounds
     )
     return ConnectorSnapshot(row, auth, tuple(credential_from_row(c) for c in creds), mapping)
 
 
 def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any]) -> list[WorkItem]:
     items: list[WorkItem] = []
+    # The mapping never sees the credentials, so it cannot copy them into stored events, and a
+    # replay (which only has the kept headers and query) maps exactly as live did.
+    headers, query = redact(snapshot.auth, request.headers, request.query)
     for index, raw in enumerate(raw_events):
         try:
             mapped = map_raw_event(
                 snapshot.mapping,
                 raw,
-                headers=request.headers,
-                query=request.query,
+                headers=headers,
+                query=query,
                 connector=snapshot.binding(),
             )
         except MappingError as failure:
@@ -148,15 +155,52 @@ async def run_events(
                     result = await process_item(conn, ctx, item)
                     row = await event_store.get_event(conn, result["eventId"])
                     assert row is not None
-                    result.update(mapped=row["mapped"], trace=row["trace"], eventId=None)
+                    result.update(mapped=row["mapped"], trace=row["trace"])
                     results.append(result)
+                phantoms = await _phantom_ids(conn, results)
                 raise _DryRunRollback
         except _DryRunRollback:
-            return results
+            return [_without_phantoms(r, phantoms) for r in results]
     for item in items:
         async with db.write() as conn:
             results.append(await process_item(conn, ctx, item))
     return results
+
+
+# Where results and traces name rows, by kind; a dry run nulls the ids of the rows it rolled back.
+_ID_KEYS = {
+    "eventId": "events",
+    "duplicateOf": "events",
+    "reversedEvent": "events",
+    "alreadyReversedBy": "events",
+    "heldBy": "events",
+    "entryId": "entries",
+    "reversalEntryId": "entries",
+    "reversesEntryId": "entries",
+    "profileId": "profiles",
+}
+
+
+async def _phantom_ids(conn: AsyncConnection, results: list[dict[str, Any]]) -> dict[str, set[Any]]:
+    """The ids of the rows this dry run wrote (and will roll back): none of them will exist."""
+    event_ids = {r["eventId"] for r in results}
+    profile_ids = {p["id"] for r in results if (p := r.get("profile")) and p.get("created")}
+    rows = await conn.execute(select(entries.c.id).where(entries.c.event_id.in_(sorted(event_ids))))
+    return {"events": event_ids, "entries": {r.id for r in rows}, "profiles": profile_ids}
+
+
+def _without_phantoms(value: Any, phantoms: dict[str, set[Any]], key: str | None = None) -> Any:
+    if isinstance(value, list):
+        return [_without_phantoms(v, phantoms) for v in value]
+    if isinstance(value, dict):
+        out = {k: _without_phantoms(v, phantoms, k) for k, v in value.items()}
+        if key == "profile" and out.get("id") in phantoms["profiles"]:
+            out["id"] = None
+        return out
+    kind = _ID_KEYS.get(key or "")
+    if kind is not None and value in phantoms[kind]:
+        return None
+    return value
 
 
 def _log_row(request: IngestRequest) -> dict[str, Any]:
@@ -186,6 +230,8 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
     log = _log_row(request)
     try:
         snapshot = await load_snapshot(db, settings, request.connector_id)
+        # Kept for replay and samples (what the mapping sees as $headers and $query), never a credential.
+        log["headers"], log["query"] = redact(snapshot.auth, request.headers, request.query)
         try:
             credential = authenticate(
                 snapshot.auth,
@@ -200,7 +246,7 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
             raise
         test = snapshot.in_test_mode or credential.test
         log.update(auth_outcome="accepted", credential_id=credential.id, test=test)
-        raw_events = _raw_events(snapshot, request, settings)
+        raw_events = request_raw_events(snapshot, request, settings)
         results = await run_events(
             db, settings, snapshot, request, raw_events, mode="test" if test else "live"
         )
@@ -217,7 +263,7 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
             await log_request(conn, log)
 
 
-def _raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:
+def request_raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:
     if request.method == "GET":
         if not snapshot.row["allow_get"]:
             raise MethodNotAllowed(

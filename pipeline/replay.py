@@ -8,7 +8,6 @@ preview runs the very same code in one transaction and rolls it back.
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,15 +25,17 @@ from pipeline.chain import Chain, load_raw_chains, settle
 from pipeline.context import ConnectorSnapshot, IngestRequest
 from pipeline.process import RunContext, WorkItem, process_item, settlement
 from pipeline.receive import _map_all, event_types_table
+from pipeline.replay_chunks import plan_chunks
+from pipeline.replay_summary import answer, balance_changes
 from settings import Settings
 from storage import connectors as connector_store
 from storage import ledger
 from storage.database import Database
 from storage.events import events, get_event
-from storage.profiles import profiles
 from storage.replays import RawEvent, log_admin_action, select_raw_events
 
 REPLAYABLE = ("processed", "ignored", "rejected", "failed")
+PREVIEW_CHUNK = 100  # raw events per preview transaction (a group that must stay together may be more)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ReplayFilter:
     until: datetime | None = None
     statuses: frozenset[str] = frozenset(REPLAYABLE)
     limit: int = 1000
+    after: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class ReplayFilter:
             "until": self.until.isoformat() if self.until else None,
             "statuses": sorted(self.statuses),
             "limit": self.limit,
+            "after": self.after,
         }
 
 
@@ -69,32 +72,66 @@ async def replay(
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     ctx = await _context(db, settings, connector_id, now)
-    run = _Run()
     if not apply:
-        body: dict[str, Any] = {}
-        try:
-            async with db.write() as conn:
-                raws, more = await select_raw_events(conn, connector_id, **_selection(f))
-                for raw in raws:
-                    await _replay_raw(conn, ctx, raw, run)
-                body = await _summary(conn, run, len(raws), more)
-                raise _PreviewRollback
-        except _PreviewRollback:
-            return {"applied": False, **body}
+        return {"applied": False, **await _preview(db, ctx, f)}
+    run = _Run()
     async with db.read() as conn:
         raws, more = await select_raw_events(conn, connector_id, **_selection(f))
     for raw in raws:
         async with db.write() as conn:  # one raw event, one transaction: a crash loses no half-replay
             await _replay_raw(conn, ctx, raw, run)
     async with db.write() as conn:
-        body = await _summary(conn, run, len(raws), more)
+        body = await _summary(conn, run, raws, more)
         details = {"filter": f.to_json(), "counts": body["counts"], "pointsDelta": body["pointsDelta"]}
         body["adminLogId"] = await log_admin_action(conn, "replay", connector_id, details, now)
     return {"applied": True, **body}
 
 
+async def _preview(db: Database, ctx: RunContext, f: ReplayFilter) -> dict[str, Any]:
+    """The replay as applying it would go, rolled back: in chunks of raw events that cannot affect
+    each other (see pipeline/replay_chunks.py), one short transaction each, so live traffic is
+    not held up (SQLite's single writer, PostgreSQL's row locks) while a large preview runs."""
+    async with db.read() as conn:
+        raws, more = await select_raw_events(conn, ctx.snapshot.id, **_selection(f))
+        chunks = await plan_chunks(conn, ctx, raws, PREVIEW_CHUNK)
+    by_position: dict[int, list[dict[str, Any]]] = {}
+    changes: list[dict[str, Any]] = []
+    for chunk in chunks:
+        run = _Run()
+        try:
+            async with db.write() as conn:
+                for position in chunk:
+                    start = len(run.results)
+                    await _replay_raw(conn, ctx, raws[position], run)
+                    by_position[position] = run.results[start:]
+                mine = await _changes(conn, run)
+                raise _PreviewRollback
+        except _PreviewRollback:
+            changes.extend(mine)
+        for result in run.results:
+            _forget_rolled_back(result, run.created)
+        await anyio.sleep(0)  # let writers that queued behind this chunk go first
+    results = [r for position in range(len(raws)) for r in by_position.get(position, [])]
+    changes.sort(key=lambda c: (c["profileId"] is None, c["profileId"] or 0, c["value"] or "", c["test"]))
+    for change in changes:
+        if change["newProfile"]:
+            change["profileId"] = None
+    return answer(results, changes, raws, more)
+
+
+def _forget_rolled_back(result: dict[str, Any], created: set[int]) -> None:
+    """A preview's events, entries and new profiles were rolled back: their ids are null."""
+    result["eventId"] = None
+    if result["profileId"] in created:
+        result["profileId"] = None
+    for entry in result["entries"]:
+        entry.update(entryId=None, eventId=None)
+        if entry["profileId"] in created:
+            entry["profileId"] = None
+
+
 def _selection(f: ReplayFilter) -> dict[str, Any]:
-    return {"since": f.since, "until": f.until, "statuses": f.statuses, "limit": f.limit}
+    return {"since": f.since, "until": f.until, "statuses": f.statuses, "limit": f.limit, "after": f.after}
 
 
 async def _context(db: Database, settings: Settings, connector_id: str, now: datetime) -> RunContext:
@@ -113,7 +150,7 @@ async def _context(db: Database, settings: Settings, connector_id: str, now: dat
         )
         rules = await load_rules(conn, frozenset({"active"}))
     mapping = compile_cached(
-        row["mapping"], timeout_ms=settings.mapping_timeout_ms, max_depth=settings.mapping_max_depth
+        row["mapping"], **settings.mapping_bounds
     )
     snapshot = ConnectorSnapshot(row, parse_auth_settings(row["auth"]), (), mapping)
     # The replay's own clock: entries and new profiles are created now; events keep their own times.
@@ -130,8 +167,9 @@ async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run
         return
     first = next(iter(chains.values())).first
     ctx = replace(ctx, test=bool(first["test"]))  # test events stay test events
-    # Headers and query of the original request are not kept, so the mapping sees them empty.
-    items = await anyio.to_thread.run_sync(_map_all, ctx.snapshot, ctx.request, [first["raw"]])
+    # The mapping sees the original request's $headers and $query as kept (credentials left out).
+    seen = replace(ctx.request, headers=raw.headers, query=raw.query)
+    items = await anyio.to_thread.run_sync(_map_all, ctx.snapshot, seen, [first["raw"]])
     produced = set()
     for item in items:
         produced.add(item.sub_index)
@@ -228,44 +266,11 @@ def _unchanged(chain: Chain, note: str | None = None) -> dict[str, Any]:
     return body
 
 
-async def _summary(conn: AsyncConnection, run: _Run, raw_count: int, more: RawEvent | None) -> dict[str, Any]:
-    changes = []
-    for (profile_id, test), delta in sorted(run.deltas.items()):
-        if delta == 0:
-            continue
-        who = (
-            await conn.execute(select(profiles.c.kind, profiles.c.value).where(profiles.c.id == profile_id))
-        ).first()
-        after, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
-        changes.append(
-            {
-                "profileId": profile_id,
-                "kind": who.kind if who else None,
-                "value": who.value if who else None,
-                "test": test,
-                "newProfile": profile_id in run.created,
-                "pointsBefore": after - delta,
-                "pointsAfter": after,
-                "delta": delta,
-            }
-        )
-    stored = [r for r in run.results if not r["unchanged"]]
-    counts = {
-        "rawEvents": raw_count,
-        "events": len(run.results),
-        "stored": len(stored),
-        "unchanged": len(run.results) - len(stored),
-        "statuses": dict(Tally(r["status"] for r in stored)),
-    }
-    body: dict[str, Any] = {
-        "events": len(run.results),
-        "counts": counts,
-        "pointsDelta": sum(c["delta"] for c in changes),
-        "changes": changes,
-        "results": run.results,
-        "more": more is not None,
-    }
-    if more is not None:
-        # Replays are exactly once, so carrying on from here (even overlapping) is safe.
-        body["nextSince"] = more.received_at
-    return body
+async def _summary(
+    conn: AsyncConnection, run: _Run, raws: list[RawEvent], more: RawEvent | None
+) -> dict[str, Any]:
+    return answer(run.results, await _changes(conn, run), raws, more)
+
+
+async def _changes(conn: AsyncConnection, run: _Run) -> list[dict[str, Any]]:
+    return await balance_changes(conn, run.deltas, run.created)

@@ -1,19 +1,90 @@
-"""Counterbalancing: a refund event reverses an earlier event's awards, fully or in part, never twice."""
+"""Counterbalancing: a refund event reverses an earlier event's awards, fully or in part, never twice.
+
+Partial refunds add up exactly. Each refund records the event it reversed
+(`events.reverses_event_id`); its mapped `reverses.fraction` says by how much. A refund takes,
+per award, round(award × the refunds' cumulative fraction, at most 1) minus what earlier
+refunds took, so three refunds of a third take 3, 4 and 3 of a 10-point award, all of it.
+
+Locks (PostgreSQL): a refund from member X may reverse an award of member Y. Taking X (the
+event's own profile) first and Y second would deadlock against a refund from Y reversing X's
+award. So `lock_reversal_profiles` locks X and every Y together, in id order, before the
+pipeline resolves (and locks) X; the later locks on the same rows are no-ops. Every other
+writer that takes several profiles (purge) takes them in id order as well.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import ledger
-from storage.events import first_with_client_event_id
+from storage.dialect import is_postgres
+from storage.events import events, first_with_client_event_id, get_event
 from storage.profiles import profiles
 
 entries = ledger.entries
+
+
+async def lock_reversal_profiles(
+    conn: AsyncConnection,
+    *,
+    connector_id: str,
+    client_event_id: str,
+    test: bool,
+    kind: str,
+    value: str,
+) -> None:
+    """Lock the refund's own profile (kind, value) and the reversed event's profiles, in id order."""
+    if not is_postgres(conn):
+        return  # SQLite: one writer at a time
+    first_id = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
+    if first_id is None:
+        return
+    awarded = select(entries.c.profile_id).where(entries.c.event_id == first_id, entries.c.kind == "award")
+    own = select(profiles.c.id).where(profiles.c.kind == kind, profiles.c.value == value)
+    await conn.execute(
+        select(profiles.c.id)
+        .where(or_(profiles.c.id.in_(awarded.scalar_subquery()), profiles.c.id.in_(own.scalar_subquery())))
+        .order_by(profiles.c.id)
+        .with_for_update()
+    )
+
+
+def _fraction_of(mapped: Any) -> Decimal:
+    """The `reverses.fraction` of a stored mapped event (a JSON number), 1 when absent."""
+    reverses = mapped.get("reverses") if isinstance(mapped, dict) else None
+    raw = reverses.get("fraction", 1) if isinstance(reverses, dict) else 1
+    try:
+        return Decimal(str(raw))
+    except (InvalidOperation, ValueError):  # pragma: no cover - the shape check stored a number
+        return Decimal(1)
+
+
+async def _cumulative_fraction(
+    conn: AsyncConnection, reversed_event_id: int, event_id: int, fraction: Decimal
+) -> Decimal:
+    """This refund's fraction plus those of the earlier refunds of the same event, at most 1.
+
+    A replayed refund is the same refund: one fraction per raw event (request, index, sub-index),
+    and this event's own earlier rows are replaced by its fraction now.
+    """
+    me = await get_event(conn, event_id)
+    mine = (me["request_id"], me["index"], me["sub_index"]) if me else None
+    rows = await conn.execute(
+        select(events.c.request_id, events.c.index, events.c.sub_index, events.c.mapped)
+        .where(events.c.reverses_event_id == reversed_event_id, events.c.id != event_id)
+        .order_by(events.c.id)
+    )
+    earlier: dict[tuple[Any, ...], Decimal] = {}
+    for request_id, index, sub_index, mapped in rows:
+        key = (request_id, index, sub_index)
+        if key != mine and key not in earlier:
+            earlier[key] = _fraction_of(mapped)
+    return min(Decimal(1), sum(earlier.values(), Decimal(0)) + fraction)
 
 
 async def reverse_awards(
@@ -45,28 +116,40 @@ async def reverse_awards(
     originals = (
         await conn.execute(
             select(entries)
-            .where(entries.c.event_id == first_id, entries.c.kind == "award")
+            .where(entries.c.event_id == first_id, entries.c.kind == "award", entries.c.test == test)
             .order_by(entries.c.id)
         )
     ).all()
+    if is_postgres(conn) and originals:
+        # Refunds queue on the members like events do; in id order (see the module docstring),
+        # usually already held by lock_reversal_profiles.
+        ids = sorted({int(o.profile_id) for o in originals})
+        await conn.execute(
+            select(profiles.c.id).where(profiles.c.id.in_(ids)).order_by(profiles.c.id).with_for_update()
+        )
+    # Read under the locks: a concurrent refund of the same event has committed, or waits for us.
+    cumulative = await _cumulative_fraction(conn, first_id, event_id, fraction)
+    await conn.execute(update(events).where(events.c.id == event_id).values(reverses_event_id=first_id))
     reversed_entries = []
     for original in originals:
-        if conn.dialect.name == "postgresql":  # refunds queue on the member like events do
+        # Only the same ledger counts (an entry is test or live like the event that wrote it).
+        same = (entries.c.reverses_entry_id == original.id, entries.c.test == test)
+        taken, by_refunds = (
             await conn.execute(
-                select(profiles.c.id).where(profiles.c.id == original.profile_id).with_for_update()
+                select(
+                    func.coalesce(func.sum(entries.c.points), 0),
+                    func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
+                ).where(*same)
             )
-        taken = (
-            await conn.execute(
-                select(func.coalesce(func.sum(entries.c.points), 0)).where(
-                    entries.c.reverses_entry_id == original.id
-                )
-            )
-        ).scalar_one()
+        ).one()
         remaining = original.points + int(taken)  # taken is ≤ 0 for a positive award
-        wanted = int((Decimal(original.points) * fraction).to_integral_value(ROUND_HALF_UP))
-        amount = min(wanted, remaining) if original.points > 0 else max(wanted, remaining)
+        target = int((Decimal(original.points) * cumulative).to_integral_value(ROUND_HALF_UP))
+        wanted = target + int(by_refunds)  # by_refunds is what earlier refunds took, negative
+        # Never more than what is left, never a refund that gives points back.
+        amount = max(0, min(wanted, remaining)) if original.points > 0 else min(0, max(wanted, remaining))
         if amount == 0:
-            reversed_entries.append({"entryId": original.id, "points": 0, "reason": "already fully reversed"})
+            reason = "already fully reversed" if remaining == 0 else "nothing more to take at this fraction"
+            reversed_entries.append({"entryId": original.id, "points": 0, "reason": reason})
             continue
         entry_id = await ledger.add_entry(
             conn,
@@ -85,5 +168,5 @@ async def reverse_awards(
             },
         )
         reversed_entries.append({"entryId": original.id, "points": -amount, "reversalEntryId": entry_id})
-    step.update(ok=True, reversedEvent=first_id, entries=reversed_entries)
+    step.update(ok=True, reversedEvent=first_id, cumulativeFraction=str(cumulative), entries=reversed_entries)
     return step

@@ -1,4 +1,4 @@
-"""The request log and the event log: write one request, list and filter both, page by id."""
+"""The request log, the event log and the admin log: write one request, list and filter them, page by id."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.tables import Event, RequestLog
+from storage.tables import AdminLog, Event, RequestLog
 
 requests_table = RequestLog.__table__  # type: ignore[attr-defined]
 events_table = Event.__table__  # type: ignore[attr-defined]
+admin_log_table = AdminLog.__table__  # type: ignore[attr-defined]
 
 
 async def log_request(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -43,6 +44,8 @@ async def list_requests(conn: AsyncConnection, f: LogFilter) -> list[dict[str, A
         query = query.where(t.c.received_at >= f.since)
     if f.until:
         query = query.where(t.c.received_at < f.until)
+    if f.test is not None:
+        query = query.where(t.c.test == f.test)
     if f.before is not None:
         # Request ids sort by time (see pipeline.new_request_id), so they page like numbers.
         query = query.where(t.c.id < str(f.before))
@@ -76,4 +79,25 @@ async def list_events(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any
     if f.before is not None:
         query = query.where(t.c.id < int(f.before))
     rows = await conn.execute(query.order_by(t.c.id.desc()).limit(f.limit))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def list_admin_log(
+    conn: AsyncConnection,
+    *,
+    connector_id: str | None = None,
+    action: str | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """What admins did in bulk (purges, replays), newest first."""
+    t = admin_log_table
+    query = select(t)
+    if connector_id:
+        query = query.where(t.c.connector_id == connector_id)
+    if action:
+        query = query.where(t.c.action == action)
+    if before is not None:
+        query = query.where(t.c.id < before)
+    rows = await conn.execute(query.order_by(t.c.id.desc()).limit(limit))
     return [dict(r) for r in rows.mappings()]

@@ -7,6 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from storage.database import Database
 
@@ -20,9 +22,30 @@ def alembic_config(connection: Any = None) -> Config:
     return config
 
 
+# pg_advisory_xact_lock key: "inbound migrate" as a number. One constant for every Inbound
+# database on the server, which at worst makes migrations of unrelated databases take turns.
+MIGRATION_LOCK_KEY = 0x1B0B_D001
+
+
 async def migrate(db: Database, revision: str = "head") -> None:
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
+    """Upgrade to `revision`; safe when several processes start at once on a fresh database.
+
+    PostgreSQL: the whole upgrade runs in one transaction that first takes an advisory lock, so
+    concurrent migrators take turns and the later ones find the schema already there. SQLite: the
+    transaction begins IMMEDIATE, taking the database's single write lock before reading the version.
+    """
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
+
+
+async def is_up_to_date(db: Database) -> bool:
+    """Whether the database is at the newest revision (one query; used at start-up)."""
+    return await current_revision(db) == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def current_revision(db: Database) -> str | None:

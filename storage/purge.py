@@ -1,13 +1,30 @@
-"""Purge a connector's test data in one transaction; live data is never touched."""
+"""Purge a connector's test data in one transaction; live data is never touched.
+
+Locking (PostgreSQL; SQLite has a single writer and needs none of this):
+
+1. A per-connector advisory lock on the connector's test data. Every transaction that writes
+   test data for a connector (test ingestion, test replays, test dry runs: `process_item`)
+   takes it shared, before anything else; a purge takes it exclusive. So a purge waits for the
+   test events in flight to commit, test events arriving meanwhile wait for the purge, and the
+   set of test rows the purge deletes cannot change under it.
+2. Then the profiles the purge touches, FOR UPDATE in id order, before any balance or entry.
+   Ingestion locks a profile first and its balances after, and a refund locks the profiles it
+   needs in id order too, so nobody waits on the purge while holding a lock the purge wants.
+   Holding a profile's lock also means no live event can make it live (nor point at it) between
+   the purge's "is it still test-only and unused?" check and its delete.
+"""
 
 from __future__ import annotations
 
+import zlib
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, or_, select, text, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import is_postgres
 from storage.events import client_event_ids, events
 from storage.ledger import balances, entries
 from storage.profiles import profiles
@@ -15,54 +32,101 @@ from storage.tables import AdminLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
 
+# The first key of the two-key advisory locks on "a connector's test data". Two-key advisory
+# locks live apart from the one-key ones (pipeline/awards.py locks rules with those).
+TEST_DATA_LOCK = 0x7E57
+
+
+def _connector_key(connector_id: str) -> int:
+    key = zlib.crc32(connector_id.encode())
+    return key - (1 << 32) if key >= (1 << 31) else key  # an int4
+
+
+async def lock_test_data(conn: AsyncConnection, connector_id: str, *, exclusive: bool) -> None:
+    """Hold the connector's test data until the transaction ends: shared to write, exclusive to purge."""
+    if not is_postgres(conn):
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await conn.execute(
+        text(f"SELECT {function}(:space, :key)"),
+        {"space": TEST_DATA_LOCK, "key": _connector_key(connector_id)},
+    )
+
+
+async def _lock_profiles(conn: AsyncConnection, connector_id: str) -> list[int]:
+    """Every profile the purge may change or delete, locked in id order on PostgreSQL."""
+    touched = union(
+        select(entries.c.profile_id).where(entries.c.test.is_(True), entries.c.connector_id == connector_id),
+        select(events.c.profile_id).where(
+            events.c.test.is_(True), events.c.connector_id == connector_id, events.c.profile_id.is_not(None)
+        ),
+    )
+    query = (
+        select(profiles.c.id)
+        .where(
+            or_(
+                profiles.c.id.in_(select(touched.subquery())),
+                # left behind by an earlier purge that did not yet clean up after other connectors
+                and_(profiles.c.test.is_(True), profiles.c.created_by_connector == connector_id),
+            )
+        )
+        .order_by(profiles.c.id)
+    )
+    if is_postgres(conn):
+        query = query.with_for_update(of=profiles)
+    return [int(row[0]) for row in await conn.execute(query)]
+
 
 async def purge_test_data(conn: AsyncConnection, connector_id: str, now: datetime) -> dict[str, Any]:
-    """Delete the connector's test events, their points entries and the profiles only they created.
+    """Delete the connector's test events, their points entries, and the profiles left unused.
 
-    Balances are moved back by exactly what the deleted entries added, so the test ledger keeps
-    equalling the sum of its entries.
+    Balances move back by exactly what the deleted entries added (read from the DELETE itself,
+    not from an earlier SELECT), so the test ledger keeps equalling the sum of its entries. A
+    test profile goes once nothing references it any more, whichever connector created it.
     """
-    test_entries = and_(entries.c.test.is_(True), entries.c.connector_id == connector_id)
-    per_profile = (
-        await conn.execute(
-            select(
-                entries.c.profile_id,
-                func.sum(entries.c.points),
-                func.sum(func.abs(entries.c.points) + entries.c.points) / 2,  # the positive part
-                func.count(),
-            )
-            .where(test_entries)
-            .group_by(entries.c.profile_id)
-        )
-    ).all()
+    await lock_test_data(conn, connector_id, exclusive=True)
+    locked = await _lock_profiles(conn, connector_id)
+
+    deleted = await conn.execute(
+        delete(entries)
+        .where(entries.c.test.is_(True), entries.c.connector_id == connector_id)
+        .returning(entries.c.profile_id, entries.c.points)
+    )
+    moves: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # profile -> [points, positive points]
     entry_count = 0
-    for profile_id, total, gained, count in per_profile:
-        entry_count += int(count)
+    for profile_id, points in deleted:
+        entry_count += 1
+        move = moves[int(profile_id)]
+        move[0] += int(points)
+        move[1] += max(int(points), 0)
+    for profile_id in sorted(moves):
+        total, gained = moves[profile_id]
         await conn.execute(
             update(balances)
             .where(balances.c.profile_id == profile_id, balances.c.test.is_(True))
-            .values(
-                balance=balances.c.balance - int(total),
-                lifetime=balances.c.lifetime - int(gained),
-                updated_at=now,
-            )
+            .values(balance=balances.c.balance - total, lifetime=balances.c.lifetime - gained, updated_at=now)
         )
-    await conn.execute(delete(entries).where(test_entries))
-    test_events = select(events.c.id).where(events.c.connector_id == connector_id, events.c.test.is_(True))
-    await conn.execute(delete(client_event_ids).where(client_event_ids.c.event_id.in_(test_events)))
+    await conn.execute(
+        delete(client_event_ids).where(
+            client_event_ids.c.connector_id == connector_id, client_event_ids.c.test.is_(True)
+        )
+    )
     event_count = (
         await conn.execute(
             delete(events).where(events.c.connector_id == connector_id, events.c.test.is_(True))
         )
     ).rowcount
-    # A profile created by a test event and used by nothing else goes too.
-    orphan = and_(
-        profiles.c.test.is_(True),
-        profiles.c.created_by_connector == connector_id,
-        ~exists().where(events.c.profile_id == profiles.c.id),
-        ~exists().where(entries.c.profile_id == profiles.c.id),
-    )
-    orphan_ids = [row[0] for row in await conn.execute(select(profiles.c.id).where(orphan))]
+
+    orphan_ids: list[int] = []
+    if locked:
+        # Re-read under the locks: a live event may have made a profile live since (test=False).
+        orphan = and_(
+            profiles.c.id.in_(locked),
+            profiles.c.test.is_(True),
+            ~exists().where(events.c.profile_id == profiles.c.id),
+            ~exists().where(entries.c.profile_id == profiles.c.id),
+        )
+        orphan_ids = [int(row[0]) for row in await conn.execute(select(profiles.c.id).where(orphan))]
     if orphan_ids:
         await conn.execute(delete(balances).where(balances.c.profile_id.in_(orphan_ids)))
         await conn.execute(delete(profiles).where(profiles.c.id.in_(orphan_ids)))

@@ -6,7 +6,7 @@ A raw event is (request_id, index). Each of its mapped events has a chain of row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +14,10 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.events import events
-from storage.tables import AdminLog
+from storage.tables import AdminLog, RequestLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
+requests_table = RequestLog.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class RawEvent:
     index: int
     received_at: datetime
     raw: Any
+    # What the mapping saw as $headers and $query (credentials left out); empty for requests
+    # logged before migration 0003 kept them.
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 async def select_raw_events(
@@ -36,14 +41,16 @@ async def select_raw_events(
     until: datetime | None,
     statuses: frozenset[str],
     limit: int,
+    after: int | None = None,
 ) -> tuple[list[RawEvent], RawEvent | None]:
     """The raw events to replay, oldest first, at most `limit`; and the next one left out, if any.
 
     A raw event qualifies when one of its chains started as something other than a duplicate
-    and its current status is one of `statuses`.
+    and its current status is one of `statuses`. `after` (the `first_id` of the last raw event of
+    a previous call) continues exactly where that call stopped.
     """
     chosen: list[RawEvent] = []
-    after = 0
+    after = after or 0  # a cursor: only raw events whose first row comes after this event id
     page = 500
     while len(chosen) <= limit:
         # Every raw event has an original row with sub_index 0 (the first mapped event or the failure).
@@ -64,14 +71,35 @@ async def select_raw_events(
             break
         after = int(firsts[-1]["id"])
         current = await _current_statuses(conn, connector_id, [(r["request_id"], r["index"]) for r in firsts])
-        for r in firsts:
-            if current.get((r["request_id"], r["index"]), set()) & statuses:
-                chosen.append(
-                    RawEvent(int(r["id"]), r["request_id"], int(r["index"]), r["received_at"], r["raw"])
+        picked = [r for r in firsts if current.get((r["request_id"], r["index"]), set()) & statuses]
+        inputs = await request_inputs(conn, {r["request_id"] for r in picked})
+        for r in picked:
+            seen_headers, seen_query = inputs.get(r["request_id"], ({}, {}))
+            chosen.append(
+                RawEvent(
+                    int(r["id"]),
+                    r["request_id"],
+                    int(r["index"]),
+                    r["received_at"],
+                    r["raw"],
+                    seen_headers,
+                    seen_query,
                 )
+            )
         if len(firsts) < page:
             break
     return chosen[:limit], chosen[limit] if len(chosen) > limit else None
+
+
+async def request_inputs(
+    conn: AsyncConnection, request_ids: set[str]
+) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """The kept headers and query of each request (empty when its log row has none)."""
+    if not request_ids:
+        return {}
+    t = requests_table
+    rows = await conn.execute(select(t.c.id, t.c.headers, t.c.query).where(t.c.id.in_(sorted(request_ids))))
+    return {r.id: (dict(r.headers or {}), dict(r.query or {})) for r in rows}
 
 
 async def _current_statuses(

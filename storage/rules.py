@@ -27,10 +27,11 @@ async def insert_rule(conn: AsyncConnection, row: dict[str, Any]) -> None:
 
 
 async def update_rule(
-    conn: AsyncConnection, rule_id: str, values: dict[str, Any], now: datetime
+    conn: AsyncConnection, current: dict[str, Any], values: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    current = await get_rule(conn, rule_id, for_update=True)
-    assert current is not None
+    """Write the next version of `current`, which the caller read with `get_rule(for_update=True)`
+    in this same transaction (so two concurrent edits queue instead of losing one)."""
+    rule_id = current["id"]
     version = current["version"] + 1
     await conn.execute(
         update(rules_table)
@@ -48,6 +49,7 @@ async def update_rule(
 
 
 async def get_rule(conn: AsyncConnection, rule_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    """The rule; `for_update` locks its row on PostgreSQL (SQLite writers are serialised already)."""
     query = select(rules_table).where(rules_table.c.id == rule_id)
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()

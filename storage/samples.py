@@ -8,9 +8,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.events import events
-from storage.tables import Sample
+from storage.tables import RequestLog, Sample
 
 samples = Sample.__table__  # type: ignore[attr-defined]
+requests_table = RequestLog.__table__  # type: ignore[attr-defined]
 
 
 async def insert_sample(conn: AsyncConnection, row: dict[str, Any]) -> int:
@@ -78,11 +79,15 @@ async def recent_raw_events(conn: AsyncConnection, connector_id: str, limit: int
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def raw_of_event(conn: AsyncConnection, connector_id: str, event_id: int) -> tuple[bool, Any]:
-    """(found, raw) of one event of this connector."""
-    row = (
-        await conn.execute(
-            select(events.c.raw).where(events.c.connector_id == connector_id, events.c.id == event_id)
-        )
-    ).first()
-    return (True, row[0]) if row else (False, None)
+async def input_of_event(conn: AsyncConnection, connector_id: str, event_id: int) -> dict[str, Any] | None:
+    """What the mapping saw for one event of this connector: its raw event, and the headers and
+    query kept on its request (credentials left out; empty for requests logged before they were kept)."""
+    query = (
+        select(events.c.raw, requests_table.c.headers, requests_table.c.query)
+        .select_from(events.outerjoin(requests_table, requests_table.c.id == events.c.request_id))
+        .where(events.c.connector_id == connector_id, events.c.id == event_id)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return {"body": row.raw, "headers": dict(row.headers or {}), "query": dict(row.query or {})}

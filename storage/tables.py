@@ -146,6 +146,8 @@ class Event(SQLModel, table=True):
     mapping_version: int = 1
     test: bool = False
     replay_of: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, index=True))
+    # A refund: the event whose awards it reversed (its mapped `reverses.fraction` says how much).
+    reverses_event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, index=True))
     occurred_at: datetime = _ts(nullable=False)
     received_at: datetime = _ts(nullable=False)
 

@@ -138,3 +138,21 @@ def server(database_url: str) -> Iterator[Server]:
         client.close()
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_adds_up(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the `server`, every balance must still equal its entries.
+
+    One GET /api/ledger/check (a single aggregate query); a mismatch fails the test's teardown.
+    """
+    if "server" not in request.fixturenames:
+        yield
+        return
+    server: Server = request.getfixturevalue("server")
+    yield
+    check = server.admin.get("/api/ledger/check")
+    assert check.status_code == 200, check.text
+    body = check.json()
+    if not body["ok"]:
+        pytest.fail(f"the ledger does not add up after {request.node.name}: {body['mismatches']}")

@@ -293,6 +293,114 @@ def test_bulk_send_counts_refusals(
     assert code == 1 and summary["httpStatuses"] == {"401": 2} and "does not match" in summary["errors"][0]
 
 
+# --- inbound replay ------------------------------------------------------------------------
+
+REPLAY_BROKEN = """{
+  "clientEventId": id,
+  "profile": {"value": email},
+  "payload": {"counters": [{"name": "amount", "value": $number(display)}]}
+}"""
+
+
+def _failed_orders(server: Server) -> tuple[dict[str, Any], list[str]]:
+    """A connector whose mapping failed on five orders of three members, then was fixed."""
+    connector = create_connector(server.admin, mapping=REPLAY_BROKEN)
+    reward = {"points_per_unit": {"counter": "amount", "per": 1, "points": 1, "rounding": "floor"}}
+    rule = {"name": "1 point per euro", "status": "active", "reward": reward}
+    assert server.admin.post("/api/rules", json={**rule, "source": {"connector": connector["id"]}}).is_success
+    members = [unique_email("ann"), unique_email("bob"), unique_email("cy")]
+    for i, (member, amount) in enumerate(
+        zip([*members, members[0], members[1]], (10, 20, 30, 5, 7), strict=True)
+    ):
+        body = {"id": f"r{i}", "email": member, "amount": amount, "display": f"{amount},00 €"}
+        server.client.post(
+            f"/ingest/{connector['id']}",
+            params={"token": connector["credentials"][0]["value"]},
+            json=body,
+        )
+    fixed = REPLAY_BROKEN.replace("$number(display)", "amount")
+    assert server.admin.patch(f"/api/connectors/{connector['id']}", json={"mapping": fixed}).is_success
+    return connector, members
+
+
+def _balance(server: Server, email: str) -> int | None:
+    response = server.admin.get("/api/profiles", params={"value": email})
+    return int(response.json()["balance"]) if response.status_code == 200 else None
+
+
+def test_replay_previews_then_applies_page_by_page_with_progress(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connector, (ann, bob, cy) = _failed_orders(server)
+    common = [connector["id"], "--url", server.url, "--admin-token", ADMIN_TOKEN, "--page-size", "2"]
+    code, out, err = run(capsys, "replay", *common, "--status", "failed")
+    assert code == 0, err
+    preview = json.loads(out)
+    assert preview["applied"] is False and preview["complete"] is True
+    assert (preview["pages"], preview["rawEvents"], preview["stored"]) == (3, 5, 5)
+    assert {c["value"]: c["delta"] for c in preview["changes"]} == {ann: 15, bob: 27, cy: 30}
+    assert preview["pointsGained"] == 72 and preview["pointsLost"] == 0 and preview["pointsDelta"] == 72
+    assert all(c["newProfile"] for c in preview["changes"])
+    assert "previewed 2 raw events (1 page(s))" in err and "previewed 5 raw events (3 page(s))" in err
+    assert _balance(server, ann) is None  # a preview keeps nothing
+
+    code, out, err = run(capsys, "replay", *common, "--apply", "--since", "2000-01-01T00:00:00Z")
+    assert code == 0, err
+    applied = json.loads(out)
+    assert applied["applied"] is True and applied["rawEvents"] == 5 and len(applied["adminLogIds"]) == 3
+    assert applied["statuses"] == {"processed": 5}
+    assert {c["value"]: (c["pointsBefore"], c["pointsAfter"]) for c in applied["changes"]} == {
+        ann: (0, 15),
+        bob: (0, 27),
+        cy: (0, 30),
+    }
+    assert "replayed 5 raw events (3 page(s))" in err
+    assert (_balance(server, ann), _balance(server, bob), _balance(server, cy)) == (15, 27, 30)
+    # Exactly once: nothing failed is left, and replaying all of it again changes nothing.
+    code, out, _ = run(capsys, "replay", *common, "--apply")
+    assert code == 0 and json.loads(out)["rawEvents"] == 0
+    code, out, _ = run(capsys, "replay", *common, "--apply", "--status", "processed,failed")
+    again = json.loads(out)
+    assert code == 0 and again["unchanged"] == 5 and again["pointsDelta"] == 0
+    assert _balance(server, ann) == 15
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--since", "yesterday"], "--since: 'yesterday' is not an ISO 8601 time"),
+        (["--status", "failed,lost"], "--status: 'lost' is not one of"),
+        (["--since", "2026-11-21T00:00:00Z", "--until", "2026-11-20T00:00:00Z"], "--until:"),
+        (["--page-size", "0"], "--page-size: 0 must be from 1 to 10000"),
+        (["--admin-token", "wrong"], "--admin-token: the service answered 401"),
+        (["--url", "ftp://x"], "--url: 'ftp://x' is not an http(s) URL"),
+    ],
+)
+def test_replay_usage_errors_exit_2(
+    server: Server, capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    connector = create_connector(server.admin)
+    options = ["--url", server.url, "--admin-token", ADMIN_TOKEN]
+    code, _, err = run(capsys, "replay", connector["id"], *options, *argv)
+    assert code == 2 and fragment in err, err
+
+
+def test_replay_of_an_unknown_connector_or_without_a_token(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run(capsys, "replay", "con_nope", "--url", server.url, "--admin-token", ADMIN_TOKEN)
+    assert code == 2 and "CONNECTOR_ID: 'con_nope'" in err and "unknown_connector" in err
+    monkeypatch.delenv("INBOUND_ADMIN_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "replay", "con_nope", "--url", server.url)
+    assert code == 2 and "--admin-token" in err and not (tmp_path / ".inbound").exists()
+    monkeypatch.setenv("INBOUND_ADMIN_TOKEN", ADMIN_TOKEN)
+    code, out, _ = run(capsys, "replay", create_connector(server.admin)["id"], "--url", server.url)
+    assert code == 0 and json.loads(out)["rawEvents"] == 0
+    code, out, err = run(capsys, "replay", "con_x", "--url", "http://127.0.0.1:9", "--timeout", "2")
+    assert code == 1 and "cannot reach" in err
+
+
 # --- inbound check -------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from handoff.redact import redact
 from tests.conftest import Server
 from tests.helpers import assert_error, create_connector, send, token_of, unique_email
 
@@ -36,6 +37,8 @@ AUTHS: dict[str, dict[str, Any]] = {
         "timestamp_format": "unix_ms",
     },
 }
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 LANGUAGES = {
     "python": ([sys.executable], ".py", ()),
@@ -175,42 +178,158 @@ def test_the_page_describes_the_auth_method(server: Server) -> None:
     assert page["request"]["url"] == connector["url"]
 
 
-def test_example_is_the_latest_raw_event_mapped_with_the_current_mapping(server: Server) -> None:
-    connector = create_connector(server.admin)  # tests.helpers.SIMPLE_MAPPING
-    fresh = page_of(server, connector)
-    assert fresh["example"]["source"] == "sample"
-    # The sample is in the mapped-event shape, which SIMPLE_MAPPING does not read: no profile.
-    assert fresh["example"]["mappedEvents"][0]["profile"]["value"] is None
-    email = unique_email()
-    raw = {"id": "ord-1", "email": email, "counters": {"total": 12}}
-    assert send(server.client, connector, raw).status_code == 200
+def test_a_fresh_connector_gets_a_made_up_example_that_its_own_mapping_credits(server: Server) -> None:
+    connector = create_connector(server.admin)  # tests.helpers.SIMPLE_MAPPING: id, email, at, tags…
     page = page_of(server, connector)
-    assert page["example"]["source"] == "latest_event" and page["example"]["rawEvent"] == raw
-    assert page["example"]["mappedEvents"] == [
-        {
-            "clientEventId": "ord-1",
-            "profile": {"kind": "default", "value": email},
-            "payload": {"tags": [], "counters": [{"name": "total", "value": 12}]},
-        }
-    ]
-    assert email in page["snippets"]["python"] and email in page["snippets"]["curl"]
+    example = page["example"]
+    assert example["source"] == "sample" and example["warnings"] == []
+    # Built from the fields the mapping reads, not the mapped-event contract.
+    assert example["rawEvent"] != page["mappedEventContract"]["example"]
+    assert example["rawEvent"]["email"] == "ann@example.com"
+    assert example["mappedEvents"][0]["profile"] == {"kind": "default", "value": "ann@example.com"}
+    expected = page["expectedPayload"]
+    assert expected["source"] == "mapping" and expected["profileFields"] == ["email"]
+    read = {f["path"]: f for f in expected["fieldsRead"]}
+    assert set(read) == {"id", "email", "at", "tags", "counters"}
+    assert read["email"]["usedFor"] == "profile.value" and read["id"]["usedFor"] == "clientEventId"
+    assert expected["schema"]["properties"]["email"] == {"type": "string"}
+    assert "ann@example.com" not in json.dumps(expected)  # a shape: names and types, no values
+    html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
+    assert "Expected payload" in html and "Fields the mapping reads" in html and "profile.value" in html
+
+
+def _shopify_connector(server: Server, **overrides: Any) -> dict[str, Any]:
+    spec = json.loads((EXAMPLES / "shopify-orders-create" / "example.json").read_text())
+    body = {key: value for key, value in spec["connector"].items() if key != "secret"}
+    connector = create_connector(server.admin, **{**body, **overrides})
+    for rule in spec["rules"]:
+        rule = {**rule, "source": {"connector": connector["id"]}}
+        assert server.admin.post("/api/rules", json=rule).status_code == 201
+    return connector
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_shopify_snippets_send_an_example_that_is_processed_and_earns(server: Server, tmp_path: Path) -> None:
+    """A typical mapping (examples/shopify-orders-create): the default page's example is credited."""
+    codes: dict[str, str] = {}
+    for language in _available():  # one connector each: the same example would be a duplicate
+        connector = _shopify_connector(server)
+        page = page_of(server, connector)
+        assert page["example"]["source"] == "sample" and page["example"]["warnings"] == []
+        mapped = page["example"]["mappedEvents"]
+        assert [m["profile"]["value"] for m in mapped] == ["ann@example.com"]
+        read = {f["path"]: f for f in page["expectedPayload"]["fieldsRead"]}
+        assert read["customer.email"]["usedFor"] == "profile.value"
+        assert read["total_price"]["usedFor"] == "counter amount"
+        assert read["line_items.quantity"]["list"] == "line_items"
+        items = page["expectedPayload"]["schema"]["properties"]["line_items"]
+        assert items["type"] == "array" and "quantity" in items["items"]["properties"]
+        codes[f"shopify/{language}"] = page["snippets"][language].replace(
+            page["auth"]["placeholder"], token_of(connector)
+        )
+    outcomes = run_snippets(codes, tmp_path)
+    for key, (exit_code, status, answer) in outcomes.items():
+        assert (exit_code, status) == (0, 200), (key, answer)
+        [result] = answer["results"]
+        assert result["status"] == "processed", (key, result)
+        assert result["awards"][0]["points"] > 0, (key, result)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_test_secret_section_and_a_test_run_that_can_be_purged(server: Server, tmp_path: Path) -> None:
+    connector = _shopify_connector(server, testSecret=True)
+    page = page_of(server, connector)
+    testing = page["testing"]
+    assert testing["testCredential"] is True and testing["mode"] == "live"
+    steps = " ".join(testing["steps"])
+    assert "test secret" in steps and "<YOUR_SECRET>" in steps and '"test": true' in steps
+    assert f"/api/connectors/{connector['id']}/purge-test-data" in steps
+    assert token_of(connector, test=True) not in json.dumps(page)
+    html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
+    assert "Trying it with test data" in html and "purge-test-data" in html
+    # The sender's run with the test secret: processed, as test data, and purgeable.
+    code = page["snippets"]["python"].replace(page["auth"]["placeholder"], token_of(connector, test=True))
+    exit_code, status, answer = run_snippets({"test/python": code}, tmp_path)["test/python"]
+    assert (exit_code, status, answer["test"]) == (0, 200, True), answer
+    assert answer["results"][0]["status"] == "processed"
+    purged = server.admin.post(f"/api/connectors/{connector['id']}/purge-test-data")
+    assert purged.status_code == 200 and purged.json()["purged"]["events"] == 1
+    # Without a test credential the page says how to get one; in test mode, that all is test data.
+    plain = page_of(server, create_connector(server.admin))["testing"]
+    assert plain["testCredential"] is False and '{"test": true}' in " ".join(plain["steps"])
+    assert "<YOUR_TOKEN>" in " ".join(plain["steps"])
+    trial = page_of(server, create_connector(server.admin, mode="test"))["testing"]
+    assert "test mode" in trial["summary"]
+
+
+def test_an_example_that_would_not_be_processed_says_why(server: Server) -> None:
+    unfindable = create_connector(server.admin, mapping='{"profile": {"value": $lookup($, "m_" & kind)}}')
+    example = page_of(server, unfindable)["example"]
+    assert example["mappedEvents"][0]["profile"]["value"] is None
+    assert any(w.startswith("This example would be ignored") for w in example["warnings"])
+    html = server.admin.get(f"/api/connectors/{unfindable['id']}/integration.html").text
+    assert "This example would be ignored" in html
+    no_amount = create_connector(
+        server.admin, eventType="ecommerce.purchase", mapping='{"profile": {"value": email}}'
+    )
+    warnings = page_of(server, no_amount)["example"]["warnings"]
+    assert any(w.startswith("This example would be rejected") and "amount" in w for w in warnings)
+
+
+def test_real_data_only_on_request_and_with_personal_data_replaced(server: Server) -> None:
+    connector = create_connector(server.admin)  # tests.helpers.SIMPLE_MAPPING
+    email = unique_email()
+    raw = {
+        "id": "ord-1",
+        "email": email,
+        "counters": {"total": 12},
+        "customer": {"first_name": "Ann", "last_name": "Peeters", "phone": "+32 470 12 34 56"},
+    }
+    assert send(server.client, connector, raw).status_code == 200
+    default = page_of(server, connector)
+    assert default["example"]["source"] == "sample"
+    text = json.dumps(default)
+    assert email not in text and "Peeters" not in text and "470 12 34" not in text
+    # The expected shape comes from the real event, field names and types only.
+    shape = default["expectedPayload"]
+    assert shape["source"] == "latest_event"
+    assert shape["schema"]["properties"]["customer"]["properties"]["phone"] == {"type": "string"}
+    latest = page_of(server, connector, example="latest")
+    example = latest["example"]
+    assert example["source"] == "latest_event"
+    text = json.dumps(latest)
+    assert email not in text and "Peeters" not in text and "470 12 34" not in text
+    replaced = {"email", "customer.first_name", "customer.last_name", "customer.phone"}
+    assert set(example["redacted"]) == replaced
+    assert example["rawEvent"]["id"] == "ord-1" and example["rawEvent"]["counters"] == {"total": 12}
+    assert example["mappedEvents"][0]["profile"]["value"] == "person1@example.com"
+    assert "person1@example.com" in latest["snippets"]["python"]
+    assert "latest real event" in example["warnings"][0]
     # The mapping changes: the page maps the same example with the new one, and shows its error.
     mapping = '{"profile": {"value": email}, "payload": {"counters": [{"name": "n", "value": "x"}]}}'
     assert (
         server.admin.patch(f"/api/connectors/{connector['id']}", json={"mapping": mapping}).status_code == 200
     )
-    page = page_of(server, connector)
+    page = page_of(server, connector, example="latest")
     assert page["mapping"] == {"expression": mapping, "version": 2}
     assert page["example"]["mappedEvents"] == []
     assert page["example"]["errors"][0]["code"] == "mapping_shape_error"
     assert "payload.counters[0].value" in page["example"]["errors"][0]["message"]
-    # ?example=sample keeps real data out of a page that leaves the company.
-    private = page_of(server, connector, example="sample")
-    assert private["example"]["source"] == "sample" and email not in json.dumps(private)
-    assert private["mappedEventContract"]["example"] == private["example"]["rawEvent"]
+    assert any("would fail" in w for w in page["example"]["warnings"])
 
 
-def test_a_saved_sample_is_the_example_until_an_event_arrives(server: Server) -> None:
+def test_redaction_keeps_order_names_and_ids() -> None:
+    spec = json.loads((EXAMPLES / "shopify-orders-create" / "example.json").read_text())
+    raw = json.loads(spec["requests"][0]["bodyText"])
+    redacted, paths = redact(raw)
+    assert "Ann.Shopify@Example.com" not in json.dumps(redacted) and "Peeters" not in json.dumps(redacted)
+    assert redacted["email"] == redacted["customer"]["email"] == "person1@example.com"  # one profile
+    assert (redacted["name"], redacted["id"]) == ("#1042", raw["id"])
+    assert redacted["line_items"] == raw["line_items"]
+    assert "customer.first_name" in paths and "name" not in paths
+
+
+def test_a_saved_sample_is_the_example_even_after_events_arrive(server: Server) -> None:
     connector = create_connector(server.admin)
     body = {"id": "s-1", "email": "sample@example.com"}
     sample = {"name": "first order", "body": body, "headers": {"x-shop": "acme"}}
@@ -221,8 +340,15 @@ def test_a_saved_sample_is_the_example_until_an_event_arrives(server: Server) ->
     assert saved["mappedEvents"][0]["profile"]["value"] == "sample@example.com"
     html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
     assert "the saved sample “first order”" in html and "x-shop" in html
-    assert send(server.client, connector, {"id": "e-1", "email": unique_email()}).status_code == 200
-    assert page_of(server, connector)["example"]["source"] == "latest_event"
+    real = unique_email()
+    assert send(server.client, connector, {"id": "e-1", "email": real}).status_code == 200
+    page = page_of(server, connector)
+    assert page["example"]["source"] == "saved_sample" and real not in json.dumps(page)
+    assert page["expectedPayload"]["source"] == "saved_sample"
+    assert page_of(server, connector, example="latest")["example"]["source"] == "latest_event"
+    made_up = page_of(server, connector, example="sample")["example"]
+    assert made_up["source"] == "sample"
+    assert made_up["mappedEvents"][0]["profile"]["value"] == "ann@example.com"
 
 
 def test_errors_are_json_and_name_the_field(server: Server) -> None:
@@ -233,6 +359,11 @@ def test_errors_are_json_and_name_the_field(server: Server) -> None:
         server.admin.get("/api/connectors/con_nope/integration.html"), 404, "unknown_connector", "con_nope"
     )
     assert_error(
-        server.admin.get(base, params={"example": "old"}), 422, "invalid_parameter", "example", "'old'"
+        server.admin.get(base, params={"example": "old"}),
+        422,
+        "invalid_parameter",
+        "example",
+        "'old'",
+        "saved, sample, latest",
     )
     assert_error(server.admin.get(base, params={"download": "maybe"}), 422, "invalid_parameter", "download")

@@ -36,6 +36,7 @@ BASELINE = Path(__file__).with_name("jsonata_conformance_baseline.json")
 # case the engine got stuck on would still end instead of hanging the run.
 DEFAULT_TIMELIMIT_MS = 10_000
 DEFAULT_DEPTH = 1000
+DEFAULT_MAX_ITEMS = 10_000_000  # the reference implementation's own range limit (D2014)
 REL_TOL = 1e-12
 
 
@@ -102,6 +103,7 @@ def run_case(case: Case, suite: Path = SUITE) -> str | None:
             case.expression,
             timeout_ms=int(spec.get("timelimit") or DEFAULT_TIMELIMIT_MS),
             max_depth=int(spec.get("depth") or DEFAULT_DEPTH),
+            max_items=DEFAULT_MAX_ITEMS,
         )
         result = mapping.evaluate(case.data(suite / "datasets"), spec.get("bindings") or {})
     except MappingError as error:

@@ -71,3 +71,12 @@ def test_normalise_timestamp_raises_a_shape_error() -> None:
     with pytest.raises(MappingError) as caught:
         normalise_timestamp("nope")
     assert (caught.value.code, caught.value.path) == ("mapping_shape_error", "payload.timestamp")
+
+
+@pytest.mark.parametrize("value", [-5, -1, -0.5, -1_700_000_000_000])
+def test_negative_epochs_are_refused_not_taken_as_1969(value: float) -> None:
+    with pytest.raises(MappingError) as caught:
+        normalise_timestamp(value)
+    assert caught.value.message.startswith(f"payload.timestamp: {value} is a negative epoch time;")
+    assert caught.value.path == "payload.timestamp"
+    assert normalise_timestamp(0).year == 1970

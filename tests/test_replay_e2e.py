@@ -325,6 +325,8 @@ def test_replays_running_at_the_same_time_correct_once(server: Server) -> None:
         ({"apply": "yes"}, "apply: 'yes' must be true or false"),
         ({"limit": 0}, "limit: 0 must be a whole number from 1 to 10000"),
         ({"statusses": ["failed"]}, "statusses: unknown field"),
+        ({"after": "x"}, "after: 'x' must be an event id"),
+        ({"after": 10**30}, "after: 1000000000000000000000000000000 must be an event id"),
         ([], "body: expected a JSON object"),
     ],
 )

@@ -213,9 +213,14 @@ def test_invalid_rules_are_refused_with_the_field(server: Server) -> None:
 def _fire(server: Server, connector: dict[str, Any], bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     lock = threading.Lock()
+    start = threading.Barrier(len(bodies))
 
     def one(body: dict[str, Any]) -> None:
         with httpx.Client(base_url=server.url, timeout=60) as client:
+            # Connect and warm the server's database pool first, then send all at once: a cold
+            # pool opening connections one by one would serialise the requests by itself.
+            client.get("/api/ledger/check", headers=server.admin.headers).raise_for_status()
+            start.wait()
             response = send(client, connector, body)
             assert response.status_code == 200, response.text
             with lock:
@@ -229,20 +234,71 @@ def _fire(server: Server, connector: dict[str, Any], bodies: list[dict[str, Any]
     return results
 
 
+def _existing_member(server: Server, connector: dict[str, Any], at: str = "2026-10-01T10:00:00Z") -> str:
+    """A member whose profile row already exists, so concurrent events meet on its row lock.
+
+    A brand-new profile would be serialised by the unique index on its identity instead, and the
+    tests would pass even without the per-profile lock they are meant to prove.
+    """
+    email = unique_email()
+    warm_up = send(server.client, connector, purchase(email, f"warm-{email}", 0, at=at))
+    assert warm_up.json()["results"][0]["status"] == "processed", warm_up.text
+    return email
+
+
 def test_daily_limit_holds_under_concurrent_requests(server: Server) -> None:
     connector = create_connector(server.admin)
     add_rule(
         server,
         connector,
         name="Once a day",
+        conditions={"counter": "amount", "op": "gt", "value": 0},
         reward={"fixed": 10},
         limits=[{"scope": "profile", "period": "day", "max_times": 1}],
     )
-    email = unique_email()
-    results = _fire(server, connector, [purchase(email, f"cc{i}", 1) for i in range(10)])
+    email = _existing_member(server, connector)  # amount 0: earns nothing
+    results = _fire(server, connector, [purchase(email, f"cc{i}", 1) for i in range(20)])
     awarded = [r for r in results if r["awards"]]
     assert len(awarded) == 1, results
     assert balance(server, email) == 10
+    assert_ledger_consistent(server)
+
+
+def test_monthly_max_points_holds_under_concurrent_requests(server: Server) -> None:
+    connector = create_connector(server.admin)
+    add_rule(
+        server,
+        connector,
+        name="1 point per euro, 100 a month",
+        reward={"points_per_unit": {"counter": "amount"}},
+        limits=[{"scope": "profile", "period": "month", "max_points": 100}],
+    )
+    email = _existing_member(server, connector)  # October: another month, earns 0
+    results = _fire(server, connector, [purchase(email, f"mp{i}", 30) for i in range(20)])
+    points = sorted((sum(a["points"] for a in r["awards"]) for r in results), reverse=True)
+    assert points == [30, 30, 30, 10] + [0] * 16, results
+    assert balance(server, email) == 100
+    assert_ledger_consistent(server)
+
+
+def test_concurrent_refunds_of_one_order_reverse_it_once(server: Server) -> None:
+    mapping = """{
+      "clientEventId": id,
+      "profile": {"value": email},
+      "reverses": refundOf ? {"clientEventId": refundOf, "fraction": fraction ? fraction : 1},
+      "payload": {"counters": [{"name": "amount", "value": amount}]}
+    }"""
+    connector = create_connector(server.admin, mapping=mapping)
+    add_rule(server, connector, name="Spend", reward={"points_per_unit": {"counter": "amount"}})
+    email = unique_email()
+    assert points_of(send(server.client, connector, {"id": "o1", "email": email, "amount": 100})) == 100
+    refunds = [
+        {"id": f"rf{i}", "email": email, "refundOf": "o1", "fraction": 0.5, "amount": 0} for i in range(20)
+    ]
+    results = _fire(server, connector, refunds)
+    taken = sorted(sum(e["points"] for e in r["reversal"]["entries"]) for r in results)
+    assert taken == [-50, -50] + [0] * 18, results
+    assert balance(server, email) == 0
     assert_ledger_consistent(server)
 
 
@@ -254,8 +310,10 @@ def test_whole_rule_limit_holds_across_members_under_concurrency(server: Server)
         name="First three members",
         reward={"fixed": 100},
         limits=[{"scope": "rule", "period": "ever", "max_times": 3}],
+        conditions={"counter": "amount", "op": "gt", "value": 0},
     )
-    results = _fire(server, connector, [purchase(unique_email(), f"w{i}", 1) for i in range(10)])
+    members = [_existing_member(server, connector) for _ in range(10)]  # amount 0: not counted
+    results = _fire(server, connector, [purchase(email, f"w{i}", 1) for i, email in enumerate(members)])
     assert sum(1 for r in results if r["awards"]) == 3, results
     assert_ledger_consistent(server)
 
@@ -263,8 +321,8 @@ def test_whole_rule_limit_holds_across_members_under_concurrency(server: Server)
 def test_the_same_event_sent_concurrently_awards_once(server: Server) -> None:
     connector = create_connector(server.admin)
     add_rule(server, connector, name="Each order", reward={"fixed": 7})
-    email = unique_email()
+    email = _existing_member(server, connector)
     results = _fire(server, connector, [purchase(email, "same-order", 1) for _ in range(10)])
     assert sorted(r["status"] for r in results) == ["duplicate"] * 9 + ["processed"]
-    assert balance(server, email) == 7
+    assert balance(server, email) == 14
     assert_ledger_consistent(server)

@@ -108,6 +108,7 @@ def test_capture_samples_check_a_mapping_and_guard_the_save(server: Server) -> N
         ({"name": "x"}, "eventId, body: give exactly one"),
         ({"name": "x", "body": {}, "eventId": 1}, "eventId, body: give exactly one"),
         ({"name": "x", "eventId": "12"}, "eventId: '12' is not an event id"),
+        ({"name": "x", "eventId": 10**30}, "eventId: 1000000000000000000000000000000 is not an event id"),
         ({"name": "x", "eventId": 999999999}, "eventId: 999999999 is not an event of connector"),
         ({"name": "x", "body": {}, "headers": {"a": 1}}, "headers: {'a': 1} must be an object of texts"),
         ({"name": "x", "body": {}, "expected": []}, "expected: unknown field"),

@@ -1,0 +1,44 @@
+"""What of a request's headers and query string is kept on its log row: all of it but credentials.
+
+Replay and samples feed the kept headers and query back to the mapping as `$headers` and
+`$query`, so a mapping that reads them maps a replayed event as it mapped the original. Never
+kept: `authorization`, `cookie`, `proxy-authorization`, the connector's token header
+(`header_token`), its signature header (`hub_signature`, with the `svix-` spelling Standard
+Webhooks senders may use) and its token query parameter (`query_token`). Signature timestamp
+and id headers are not secrets and stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors.auth import AuthSettings, HeaderTokenSettings, HubSignatureSettings, QueryTokenSettings
+
+ALWAYS_DROPPED = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def secret_headers(auth: AuthSettings) -> frozenset[str]:
+    """Lower-cased names of the headers that carry this connector's credentials."""
+    names = set(ALWAYS_DROPPED)
+    if isinstance(auth, HeaderTokenSettings):
+        names.add(auth.header.lower())
+    elif isinstance(auth, HubSignatureSettings):
+        header = auth.header.lower()
+        names.add(header)
+        if header.startswith("webhook-"):
+            names.add("svix-" + header.removeprefix("webhook-"))
+    return frozenset(names)
+
+
+def secret_params(auth: AuthSettings) -> frozenset[str]:
+    return frozenset({auth.param}) if isinstance(auth, QueryTokenSettings) else frozenset()
+
+
+def redact(
+    auth: AuthSettings, headers: Mapping[str, str], query: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(headers with lower-cased names, query), credentials left out."""
+    dropped, params = secret_headers(auth), secret_params(auth)
+    kept_headers = {k.lower(): v for k, v in headers.items() if k.lower() not in dropped}
+    kept_query = {k: v for k, v in query.items() if k not in params}
+    return kept_headers, kept_query
