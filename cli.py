@@ -56,19 +56,32 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_serve(args, settings)
 
 
+def _service_options(parser: argparse.ArgumentParser, default: object) -> None:
+    # A subcommand's copy defaults to SUPPRESS so it never overwrites a value given before it.
+    parser.add_argument("--database-url", default=default, help="overrides INBOUND_DATABASE_URL")
+    parser.add_argument("--host", default=default, help="overrides INBOUND_HOST")
+    parser.add_argument("--port", type=int, default=default, help="overrides INBOUND_PORT")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inbound", description="Turn events from other systems into loyalty points."
     )
-    parser.add_argument("--database-url", help="overrides INBOUND_DATABASE_URL")
-    parser.add_argument("--host", help="overrides INBOUND_HOST")
-    parser.add_argument("--port", type=int, help="overrides INBOUND_PORT")
+    _service_options(parser, None)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="migrate the database and start the service").set_defaults(run=cmd_serve)
-    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
-    sub.add_parser(
-        "demo", help="migrate, load the demo connectors from examples/, print how to send an event, and serve"
-    ).set_defaults(run=cmd_demo)
+    # The service commands take the same options after their name too: `inbound serve --port 8080`.
+    for name, run, text in (
+        ("serve", cmd_serve, "migrate the database and start the service"),
+        ("migrate", cmd_migrate, "bring the database schema up to date"),
+        (
+            "demo",
+            cmd_demo,
+            "migrate, load the demo connectors from examples/, print how to send an event, and serve",
+        ),
+    ):
+        command = sub.add_parser(name, help=text)
+        _service_options(command, argparse.SUPPRESS)
+        command.set_defaults(run=run)
     for tool in (map_cmd, send_cmd, replay_cmd, check_cmd):
         tool.add_parser(sub)
     return parser

@@ -85,3 +85,13 @@ def _run_curl(command: str) -> httpx.Response:
     headers = dict(args[i + 1].split(": ", 1) for i, a in enumerate(args) if a == "-H")
     body = args[args.index("--data-binary") + 1]
     return httpx.post(url, headers=headers, content=body.encode(), timeout=10)
+
+
+def test_service_options_work_before_and_after_the_command() -> None:
+    from cli import build_parser
+
+    parser = build_parser()
+    after = parser.parse_args(["serve", "--port", "8123", "--host", "0.0.0.0"])
+    before = parser.parse_args(["--port", "8124", "migrate"])
+    neither = parser.parse_args(["demo"])
+    assert (after.port, after.host, before.port, neither.port) == (8123, "0.0.0.0", 8124, None)
