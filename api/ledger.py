@@ -16,7 +16,7 @@ from errors import InvalidInput
 from storage import ledger
 from storage.profiles import profiles
 
-MAX_BALANCE = 2**31 - 1  # balances are 32-bit INTEGER columns on PostgreSQL
+MAX_BALANCE = 2**53 - 1  # the largest whole number every JSON client (JavaScript) reads exactly
 
 
 def entry_json(row: Any) -> dict[str, Any]:
@@ -67,7 +67,7 @@ async def adjust(request: Request) -> Response:
         raise InvalidInput(
             f"points: {points!r} must be a whole number other than 0", code="invalid_adjustment"
         )
-    if abs(points) > MAX_POINTS:  # the same bound as one award; the ledger column is 32-bit
+    if abs(points) > MAX_POINTS:  # the same bound as one award
         raise InvalidInput(
             f"points: {points} must be between -{MAX_POINTS} and {MAX_POINTS}", code="invalid_adjustment"
         )

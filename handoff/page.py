@@ -31,9 +31,7 @@ def integration_page(
     seen: Example | None = None,
     event_schema: Mapping[str, Any] | None = None,
     has_test_credential: bool = False,
-    timeout_ms: int = 1000,
-    max_depth: int = 200,
-    max_items: int = 100_000,
+    **mapping_bounds: int,
 ) -> dict[str, Any]:
     """Everything a sender's developer needs, from the stored connector row and an example payload.
 
@@ -47,9 +45,7 @@ def integration_page(
     connector = {"id": row["id"], "name": row["name"], "mode": row["mode"], "eventType": row["event_type"]}
     read = fields_read(row["mapping"])
     try:
-        mapping = CompiledMapping.compile(
-            row["mapping"], timeout_ms=timeout_ms, max_depth=max_depth, max_items=max_items
-        )
+        mapping = CompiledMapping.compile(row["mapping"], **mapping_bounds)
         if example is None:
             example = made_up(mapping, read, connector=connector)
         mapped = map_example(mapping, example, connector=connector)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigId, Json, UTCDateTime
@@ -93,8 +93,10 @@ class Balance(SQLModel, table=True):
         sa_column=Column(BigId, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
     )
     test: bool = Field(default=False, primary_key=True)
-    balance: int = 0
-    lifetime: int = 0  # sum of positive entries
+    # 64-bit on both backends: a busy member's lifetime points must never overflow.
+    balance: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    # The sum of the positive entries.
+    lifetime: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     updated_at: datetime = _ts(nullable=False)
 
 
@@ -193,7 +195,7 @@ class PointsEntry(SQLModel, table=True):
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     profile_id: int = Field(sa_column=Column(BigId, ForeignKey("profiles.id"), nullable=False))
-    points: int
+    points: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str  # award | adjustment | reversal
     rule_id: str | None = Field(default=None, max_length=64)
     rule_version: int | None = None
