@@ -29,6 +29,7 @@ from api import (
 )
 from api.admin_auth import AdminAuth
 from api.http import JSON
+from api.path_guard import RefuseNulInPath
 from errors import InboundError, status_of
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(AdminAuth)],
+        middleware=[Middleware(RefuseNulInPath), Middleware(AdminAuth)],
         exception_handlers={
             InboundError: inbound_error,
             HTTPException: http_error,

@@ -38,6 +38,12 @@ class NotFound(InboundError):
     code = "not_found"
 
 
+class Forbidden(InboundError):
+    """Understood, and refused: e.g. a CORS preflight from an origin the connector does not allow."""
+
+    code = "forbidden"
+
+
 class MethodNotAllowed(InboundError):
     code = "method_not_allowed"
 
@@ -104,6 +110,7 @@ STATUS: dict[type[InboundError], int] = {
     InvalidInput: 422,
     MalformedBody: 400,
     NotFound: 404,
+    Forbidden: 403,
     MethodNotAllowed: 405,
     Conflict: 409,
     AuthenticationFailed: 401,

@@ -48,6 +48,7 @@ class Settings:
             "timeout_ms": self.mapping_timeout_ms,
             "max_depth": self.mapping_max_depth,
             "max_items": self.mapping_max_items,
+            "max_events": self.max_batch_items,  # mapped events from one raw event
         }
 
     def env_names(self) -> list[str]:

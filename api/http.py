@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from connectors.bodies import parse_json
-from errors import InvalidInput, MalformedBody
+from errors import InvalidInput, MalformedBody, NotFound
 from settings import Settings
 from storage.database import Database
 
@@ -47,7 +48,9 @@ def dumps(data: Any) -> bytes:
     except ValueError:
         # A non-finite float somewhere: answer with it as null rather than fail the response.
         text = json.dumps(_finite(data), default=_default, ensure_ascii=False, separators=(",", ":"))
-    return text.encode()
+    # A lone surrogate (stored before bodies refused them, say) cannot be UTF-8: write it as the
+    # JSON escape it came in as (`\\ud800`), which is exactly what backslashreplace produces.
+    return text.encode("utf-8", "backslashreplace")
 
 
 class JSON(Response):
@@ -68,7 +71,11 @@ def settings_of(request: Request) -> Settings:
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
+    return json_of(await request.body())
+
+
+def json_of(body: bytes) -> Any:
+    """An admin request's JSON body, strictly (see connectors.bodies.loads): 400 naming the position."""
     if not body.strip():
         raise MalformedBody("body is empty; send a JSON object")
     try:
@@ -78,19 +85,65 @@ async def read_json(request: Request) -> Any:
     return parse_json(text)
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit on both databases: anything larger is bad input, not a driver error
+
+_WHOLE = re.compile(r"-?[0-9]+")  # ASCII only: str.isdigit() and int() also take "²" or "١٢"
+
+
+def whole_number(raw: str) -> int | None:
+    """`raw` as an integer when it is ASCII digits (an optional leading "-"), else None.
+
+    Beyond 64 bits it is clamped to just past MAX_ID (or below -MAX_ID), so no caller ever hands a
+    database driver a number it cannot bind, and int() never sees thousands of digits.
+    """
+    if not _WHOLE.fullmatch(raw):
+        return None
+    negative = raw.startswith("-")
+    if len(raw.lstrip("-").lstrip("0")) > 19:
+        return -(MAX_ID + 1) if negative else MAX_ID + 1
+    return int(raw)
+
+
+def path_id(request: Request, name: str, what: str, *, code: str) -> int:
+    """A numeric id from the path: not a number is a 422; beyond any possible id, a 404 (`code`)."""
+    raw = request.path_params[name]
+    value = whole_number(raw)
+    if value is None or value < 0:
+        raise InvalidInput(f"{what} id: {raw!r} is not a number", code="invalid_parameter")
+    if value > MAX_ID:
+        raise NotFound(f"no {what} {raw}", code=code)
+    return value
+
+
+def text_param(request: Request, name: str) -> str | None:
+    """A text filter from the query string; NUL (which PostgreSQL text cannot hold) is refused."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    check_text(name, raw)
+    return raw
+
+
+def check_text(name: str, value: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput(
+            f"{name}: {value!r} contains a NUL character (\\u0000), which no stored text may hold",
+            code="invalid_parameter",
+        )
+
+
 def int_param(
-    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    request: Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = MAX_ID
 ) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name}: {raw!r} is not a whole number", code="invalid_parameter") from None
+    value = whole_number(raw)
+    if value is None:
+        raise InvalidInput(f"{name}: {raw!r} is not a whole number", code="invalid_parameter")
     if value < minimum or (maximum is not None and value > maximum):
         upper = f" and at most {maximum}" if maximum is not None else ""
-        raise InvalidInput(f"{name}: {value} must be at least {minimum}{upper}", code="invalid_parameter")
+        raise InvalidInput(f"{name}: {raw} must be at least {minimum}{upper}", code="invalid_parameter")
     return value
 
 
@@ -104,7 +157,13 @@ def time_param(request: Request, name: str) -> datetime | None:
         raise InvalidInput(
             f"{name}: {raw!r} is not an ISO 8601 time such as 2026-11-20T10:15:00Z", code="invalid_parameter"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        # In UTC now, as the columns store it: 0001-01-01T00:00:00+01:00 is before year 1 in UTC.
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{name}: {raw!r} is outside the years 1 to 9999 once converted to UTC", code="invalid_parameter"
+        ) from None
 
 
 def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:

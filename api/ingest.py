@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
-from errors import InboundError, PayloadTooLarge, status_of
+from connectors.bodies import collect_fields, unquote_text
+from errors import Forbidden, InboundError, MalformedBody, NotFound, PayloadTooLarge, status_of
 from pipeline.context import IngestRequest
 from pipeline.receive import load_snapshot, receive, record_refusal
 from storage.database import Database
@@ -30,17 +32,43 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
 
 
 async def _allowed_origin(db: Database, request: Request, connector_id: str) -> str | None:
+    try:
+        return await _check_origin(db, request, connector_id)
+    except InboundError:
+        return None
+
+
+async def _check_origin(db: Database, request: Request, connector_id: str) -> str:
+    """The Access-Control-Allow-Origin to answer with, or why there is none (403/404)."""
     origin = request.headers.get("origin")
     if not origin:
-        return None
-    try:
-        snapshot = await load_snapshot(db, settings_of(request), connector_id)
-    except Exception:
-        return None
+        raise Forbidden(
+            "no Origin header: a CORS preflight comes from a browser, which always sends one",
+            code="cors_origin_missing",
+        )
+    snapshot = await load_snapshot(db, settings_of(request), connector_id)  # NotFound: 404
     allowed = snapshot.row["allowed_origins"] or []
     if "*" in allowed:
         return "*"
-    return origin if origin.lower() in allowed else None
+    if origin.lower() not in allowed:
+        raise Forbidden(
+            f"origin {origin!r} is not in this connector's allowedOrigins", code="cors_origin_not_allowed"
+        )
+    return origin
+
+
+def _query(request: Request) -> dict[str, Any]:
+    """The query string, decoded strictly: a repeated parameter keeps all its values as a list, and
+    bytes that are not UTF-8 (or a NUL) are a 400 naming the parameter, never silently replaced."""
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    pairs = []
+    for pair in raw.split("&"):
+        if not pair:
+            continue
+        raw_name, _, raw_value = pair.partition("=")
+        name = unquote_text(raw_name, f"query parameter name {raw_name!r}")
+        pairs.append((name, unquote_text(raw_value, f"query parameter {name!r}")))
+    return collect_fields(pairs)
 
 
 def _cors_headers(origin: str | None) -> dict[str, str]:
@@ -52,18 +80,26 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
     return headers
 
 
+def _unknown_if_nul(connector_id: str) -> None:
+    # No connector id holds NUL, and PostgreSQL cannot even compare (or log) text that does.
+    if "\x00" in connector_id:
+        raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
+
+
 async def ingest(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
+    _unknown_if_nul(connector_id)
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
     try:
         try:
+            query = _query(request)
             body = await read_capped_body(request, settings.max_body_bytes)
-        except PayloadTooLarge as exc:
+        except (PayloadTooLarge, MalformedBody) as exc:
             # Logged too: a refused request is still a request the developer will want to see.
-            await record_refusal(db, _request(request, connector_id, b"", received_at), exc)
+            await record_refusal(db, _request(request, connector_id, b"", received_at, {}), exc)
             raise
-        outcome = await receive(db, settings, _request(request, connector_id, body, received_at))
+        outcome = await receive(db, settings, _request(request, connector_id, body, received_at, query))
     except InboundError as exc:
         # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers too, or a browser sender
         # could not read why its request failed.
@@ -74,12 +110,14 @@ async def ingest(request: Request) -> Response:
     return JSON(outcome.to_json(), headers=headers)
 
 
-def _request(request: Request, connector_id: str, body: bytes, received_at: datetime) -> IngestRequest:
+def _request(
+    request: Request, connector_id: str, body: bytes, received_at: datetime, query: dict[str, Any]
+) -> IngestRequest:
     return IngestRequest(
         connector_id=connector_id,
         method=request.method,
         headers={k.lower(): v for k, v in request.headers.items()},
-        query=dict(request.query_params),
+        query=query,
         body=body,
         content_type=request.headers.get("content-type"),
         received_at=received_at,
@@ -89,9 +127,11 @@ def _request(request: Request, connector_id: str, body: bytes, received_at: date
 async def preflight(request: Request) -> Response:
     """Answer a browser's CORS preflight for connectors that allow the asking origin."""
     connector_id = request.path_params["connector_id"]
-    origin = await _allowed_origin(db_of(request), request, connector_id)
-    if origin is None:
-        return Response(status_code=403)
+    _unknown_if_nul(connector_id)
+    try:
+        origin = await _check_origin(db_of(request), request, connector_id)
+    except InboundError as exc:
+        return JSON(exc.to_json(), status_code=status_of(exc))
     headers = _cors_headers(origin)
     headers.update(
         {

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import JSON, bool_param, choice_param, db_of, int_param, page, time_param
+from api.http import (
+    JSON,
+    MAX_ID,
+    bool_param,
+    choice_param,
+    db_of,
+    int_param,
+    page,
+    path_id,
+    text_param,
+    time_param,
+    whole_number,
+)
 from errors import InvalidInput, NotFound
 from storage import events as event_store
 from storage import logs
 
 EVENT_STATUSES = ("processed", "duplicate", "ignored", "rejected", "failed")
-MAX_ID = 2**63 - 1  # ids are 64-bit: a bigger cursor is bad input, not a database error
 
 
 def request_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,27 +74,38 @@ def event_json(row: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
     return body
 
 
+_STATUS_CODE = re.compile(r"[1-5][0-9][0-9]")  # ASCII digits only: "²²²" passes str.isdigit()
+_REQUEST_ID = re.compile(r"req_[0-9a-f]{1,64}")  # see pipeline.context.new_request_id
+
+
 def _filter(request: Request, *, events: bool) -> logs.LogFilter:
     profile = request.query_params.get("profile")
-    if profile is not None and not (profile.isdigit() and int(profile) <= MAX_ID):
+    profile_id = whole_number(profile) if profile else None
+    if profile and (profile_id is None or not 0 <= profile_id <= MAX_ID):
         raise InvalidInput(f"profile: {profile!r} is not a profile id", code="invalid_parameter")
     status: str | None
     if events:
         status = choice_param(request, "status", EVENT_STATUSES)
     else:
         status = request.query_params.get("status") or None
-        if status is not None and not (status.isdigit() and len(status) == 3):
+        if status is not None and not _STATUS_CODE.fullmatch(status):
             raise InvalidInput(
                 f"status: {status!r} is not an HTTP status code such as 401", code="invalid_parameter"
             )
     before: str | int | None = request.query_params.get("before") or None
     if events and before is not None:
         before = int_param(request, "before", 0, minimum=1, maximum=MAX_ID)
+    elif before is not None and not _REQUEST_ID.fullmatch(str(before)):
+        # A tampered cursor must not quietly restart at the first page.
+        raise InvalidInput(
+            f"before: {before!r} is not a request id cursor (the `next` of the previous page)",
+            code="invalid_parameter",
+        )
     return logs.LogFilter(
-        connector_id=request.query_params.get("connector") or None,
+        connector_id=text_param(request, "connector"),
         status=status,
-        profile_id=int(profile) if profile else None,
-        request_id=request.query_params.get("request") or None,
+        profile_id=profile_id,
+        request_id=text_param(request, "request"),
         since=time_param(request, "since"),
         until=time_param(request, "until"),
         test=bool_param(request, "test"),
@@ -100,7 +123,9 @@ async def list_requests(request: Request) -> Response:
 
 async def get_request(request: Request) -> Response:
     async with db_of(request).read() as conn:
-        row = await logs.get_request(conn, request.path_params["request_id"])
+        request_id = request.path_params["request_id"]
+        # NUL cannot be in any id, and PostgreSQL refuses to even compare text holding it.
+        row = None if "\x00" in request_id else await logs.get_request(conn, request_id)
         if row is None:
             raise NotFound(f"no request {request.path_params['request_id']!r}", code="unknown_request")
         events = await logs.list_events(conn, logs.LogFilter(request_id=row["id"], limit=10_000))
@@ -118,13 +143,11 @@ async def list_events(request: Request) -> Response:
 
 
 async def get_event(request: Request) -> Response:
-    raw_id = request.path_params["event_id"]
-    if not raw_id.isdigit():
-        raise InvalidInput(f"event id: {raw_id!r} is not a number", code="invalid_parameter")
+    event_id = path_id(request, "event_id", "event", code="unknown_event")
     async with db_of(request).read() as conn:
-        row = await event_store.get_event(conn, int(raw_id))
+        row = await event_store.get_event(conn, event_id)
     if row is None:
-        raise NotFound(f"no event {raw_id}", code="unknown_event")
+        raise NotFound(f"no event {event_id}", code="unknown_event")
     return JSON(event_json(row))
 
 
@@ -149,8 +172,8 @@ async def list_admin_log(request: Request) -> Response:
     async with db_of(request).read() as conn:
         rows = await logs.list_admin_log(
             conn,
-            connector_id=request.query_params.get("connector") or None,
-            action=request.query_params.get("action") or None,
+            connector_id=text_param(request, "connector"),
+            action=text_param(request, "action"),
             limit=limit,
             before=before,
         )

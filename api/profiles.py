@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import JSON, bool_param, db_of, int_param, page
+from api.http import JSON, MAX_ID, bool_param, check_text, db_of, int_param, page, path_id
 from api.logs import event_json
 from errors import InvalidInput, NotFound
 from storage import ledger, logs
@@ -17,10 +17,7 @@ from storage.profiles import normalise_identity, profiles
 
 
 def _profile_id(request: Request) -> int:
-    raw = request.path_params["profile_id"]
-    if not raw.isdigit():
-        raise InvalidInput(f"profile id: {raw!r} is not a number", code="invalid_parameter")
-    return int(raw)
+    return path_id(request, "profile_id", "profile", code="unknown_profile")
 
 
 async def profile_json(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +56,8 @@ async def find_profile(request: Request) -> Response:
         raise InvalidInput(
             "value: required, e.g. ?kind=default&value=ann@example.com", code="invalid_parameter"
         )
+    check_text("value", value)
+    check_text("kind", request.query_params.get("kind", ""))
     kind, value = normalise_identity(request.query_params.get("kind", "default"), value)
     async with db_of(request).read() as conn:
         row = (
@@ -78,7 +77,7 @@ async def profile_activity(request: Request) -> Response:
     f = logs.LogFilter(
         profile_id=profile_id,
         limit=limit,
-        before=int_param(request, "before", 0, minimum=1) if before else None,
+        before=int_param(request, "before", 0, minimum=1, maximum=MAX_ID) if before else None,
         test=bool_param(request, "test"),
     )
     async with db_of(request).read() as conn:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.http import JSON, db_of, int_param, read_json, settings_of
+from api.http import JSON, db_of, int_param, path_id, read_json, settings_of
 from errors import Conflict, InvalidInput, NotFound
 from mapping import CompiledMapping
 from pipeline.sample_check import check_samples, sample_output
@@ -42,7 +42,8 @@ def sample_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _connector(conn: AsyncConnection, request: Request) -> dict[str, Any]:
     connector_id = request.path_params["connector_id"]
-    row = await connector_store.get_connector(conn, connector_id)
+    # NUL cannot be in any id, and PostgreSQL refuses to even compare text holding it.
+    row = None if "\x00" in connector_id else await connector_store.get_connector(conn, connector_id)
     if row is None:
         raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
     return row
@@ -143,13 +144,11 @@ async def list_samples(request: Request) -> Response:
 
 
 async def delete_sample(request: Request) -> Response:
-    raw_id = request.path_params["sample_id"]
-    if not raw_id.isdigit():
-        raise InvalidInput(f"sample id: {raw_id!r} is not a number", code="invalid_parameter")
+    sample_id = path_id(request, "sample_id", "sample", code="unknown_sample")
     async with db_of(request).write() as conn:
         connector = await _connector(conn, request)
-        if not await store.delete_sample(conn, connector["id"], int(raw_id)):
-            raise NotFound(f"no sample {raw_id} on connector {connector['id']}", code="unknown_sample")
+        if not await store.delete_sample(conn, connector["id"], sample_id):
+            raise NotFound(f"no sample {sample_id} on connector {connector['id']}", code="unknown_sample")
     return Response(status_code=204)
 
 

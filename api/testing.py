@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import JSON, db_of, settings_of
+from api.http import JSON, db_of, json_of, settings_of
 from api.ingest import read_capped_body
-from errors import InvalidInput, MalformedBody, NotFound
+from errors import InvalidInput, NotFound
 from pipeline.dry_run import dry_run, dry_run_request, rule_statuses
 from pipeline.receive import load_snapshot, snapshot_of
 from storage import connectors as store
@@ -25,13 +24,8 @@ DRY_RUN_ENCODING_ROOM = 6
 async def _read_dry_run(request: Request) -> Any:
     """The dry-run body, capped: room for a simulated body of the ingest limit, JSON-escaped."""
     limit = DRY_RUN_ENCODING_ROOM * settings_of(request).max_body_bytes + 64 * 1024
-    body = await read_capped_body(request, limit)
-    if not body.strip():
-        raise MalformedBody("body is empty; send a JSON object")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
+    # Parsed as strictly as any admin body: a lone surrogate in bodyText is a 400, not a 500 later.
+    return json_of(await read_capped_body(request, limit))
 
 
 async def connector_dry_run(request: Request) -> Response:

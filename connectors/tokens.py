@@ -31,7 +31,10 @@ def match_token(presented: str, credentials: Sequence[Credential]) -> Credential
 def check_query_token(
     settings: QueryTokenSettings, credentials: Sequence[Credential], query: Mapping[str, str]
 ) -> Credential:
-    presented = (query.get(settings.param) or "").strip()
+    given = query.get(settings.param)
+    if isinstance(given, list):  # a repeated parameter keeps all its values (see api.ingest)
+        raise refuse("invalid_token", f"query parameter {settings.param!r} is given more than once")
+    presented = (given or "").strip()
     if not presented:
         raise refuse("missing_token", f"query parameter {settings.param!r} is missing or empty")
     credential = match_token(presented, credentials)

@@ -4,7 +4,7 @@ Pure: no database, no HTTP. See docs/mapping.md for what a mapping sees and must
 """
 
 from mapping.engine import CompiledMapping, compile_cached
-from mapping.raw_events import map_raw_event
+from mapping.raw_events import check_request_total, map_raw_event
 from mapping.shape import Counter, MappedEvent, Reversal, Tag, check_shape
 from mapping.timestamps import format_timestamp, normalise_timestamp
 
@@ -14,6 +14,7 @@ __all__ = [
     "MappedEvent",
     "Reversal",
     "Tag",
+    "check_request_total",
     "check_shape",
     "compile_cached",
     "format_timestamp",

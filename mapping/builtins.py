@@ -16,6 +16,7 @@ Each of these is then linear in a bounded size, i.e. a few milliseconds at the d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -96,6 +97,40 @@ def _check_replace(guard: Guard, args: Sequence[Any]) -> None:
         guard.too_big(f"$replace could build a string of {total} characters", guard.max_chars, "characters")
 
 
+# Picture strings ($formatNumber, $formatInteger, $fromMillis …) are a few characters in real use;
+# the library treats them with loops that are quadratic in their length (grouping separators) and
+# pads to any width a datetime marker asks for (`[Y,9999999999]`: ten billion zeros).
+MAX_PICTURE_CHARS = 256
+MAX_PICTURE_WIDTH = 64
+_WIDTH = re.compile(r"\[[^\]]*?,\s*(\d+|\*)(?:\s*-\s*(\d+|\*))?\s*\]")
+
+
+def _picture_checker(index: int, *, widths: bool) -> Callable[[Guard, Sequence[Any]], None]:
+    def check(guard: Guard, args: Sequence[Any], name: str = "") -> None:
+        picture = args[index] if len(args) > index else None
+        if not isinstance(picture, str):
+            return
+        if len(picture) > MAX_PICTURE_CHARS:
+            guard.too_big(
+                f"${name} was given a picture string of {len(picture)} characters",
+                MAX_PICTURE_CHARS,
+                "characters",
+                setting=None,
+            )
+        if widths:
+            for marker in _WIDTH.finditer(picture):
+                for width in marker.groups():
+                    if width is not None and width != "*" and int(width) > MAX_PICTURE_WIDTH:
+                        guard.too_big(
+                            f"${name} was given the width {width} in the picture marker {marker.group()}",
+                            MAX_PICTURE_WIDTH,
+                            "characters",
+                            setting=None,
+                        )
+
+    return check
+
+
 def _distinct(guard: Guard, args: Sequence[Any]) -> Any:
     """The library's `$distinct` (`el not in results`, Python equality) in linear time for scalars."""
     arr = args[0] if args else None
@@ -123,6 +158,13 @@ _CHECKS: dict[str, Callable[[Guard, Sequence[Any]], None]] = {
     "join": _check_join,
     "replace": _check_replace,
 }
+_PICTURES: dict[str, Callable[..., None]] = {
+    "formatNumber": _picture_checker(1, widths=False),
+    "formatInteger": _picture_checker(1, widths=False),
+    "parseInteger": _picture_checker(1, widths=False),
+    "fromMillis": _picture_checker(1, widths=True),
+    "toMillis": _picture_checker(1, widths=True),
+}
 _REPLACEMENTS: dict[str, Callable[[Guard, Sequence[Any]], Any]] = {"distinct": _distinct}
 
 
@@ -137,6 +179,7 @@ class BoundedFunction(Jsonata.JFunction):
         self.name = name
         self.inner = inner
         self.check = _CHECKS.get(name)
+        self.picture = _PICTURES.get(name)
         self.replacement = _REPLACEMENTS.get(name)
 
     def validate(self, args: Any, context: Any) -> Any:
@@ -153,6 +196,8 @@ class BoundedFunction(Jsonata.JFunction):
         _check_arguments(guard, self.name, args)
         if self.check is not None:
             self.check(guard, args)
+        if self.picture is not None:
+            self.picture(guard, args, self.name)
         if self.replacement is not None:
             return self.replacement(guard, args)
         return self.inner.call(input, args)

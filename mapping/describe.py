@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from jsonata.jsonata import Jsonata
 from jsonata.parser import Parser
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX = 60  # enough to recognise the value, short enough for a log line
 
 
@@ -23,6 +25,8 @@ def describe(value: Any) -> str:
         return repr(value) if math.isfinite(value) else "a non-finite number"
     if isinstance(value, str):
         text = json.dumps(value, ensure_ascii=False)
+        if _SURROGATE.search(text):  # a message is stored as text, which cannot hold a lone surrogate
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return text if len(text) <= _MAX else text[: _MAX - 2] + '…"'
     if isinstance(value, dict):
         return "an object"

@@ -27,12 +27,14 @@ from typing import Any
 from jsonata.functions import Functions
 from jsonata.jsonata import Jsonata
 from jsonata.timebox import Timebox
+from jsonata.tokenizer import Tokenizer
 from jsonata.utils import Utils
 
 from errors import MappingError
 from mapping.builtins import BOUNDED, CURRENT_GUARD
 from mapping.failures import evaluation_error, limit_error, syntax_error
 from mapping.guard import Guard
+from mapping.regexes import bounded_regex_engine
 from mapping.results import to_plain
 
 _UNSET = object()
@@ -46,16 +48,84 @@ def _set_current(instance: Any) -> None:
         Jsonata.CURRENT.jsonata = instance
 
 
+# Parsing runs where the mapping is saved or first used, uninterruptibly, and the library's parser
+# is quadratic in the steps of one path (`a.a.a…` of 5,000 steps took seconds). Real mappings are
+# a few KiB with paths of a handful of steps; these bounds keep the worst parse well under 0.2 s.
+MAX_EXPRESSION_CHARS = 64 * 1024
+MAX_PATH_STEPS = 500  # `.` steps in one path
+MAX_TOTAL_STEPS = 10_000  # `.` steps in the whole expression
+TOO_LARGE = "mapping_too_large"
+_OPEN, _CLOSE = ("(", "[", "{"), (")", "]", "}")
+
+
+def _no_regex(pattern: str, flags: Any) -> None:
+    return None  # counting tokens only: compiling the regexes is the parser's job
+
+
+def _path_steps(expression: str) -> tuple[str, int] | None:
+    """Which step bound the expression passes, and where; None within both.
+
+    A linear pass of the library's own tokenizer. A path's steps are counted per bracket level
+    (a predicate or a block inside a path does not end it; any other operator does). If the
+    tokenizer fails, the parse that follows reports the error precisely.
+    """
+    lexer = Tokenizer(expression, _no_regex)
+    levels, total, expecting_operand = [0], 0, True
+    try:
+        while (token := lexer.next(expecting_operand)) is not None:
+            expecting_operand = token.type == "operator" and token.value not in _CLOSE
+            if token.type != "operator":
+                continue
+            if token.value == ".":
+                levels[-1] += 1
+                total += 1
+                if levels[-1] > MAX_PATH_STEPS:
+                    return f"a path has more than {MAX_PATH_STEPS} steps (`.`)", token.position
+                if total > MAX_TOTAL_STEPS:
+                    return f"more than {MAX_TOTAL_STEPS} path steps (`.`) in all", token.position
+            elif token.value in _OPEN:
+                levels.append(0)
+            elif token.value in _CLOSE:
+                if len(levels) > 1:
+                    levels.pop()
+            else:
+                levels[-1] = 0
+    except Exception:
+        return None
+    return None
+
+
+def _check_size(expression: str) -> None:
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise MappingError(
+            f"mapping: the expression is {len(expression)} characters long; at most {MAX_EXPRESSION_CHARS} "
+            "are accepted",
+            code=TOO_LARGE,
+        )
+    if expression.count(".") <= MAX_PATH_STEPS:  # cheap: nearly every mapping stops here
+        return
+    found = _path_steps(expression)
+    if found is not None:
+        what, position = found
+        raise MappingError(
+            f"mapping: {what} (at position {position}); bind a long path to a $variable once, "
+            "or split the mapping up",
+            code=TOO_LARGE,
+            position=position,
+        )
+
+
 def _parse(expression: str) -> Jsonata:
     if not isinstance(expression, str):
         raise MappingError(
             f"mapping syntax error: expected the expression as text, got {type(expression).__name__}",
             code="mapping_syntax_error",
         )
+    _check_size(expression)
     previous = getattr(Jsonata.CURRENT, "jsonata", _UNSET)
     try:
         # No timeout/stack here on purpose: the library's guard would start its clock now.
-        return Jsonata(expression)
+        return Jsonata(expression, bounded_regex_engine)
     except Exception as exc:
         raise syntax_error(exc) from None
     finally:
@@ -70,19 +140,26 @@ class CompiledMapping:
     timeout_ms: int = 1000
     max_depth: int = 200
     max_items: int = 100_000
+    max_events: int = 1000  # mapped events from one raw event (INBOUND_MAX_BATCH_ITEMS)
     _parsed: Jsonata = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.timeout_ms < 1 or self.max_depth < 1 or self.max_items < 1:
-            raise ValueError("timeout_ms, max_depth and max_items must be positive")
+        if self.timeout_ms < 1 or self.max_depth < 1 or self.max_items < 1 or self.max_events < 1:
+            raise ValueError("timeout_ms, max_depth, max_items and max_events must be positive")
         object.__setattr__(self, "_parsed", _parse(self.expression))
 
     @classmethod
     def compile(
-        cls, expression: str, *, timeout_ms: int = 1000, max_depth: int = 200, max_items: int = 100_000
+        cls,
+        expression: str,
+        *,
+        timeout_ms: int = 1000,
+        max_depth: int = 200,
+        max_items: int = 100_000,
+        max_events: int = 1000,
     ) -> CompiledMapping:
         """Parse once; a syntax error raises MappingError(code="mapping_syntax_error")."""
-        return cls(expression, timeout_ms, max_depth, max_items)
+        return cls(expression, timeout_ms, max_depth, max_items, max_events)
 
     def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None) -> Any:
         """Evaluate against `data` with `$name` bindings (names without the `$`).
@@ -136,13 +213,14 @@ class CompiledMapping:
             timeout_ms=self.timeout_ms,
             max_depth=self.max_depth,
             detail=guard.detail,
-            position=guard.position() if guard.tripped == "size" else None,
+            position=guard.position() if guard.tripped == "size" or guard.detail else None,
+            setting=guard.setting,
         )
 
 
 @lru_cache(maxsize=512)
 def compile_cached(
-    expression: str, *, timeout_ms: int, max_depth: int, max_items: int = 100_000
+    expression: str, *, timeout_ms: int, max_depth: int, max_items: int = 100_000, max_events: int = 1000
 ) -> CompiledMapping:
     """Compile once per (expression, bounds); safe because a CompiledMapping is never mutated.
 
@@ -150,5 +228,5 @@ def compile_cached(
     connector already refuses them.
     """
     return CompiledMapping.compile(
-        expression, timeout_ms=timeout_ms, max_depth=max_depth, max_items=max_items
+        expression, timeout_ms=timeout_ms, max_depth=max_depth, max_items=max_items, max_events=max_events
     )

@@ -22,7 +22,13 @@ _CODE = re.compile(r"[A-Z]\d{4}")
 _MAX_DETAIL = 300  # engine messages may quote data; keep error bodies and logs readable
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _detail(text: str) -> str:
+    # Engine messages may quote the data; the message is stored as text, which on PostgreSQL
+    # cannot hold NUL, and which no driver can encode with a lone surrogate in it.
+    text = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     text = " ".join(text.split())
     if len(text) > _MAX_DETAIL:
         text = text[: _MAX_DETAIL - 1] + "…"
@@ -64,13 +70,29 @@ def syntax_error(exc: Exception) -> MappingError:
 
 
 def limit_error(
-    limit: Limit, *, timeout_ms: int, max_depth: int, detail: str | None = None, position: int | None = None
+    limit: Limit,
+    *,
+    timeout_ms: int,
+    max_depth: int,
+    detail: str | None = None,
+    position: int | None = None,
+    setting: str | None = "INBOUND_MAPPING_MAX_ITEMS",
 ) -> MappingError:
     if limit == "size":
         where = f" at position {position}" if position is not None else ""
+        named = f" ({setting})" if setting else ""
         return MappingError(
-            f"mapping evaluation stopped{where}: {detail or 'a value is too large'} "
-            f"(INBOUND_MAPPING_MAX_ITEMS) ({LIMIT_CODE})",
+            f"mapping evaluation stopped{where}: {detail or 'a value is too large'}{named} ({LIMIT_CODE})",
+            code=EVALUATION,
+            jsonata_code=LIMIT_CODE,
+            position=position,
+        )
+    if limit == "time" and detail:  # a native call that ran out of time (a regex)
+        where = f" at position {position}" if position is not None else ""
+        return MappingError(
+            f"mapping evaluation stopped{where}: {detail} within the {timeout_ms} ms limit "
+            "(INBOUND_MAPPING_TIMEOUT_MS); simplify it (nested or overlapping repeats backtrack) "
+            f"({LIMIT_CODE})",
             code=EVALUATION,
             jsonata_code=LIMIT_CODE,
             position=position,

@@ -7,6 +7,7 @@ either returns the clean value or raises a MappingError whose message starts wit
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
@@ -18,6 +19,22 @@ SHAPE_ERROR = "mapping_shape_error"
 
 def shape_error(path: str, problem: str) -> MappingError:
     return MappingError(f"{path}: {problem}", code=SHAPE_ERROR, path=path)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str, path: str) -> str:
+    """`text`, unless it holds what no database column can: NUL (PostgreSQL text refuses it, SQLite
+    would keep it, so both refuse it here) or a lone UTF-16 surrogate (no driver can encode it)."""
+    bad = _UNSTORABLE.search(text)
+    if bad is not None:
+        char = bad.group()
+        what = (
+            "a NUL character (\\u0000)" if char == "\x00" else f"a lone UTF-16 surrogate (\\u{ord(char):04x})"
+        )
+        raise shape_error(path, f"contains {what} at character {bad.start()}, which stored text cannot hold")
+    return text
 
 
 def join(prefix: str, name: str) -> str:
@@ -56,7 +73,7 @@ def text_or_number(value: Any, path: str, *, max_length: int) -> str:
         raise shape_error(path, f"expected text or a number, got {describe(value)}")
     if len(text) > max_length:
         raise shape_error(path, f"too long: {len(text)} characters, at most {max_length}")
-    return text
+    return storable(text, path)
 
 
 def items(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -86,7 +103,7 @@ def name_value(item: Any, path: str) -> tuple[str, Any]:
         raise shape_error(join(path, "name"), "missing")
     if not isinstance(name, str) or not name.strip():
         raise shape_error(join(path, "name"), f"expected non-empty text, got {describe(name)}")
-    return name, item.get("value")
+    return storable(name, join(path, "name")), item.get("value")
 
 
 def tag_values(value: Any, path: str) -> list[str]:
@@ -97,7 +114,7 @@ def tag_values(value: Any, path: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        return [storable(value, path)]
     if isinstance(value, bool):
         return ["true" if value else "false"]
     if is_number(value) and math.isfinite(value):

@@ -39,6 +39,7 @@ class Guard:
         "max_depth",
         "max_items",
         "nodes",
+        "setting",
         "timeout_ms",
         "tripped",
     )
@@ -51,6 +52,7 @@ class Guard:
         self.max_items = max_items
         self.max_chars = max_items * CHARS_PER_ITEM
         self.detail: str | None = None  # what was too big, for a "size" stop
+        self.setting: str | None = None  # the setting that raises the bound hit, if any
         self.deadline = _monotonic() + timeout_ms / 1000
         # The expressions being evaluated, outermost first: its length is the depth, and when
         # the engine raises an error without a position, the innermost one says where.
@@ -97,12 +99,22 @@ class Guard:
         if self.tripped is not None or _monotonic() > self.deadline:
             self._stop()
 
-    def too_big(self, what: str, limit: int, unit: str) -> None:
+    def too_big(
+        self, what: str, limit: int, unit: str, setting: str | None = "INBOUND_MAPPING_MAX_ITEMS"
+    ) -> None:
         """Stop: a value is (or would be) larger than the size bounds allow."""
         if self.tripped is None:
             self.tripped = "size"
             self.detail = f"{what}, more than the limit of {limit} {unit}"
+            self.setting = setting
         raise LimitExceeded(self.tripped)
+
+    def timed_out(self, what: str) -> LimitExceeded:
+        """The stop for a native call that ran out of time itself (a regex match, see mapping.regexes)."""
+        if self.tripped is None:
+            self.tripped = "time"
+            self.detail = what
+        return LimitExceeded(self.tripped)
 
     def _stop(self) -> None:
         if self.tripped is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from errors import MappingError
+from errors import MappingError, PayloadTooLarge
 from mapping.engine import CompiledMapping
 from mapping.shape import MappedEvent, check_shape
 
@@ -20,8 +20,9 @@ def map_raw_event(
 ) -> list[MappedEvent | MappingError]:
     """Evaluate with `$` = the raw event, `$headers` (lower-case names), `$query`, `$connector`.
 
-    An evaluation failure raises MappingError (the whole raw event failed); a malformed mapped
-    event is returned in place, as a MappingError naming the field.
+    An evaluation failure, or more mapped events than `mapping.max_events`, raises MappingError
+    (the whole raw event failed); a malformed mapped event is returned in place, as a MappingError
+    naming the field.
     """
     bindings = {
         # Copies: the mapping must not see (or keep) the caller's mutable objects.
@@ -29,4 +30,18 @@ def map_raw_event(
         "query": dict(query),
         "connector": dict(connector),
     }
-    return check_shape(mapping.evaluate(body, bindings))
+    return check_shape(mapping.evaluate(body, bindings), max_events=mapping.max_events)
+
+
+def check_request_total(count: int, max_events: int) -> None:
+    """Refuse a request whose raw events mapped to more than `max_events` events in all (413).
+
+    Call it with the running total after each raw event is mapped, before building the results,
+    so a mapping that fans out (`[1..1000].{…}` on each of 1,000 raw events) never gets far.
+    """
+    if count > max_events:
+        raise PayloadTooLarge(
+            f"the mapping made more than {max_events} events from this request (INBOUND_MAX_BATCH_ITEMS); "
+            "send fewer raw events per request",
+            code="too_many_events",
+        )

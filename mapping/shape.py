@@ -21,6 +21,7 @@ from mapping.fields import (
     join,
     name_value,
     shape_error,
+    storable,
     tag_values,
     text_or_number,
 )
@@ -90,11 +91,24 @@ class MappedEvent:
         return body
 
 
-def check_shape(output: Any) -> list[MappedEvent | MappingError]:
-    """One entry per mapped event; nothing (undefined, null, []) gives an empty list."""
+TOO_MANY_EVENTS = "mapping_too_many_events"
+
+
+def check_shape(output: Any, *, max_events: int | None = None) -> list[MappedEvent | MappingError]:
+    """One entry per mapped event; nothing (undefined, null, []) gives an empty list.
+
+    More than `max_events` mapped events from one raw event raise a MappingError (the raw event
+    fails as a whole, and is kept) before any of them is checked.
+    """
     if output is None:
         return []
     if isinstance(output, list):
+        if max_events is not None and len(output) > max_events:
+            raise MappingError(
+                f"the mapping returned {len(output)} events for one raw event; at most {max_events} are "
+                "accepted (INBOUND_MAX_BATCH_ITEMS)",
+                code=TOO_MANY_EVENTS,
+            )
         return [_checked(item, f"[{index}]") for index, item in enumerate(output)]
     if not isinstance(output, dict):
         return [
@@ -176,6 +190,8 @@ def _profile(value: Any, path: str) -> tuple[str, str | None]:
         raise shape_error(join(path, "kind"), f"expected text, got {describe(kind)}")
     elif len(kind) > MAX_PROFILE_KIND:
         raise shape_error(join(path, "kind"), f"too long: {len(kind)} characters, at most {MAX_PROFILE_KIND}")
+    else:
+        storable(kind, join(path, "kind"))
     identifier = value.get("value")
     if identifier is None:
         return kind, None

@@ -31,7 +31,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            # Callers convert (and refuse) user input first (api.http.time_param, mapping.timestamps);
+            # reaching here is a bug, named as such rather than as an opaque overflow.
+            raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from None
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -96,5 +96,7 @@ def test_the_deadline_is_checked_when_a_node_ends_too() -> None:
 def test_settings_carry_the_bound() -> None:
     from settings import load_settings
 
-    assert load_settings({}).mapping_bounds == {"timeout_ms": 1000, "max_depth": 200, "max_items": 100_000}
+    assert load_settings({}).mapping_bounds == {
+        "timeout_ms": 1000, "max_depth": 200, "max_items": 100_000, "max_events": 1000
+    }
     assert load_settings({"INBOUND_MAPPING_MAX_ITEMS": "500"}).mapping_max_items == 500
