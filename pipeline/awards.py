@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from earning_rules import (
     Evaluation,
+    LimitWindow,
     Rule,
     RuleEvent,
     Usage,
@@ -55,6 +56,33 @@ async def _lock_rule(conn: AsyncConnection, rule_id: str) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(rule_id.encode())})
 
 
+async def lock_rules(conn: AsyncConnection, rule_ids: Collection[str], held: set[str]) -> None:
+    """Take the whole-rule locks not yet `held` in this transaction, in rule id order."""
+    for rule_id in sorted(set(rule_ids) - held):
+        await _lock_rule(conn, rule_id)
+        held.add(rule_id)
+
+
+def rule_event_of(
+    mapped: MappedEvent, *, connector_id: str, event_type: str, occurred_at: datetime
+) -> RuleEvent:
+    return RuleEvent(
+        connector_id=connector_id,
+        event_type=event_type,
+        timestamp=occurred_at,
+        tags=[(t.name, t.value) for t in mapped.tags],
+        counters=[(c.name, c.value) for c in mapped.counters],
+    )
+
+
+def windows_to_count(
+    rules: Sequence[Rule], statuses: frozenset[str], rule_event: RuleEvent, tz: Any
+) -> list[LimitWindow]:
+    """Only rules that could award this event need their limits counted."""
+    candidates = rules_needing_usage(rules, rule_event, include_statuses=statuses)
+    return [w for rule in candidates for w in limit_windows(rule, rule_event.timestamp, tz)]
+
+
 async def evaluate_event(
     conn: AsyncConnection,
     *,
@@ -68,32 +96,30 @@ async def evaluate_event(
     test: bool,
     tz: Any,
     exclude_event_ids: Collection[int] = (),
+    held_rule_locks: set[str] | None = None,
 ) -> Evaluation:
-    """What the rules give this event now, its limits counted from the ledger (minus `exclude_event_ids`)."""
-    rule_event = RuleEvent(
-        connector_id=connector_id,
-        event_type=event_type,
-        timestamp=occurred_at,
-        tags=[(t.name, t.value) for t in mapped.tags],
-        counters=[(c.name, c.value) for c in mapped.counters],
+    """What the rules give this event now, its limits counted from the ledger (minus `exclude_event_ids`).
+
+    All of its limit windows are counted in one statement. `held_rule_locks` names the whole-rule
+    locks this transaction already holds (a batch takes them up front, in order).
+    """
+    rule_event = rule_event_of(
+        mapped, connector_id=connector_id, event_type=event_type, occurred_at=occurred_at
     )
-    usage: dict[tuple[str, str], Usage] = {}
-    # Only rules that could award this event need their limits counted (one query per window).
-    candidates = rules_needing_usage(rules, rule_event, include_statuses=statuses)
-    windows = [w for rule in candidates for w in limit_windows(rule, occurred_at, tz)]
-    for rule_id in sorted({w.rule_id for w in windows if w.scope == "rule"}):
-        await _lock_rule(conn, rule_id)
-    for window in windows:
-        times, points = await ledger.rule_usage(
-            conn,
-            rule_id=window.rule_id,
-            profile_id=profile_id if window.scope == "profile" else None,
-            start=window.start,
-            end=window.end,
-            test=test,
-            exclude_event_ids=exclude_event_ids,
-        )
-        usage[(window.rule_id, window.key)] = Usage(times=times, points=points)
+    windows = windows_to_count(rules, statuses, rule_event, tz)
+    held = held_rule_locks if held_rule_locks is not None else set()
+    await lock_rules(conn, {w.rule_id for w in windows if w.scope == "rule"}, held)
+    counted = await ledger.rule_usages(
+        conn,
+        [(w.rule_id, w.scope, w.start, w.end) for w in windows],
+        profile_id=profile_id,
+        test=test,
+        exclude_event_ids=exclude_event_ids,
+    )
+    usage = {
+        (w.rule_id, w.key): Usage(times=times, points=points)
+        for w, (times, points) in zip(windows, counted, strict=True)
+    }
     return evaluate(rules, rule_event, usage, tz, include_statuses=statuses)
 
 
@@ -111,7 +137,11 @@ async def award_points(
     now: datetime,
     test: bool,
     tz: Any,
+    held_rule_locks: set[str] | None = None,
+    balances: dict[tuple[int, bool], int] | None = None,
 ) -> AwardOutcome:
+    """Write the evaluation's awards; the balance comes from the last balance upsert's RETURNING,
+    or from `balances` (what this transaction last saw, under the profile's lock) when none."""
     evaluation = await evaluate_event(
         conn,
         rules=rules,
@@ -123,33 +153,43 @@ async def award_points(
         occurred_at=occurred_at,
         test=test,
         tz=tz,
+        held_rule_locks=held_rule_locks,
     )
+    seen = balances if balances is not None else {}
+    rows = [
+        {
+            "profile_id": profile_id,
+            "points": award.points,
+            "kind": "award",
+            "rule_id": award.rule_id,
+            "rule_version": award.rule_version,
+            "event_id": event_id,
+            "connector_id": connector_id,
+            "test": test,
+            "occurred_at": occurred_at,
+            "created_at": now,
+        }
+        for award in evaluation.awards
+    ]
     awards = []
-    for award in evaluation.awards:
-        entry_id = await ledger.add_entry(
-            conn,
-            {
-                "profile_id": profile_id,
-                "points": award.points,
-                "kind": "award",
-                "rule_id": award.rule_id,
-                "rule_version": award.rule_version,
-                "event_id": event_id,
-                "connector_id": connector_id,
-                "test": test,
-                "occurred_at": occurred_at,
-                "created_at": now,
-            },
-        )
-        if entry_id is not None:
-            awards.append(
-                {
-                    "ruleId": award.rule_id,
-                    "ruleVersion": award.rule_version,
-                    "name": award.rule_name,
-                    "points": award.points,
-                    "entryId": entry_id,
-                }
-            )
-    balance, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
+    if rows:
+        # One insert for all of the event's awards, one balance move by what went in.
+        entry_ids, after = await ledger.add_awards(conn, rows)
+        if after is not None:
+            seen[(profile_id, test)] = after
+        for award, entry_id in zip(evaluation.awards, entry_ids, strict=True):
+            if entry_id is not None:
+                awards.append(
+                    {
+                        "ruleId": award.rule_id,
+                        "ruleVersion": award.rule_version,
+                        "name": award.rule_name,
+                        "points": award.points,
+                        "entryId": entry_id,
+                    }
+                )
+    balance = seen.get((profile_id, test))
+    if balance is None:
+        balance, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
+        seen[(profile_id, test)] = balance
     return AwardOutcome(awards=awards, trace=list(evaluation.trace), balance=balance)

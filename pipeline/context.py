@@ -1,4 +1,5 @@
-"""What flows through the pipeline: the request as received, the connector as configured, the mode."""
+"""What flows through the pipeline: the request as received, the connector as configured, the mode,
+and each mapped event on its way to processing."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from connectors.auth import AuthSettings, Credential
-from mapping import CompiledMapping
+from earning_rules import Rule
+from errors import MappingError
+from mapping import CompiledMapping, MappedEvent
+from settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.chain import Chain
 
 Mode = Literal["live", "test", "dry_run"]
 
@@ -56,3 +63,27 @@ class ConnectorSnapshot:
             "mode": self.row["mode"],
             "eventType": self.row["event_type"],
         }
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A mapped event (or the failure to map one) with where it came from in the request."""
+
+    index: int
+    sub_index: int
+    raw: Any
+    mapped: MappedEvent | None
+    error: MappingError | None
+    chain: Chain | None = None  # set when replaying: the rows this event already has
+
+
+@dataclass(frozen=True)
+class RunContext:
+    settings: Settings
+    snapshot: ConnectorSnapshot
+    request: IngestRequest
+    test: bool
+    event_type: str
+    schema: dict[str, Any] | None
+    rules: list[Rule]
+    rule_statuses: frozenset[str]

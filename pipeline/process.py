@@ -1,55 +1,29 @@
-"""One mapped event, one transaction: profile, idempotency, schema, earning rules, ledger, event row."""
+"""One mapped event through the pipeline: profile, idempotency, schema, earning rules, ledger, event row.
+
+It runs inside a transaction (and, in a batch, a savepoint) that the caller owns; the locks it
+needs were taken up front by `pipeline.batch.prepare`, which also resolved its profile.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import event_types
-from earning_rules import Rule
 from errors import MappingError
 from mapping import MappedEvent
 from pipeline import chain as chains
-from pipeline.awards import AwardOutcome, award_points, evaluate_event
-from pipeline.chain import Chain
-from pipeline.context import ConnectorSnapshot, IngestRequest
-from pipeline.reversal import lock_reversal_profiles, reverse_awards
-from settings import Settings
+from pipeline.awards import award_points
+from pipeline.batch_state import BatchState, prepare
+from pipeline.context import RunContext, WorkItem
+from pipeline.outcomes import first_outcome
+from pipeline.replay_awards import replay_awards
+from pipeline.reversal import reverse_awards
 from storage import events as event_store
-from storage import ledger
-from storage.ledger import entries
-from storage.profiles import normalise_identity, resolve_profile
-from storage.purge import lock_test_data
-from storage.rules import versions_table as rule_versions_table
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """A mapped event (or the failure to map one) with where it came from in the request."""
-
-    index: int
-    sub_index: int
-    raw: Any
-    mapped: MappedEvent | None
-    error: MappingError | None
-    chain: Chain | None = None  # set when replaying: the rows this event already has
-
-
-@dataclass(frozen=True)
-class RunContext:
-    settings: Settings
-    snapshot: ConnectorSnapshot
-    request: IngestRequest
-    test: bool
-    event_type: str
-    schema: dict[str, Any] | None
-    rules: list[Rule]
-    rule_statuses: frozenset[str]
+from storage.profiles import normalise_identity
 
 
 def dedupe_key(event_type: str, profile_id: int, mapped: MappedEvent) -> str:
@@ -66,10 +40,10 @@ def _profile_json(
     return body
 
 
-async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -> dict[str, Any]:
+def base_row(ctx: RunContext, item: WorkItem, trace: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event row as far as the request alone says: where it came from, when, in which data."""
     now = ctx.request.received_at
-    trace: list[dict[str, Any]] = []
-    row: dict[str, Any] = {
+    return {
         "request_id": ctx.request.request_id,
         "connector_id": ctx.snapshot.id,
         "index": item.index,
@@ -82,8 +56,11 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         "event_type": ctx.event_type,
         "trace": trace,
     }
+
+
+def base_result(item: WorkItem) -> dict[str, Any]:
     # Every key of a result, null while unknown (a failed mapping has no clientEventId or profile).
-    result: dict[str, Any] = {
+    return {
         "index": item.index,
         "subIndex": item.sub_index,
         "status": None,
@@ -92,13 +69,23 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         "profile": None,
         "reason": None,
     }
+
+
+async def process_item(
+    conn: AsyncConnection, ctx: RunContext, item: WorkItem, state: BatchState | None = None
+) -> dict[str, Any]:
+    """Process one event. `state` is what `prepare` set up for the batch it belongs to; alone
+    (a replay), it is prepared here for this one event."""
+    if state is None:
+        state = await prepare(conn, ctx, [item])
+    now = ctx.request.received_at
+    trace: list[dict[str, Any]] = []
+    row = base_row(ctx, item, trace)
+    result = base_result(item)
     chain = item.chain
     if chain is not None:
         row.update(chain.row_values())
         trace.append({"step": "replay", "replayOf": row["replay_of"], "at": now.isoformat()})
-    if ctx.test:
-        # First of all locks: a purge of this connector's test data waits for us, or we for it.
-        await lock_test_data(conn, ctx.snapshot.id, exclusive=False)
 
     async def finish(status: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
         row.update(status=status, reason=reason)
@@ -123,25 +110,8 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         trace.append({"step": "profile", "ok": False, "reason": reason})
         return await finish("ignored", reason, profile=None)
     kind, value = normalise_identity(mapped.profile_kind, mapped.profile_value)
-    if mapped.reverses is not None:
-        # A refund may touch another member's awards: lock both in id order, not ours first.
-        await lock_reversal_profiles(
-            conn,
-            connector_id=ctx.snapshot.id,
-            client_event_id=mapped.reverses.client_event_id,
-            test=ctx.test,
-            kind=kind,
-            value=value,
-        )
-    profile = await resolve_profile(
-        conn,
-        kind,
-        value,
-        create=bool(ctx.snapshot.row["create_profiles"]),
-        test=ctx.test,
-        connector_id=ctx.snapshot.id,
-        now=now,
-    )
+    # Found, created and locked up front by `prepare` (a refund's other members with it).
+    profile = state.profile(kind, value)
     if profile is None:
         reason = f"no profile {kind}:{value} and this connector does not create profiles"
         trace.append({"step": "profile", "ok": False, "reason": reason})
@@ -213,6 +183,7 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         # A refund reverses once: its chain already did, so the replay leaves it alone.
         trace.append({"step": "reversal", "ok": True, "alreadyReversedBy": chain.reversed_by})
     elif mapped.reverses is not None:
+        state.balances.clear()  # a refund moves other members' balances too
         reversal = await reverse_awards(
             conn,
             connector_id=ctx.snapshot.id,
@@ -225,7 +196,10 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
         )
         trace.append(reversal)
     if chain is not None:
-        outcome = await _replay_awards(conn, ctx, chain, mapped, {**row, "id": event_id}, profile.id)
+        outcome = await replay_awards(
+            conn, ctx, chain, mapped, {**row, "id": event_id}, profile.id, state.rule_locks
+        )
+        state.balances.clear()
     else:
         outcome = await award_points(
             conn,
@@ -240,6 +214,8 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
             now=now,
             test=ctx.test,
             tz=ctx.settings.tz,
+            held_rule_locks=state.rule_locks,
+            balances=state.balances,
         )
     trace.append({"step": "rules", "rules": outcome.trace})
     trace.append({"step": "ledger", "awards": outcome.awards, "balance": outcome.balance})
@@ -250,95 +226,3 @@ async def process_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem) -
     if reversal is not None:
         result["reversal"] = {k: v for k, v in reversal.items() if k != "step"}
     return result
-
-
-async def _replay_awards(
-    conn: AsyncConnection,
-    ctx: RunContext,
-    chain: Chain,
-    mapped: MappedEvent,
-    row: dict[str, Any],
-    profile_id: int,
-) -> AwardOutcome:
-    """Judge a replayed event by the rules as they are now, its own chain left out of its limits,
-    and write only the difference to what the chain already earned."""
-    evaluation = await evaluate_event(
-        conn,
-        rules=ctx.rules,
-        statuses=ctx.rule_statuses,
-        mapped=mapped,
-        event_type=ctx.event_type,
-        connector_id=ctx.snapshot.id,
-        profile_id=profile_id,
-        occurred_at=row["occurred_at"],
-        test=ctx.test,
-        tz=ctx.settings.tz,
-        exclude_event_ids=chain.event_ids,
-    )
-    written = await chains.settle(
-        conn,
-        chain,
-        chains.desired_of(evaluation, profile_id),
-        event_id=row["id"],
-        base_row=row,
-        how=settlement(ctx, row["occurred_at"]),
-    )
-    balance, _lifetime = await ledger.balance_of(conn, profile_id, test=ctx.test)
-    return AwardOutcome(awards=written, trace=list(evaluation.trace), balance=balance)
-
-
-def settlement(ctx: RunContext, occurred_at: Any) -> chains.Settlement:
-    return chains.Settlement(
-        occurred_at=occurred_at,
-        now=ctx.request.received_at,
-        connector_id=ctx.snapshot.id,
-        test=ctx.test,
-        active_rule_ids=frozenset(rule.id for rule in ctx.rules),
-    )
-
-
-async def first_outcome(conn: AsyncConnection, first_id: int) -> dict[str, Any]:
-    """What the first event with this identity got: a repeat answers with it.
-
-    The awards have the shape a processed result has (rule id, version, name, points, entry id),
-    and `balance` is the balance the first answer gave (None when the first was not processed).
-    """
-    first = await event_store.get_event(conn, first_id)
-    ledger_step = next(
-        (s for s in (first or {}).get("trace") or [] if isinstance(s, dict) and s.get("step") == "ledger"),
-        None,
-    )
-    return {
-        "eventId": first_id,
-        "status": first["status"] if first else None,
-        "reason": first["reason"] if first else None,
-        "awards": await awards_of_event(conn, first_id),
-        "balance": ledger_step.get("balance") if ledger_step else None,
-    }
-
-
-async def awards_of_event(conn: AsyncConnection, event_id: int) -> list[dict[str, Any]]:
-    versions = rule_versions_table
-    rows = await conn.execute(
-        select(
-            entries.c.id, entries.c.rule_id, entries.c.rule_version, entries.c.points, versions.c.definition
-        )
-        .select_from(
-            entries.outerjoin(
-                versions,
-                (versions.c.rule_id == entries.c.rule_id) & (versions.c.version == entries.c.rule_version),
-            )
-        )
-        .where(entries.c.event_id == event_id, entries.c.kind == "award")
-        .order_by(entries.c.id)
-    )
-    return [
-        {
-            "ruleId": r.rule_id,
-            "ruleVersion": r.rule_version,
-            "name": (r.definition or {}).get("name"),
-            "points": r.points,
-            "entryId": r.id,
-        }
-        for r in rows
-    ]

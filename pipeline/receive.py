@@ -19,10 +19,10 @@ import event_types
 from connectors.auth import AuthSettings, Credential, authenticate, parse_auth_settings
 from connectors.bodies import parse_body, parse_query_event
 from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAllowed, NotFound, status_of
-from mapping import compile_cached, map_raw_event
+from mapping import check_request_total, compile_cached, map_raw_event
 from pipeline.awards import load_rules
-from pipeline.context import ConnectorSnapshot, IngestRequest, Mode
-from pipeline.process import RunContext, WorkItem, process_item
+from pipeline.batch import chunks, process_chunk, run_chunk
+from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.redaction import redact
 from settings import Settings
 from storage import connectors as connector_store
@@ -85,6 +85,7 @@ def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: li
     # The mapping never sees the credentials, so it cannot copy them into stored events, and a
     # replay (which only has the kept headers and query) maps exactly as live did.
     headers, query = redact(snapshot.auth, request.headers, request.query)
+    total = 0
     for index, raw in enumerate(raw_events):
         try:
             mapped = map_raw_event(
@@ -97,6 +98,9 @@ def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: li
         except MappingError as failure:
             items.append(WorkItem(index, 0, raw, None, failure))
             continue
+        # A mapping that fans out is bounded per request too, not only per raw event (413).
+        total += len(mapped)
+        check_request_total(total, snapshot.mapping.max_events)
         if not mapped:
             empty = MappingError("the mapping returned no event for this item", code="mapping_empty")
             items.append(WorkItem(index, 0, raw, None, empty))
@@ -119,7 +123,8 @@ async def run_events(
     rule_statuses: frozenset[str] = frozenset({"active"}),
     dry_run_as_test: bool = False,
 ) -> list[dict[str, Any]]:
-    """Map, then process each mapped event in its own transaction (one for all in a dry run).
+    """Map, then process the mapped events: a transaction per chunk, a savepoint per event (one
+    transaction for all in a dry run). See pipeline/batch.py.
 
     A dry run answers each result with its mapped event and full trace, read back from the
     event row it wrote, before the whole transaction is rolled back.
@@ -151,19 +156,17 @@ async def run_events(
     if mode == "dry_run":
         try:
             async with db.write() as conn:
-                for item in items:
-                    result = await process_item(conn, ctx, item)
+                results = await process_chunk(conn, ctx, items)
+                for result in results:
                     row = await event_store.get_event(conn, result["eventId"])
                     assert row is not None
                     result.update(mapped=row["mapped"], trace=row["trace"])
-                    results.append(result)
                 phantoms = await _phantom_ids(conn, results)
                 raise _DryRunRollback
         except _DryRunRollback:
             return [_without_phantoms(r, phantoms) for r in results]
-    for item in items:
-        async with db.write() as conn:
-            results.append(await process_item(conn, ctx, item))
+    for chunk in chunks(items):
+        results.extend(await run_chunk(db, ctx, chunk))
     return results
 
 

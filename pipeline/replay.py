@@ -22,9 +22,10 @@ from errors import NotFound
 from mapping import compile_cached
 from pipeline.awards import load_rules
 from pipeline.chain import Chain, load_raw_chains, settle
-from pipeline.context import ConnectorSnapshot, IngestRequest
-from pipeline.process import RunContext, WorkItem, process_item, settlement
+from pipeline.context import ConnectorSnapshot, IngestRequest, RunContext, WorkItem
+from pipeline.process import process_item
 from pipeline.receive import _map_all, event_types_table
+from pipeline.replay_awards import settlement
 from pipeline.replay_chunks import plan_chunks
 from pipeline.replay_summary import answer, balance_changes
 from settings import Settings

@@ -30,7 +30,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping import MappedEvent
-from pipeline.process import RunContext, WorkItem
+from pipeline.context import RunContext, WorkItem
 from pipeline.receive import _map_all
 from storage import ledger
 from storage.events import events

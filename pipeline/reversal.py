@@ -7,51 +7,38 @@ refunds took, so three refunds of a third take 3, 4 and 3 of a 10-point award, a
 
 Locks (PostgreSQL): a refund from member X may reverse an award of member Y. Taking X (the
 event's own profile) first and Y second would deadlock against a refund from Y reversing X's
-award. So `lock_reversal_profiles` locks X and every Y together, in id order, before the
-pipeline resolves (and locks) X; the later locks on the same rows are no-ops. Every other
-writer that takes several profiles (purge) takes them in id order as well.
+award. So `pipeline.batch_state.prepare` locks X and every Y together, in id order, with every
+other member of the batch (`reversed_profiles` names the Ys); the later locks on the same rows
+are no-ops. Every other writer that takes several profiles (purge) takes them in id order too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import ledger
 from storage.dialect import is_postgres
+from storage.events import client_event_ids as client_event_ids_table
 from storage.events import events, first_with_client_event_id, get_event
 from storage.profiles import profiles
 
 entries = ledger.entries
 
 
-async def lock_reversal_profiles(
-    conn: AsyncConnection,
-    *,
-    connector_id: str,
-    client_event_id: str,
-    test: bool,
-    kind: str,
-    value: str,
-) -> None:
-    """Lock the refund's own profile (kind, value) and the reversed event's profiles, in id order."""
-    if not is_postgres(conn):
-        return  # SQLite: one writer at a time
-    first_id = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
-    if first_id is None:
-        return
-    awarded = select(entries.c.profile_id).where(entries.c.event_id == first_id, entries.c.kind == "award")
-    own = select(profiles.c.id).where(profiles.c.kind == kind, profiles.c.value == value)
-    await conn.execute(
-        select(profiles.c.id)
-        .where(or_(profiles.c.id.in_(awarded.scalar_subquery()), profiles.c.id.in_(own.scalar_subquery())))
-        .order_by(profiles.c.id)
-        .with_for_update()
+def reversed_profiles(*, connector_id: str, client_event_ids: Collection[str], test: bool) -> Any:
+    """A subquery: the members awarded by the events these refunds name (to lock with the batch's)."""
+    claimed = select(client_event_ids_table.c.event_id).where(
+        client_event_ids_table.c.connector_id == connector_id,
+        client_event_ids_table.c.test == test,
+        client_event_ids_table.c.client_event_id.in_(sorted(client_event_ids)),
     )
+    return select(entries.c.profile_id).where(entries.c.event_id.in_(claimed), entries.c.kind == "award")
 
 
 def _fraction_of(mapped: Any) -> Decimal:
@@ -122,7 +109,7 @@ async def reverse_awards(
     ).all()
     if is_postgres(conn) and originals:
         # Refunds queue on the members like events do; in id order (see the module docstring),
-        # usually already held by lock_reversal_profiles.
+        # usually already held since the batch's prepare.
         ids = sorted({int(o.profile_id) for o in originals})
         await conn.execute(
             select(profiles.c.id).where(profiles.c.id.in_(ids)).order_by(profiles.c.id).with_for_update()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
@@ -15,13 +15,31 @@ events = Event.__table__  # type: ignore[attr-defined]
 client_event_ids = ClientEventId.__table__  # type: ignore[attr-defined]
 
 
+_insert_event = events.insert().returning(events.c.id)
+_update_event = update(events).where(events.c.id == bindparam("event_id_"))
+_claims: dict[str, Any] = {}
+
+
 async def insert_event(conn: AsyncConnection, row: dict[str, Any]) -> int:
-    result = await conn.execute(events.insert().values(**row).returning(events.c.id))
+    # One prebuilt statement executed with the row: SQLAlchemy compiles it once per set of keys.
+    result = await conn.execute(_insert_event, row)
     return int(result.scalar_one())
 
 
 async def update_event(conn: AsyncConnection, event_id: int, **values: Any) -> None:
-    await conn.execute(update(events).where(events.c.id == event_id).values(**values))
+    await conn.execute(_update_event, {"event_id_": event_id, **values})
+
+
+def _claim_statement(conn: AsyncConnection) -> Any:
+    stmt = _claims.get(conn.dialect.name)
+    if stmt is None:
+        stmt = (
+            insert(conn, client_event_ids)
+            .on_conflict_do_nothing(index_elements=["connector_id", "test", "client_event_id"])
+            .returning(client_event_ids.c.event_id)
+        )
+        _claims[conn.dialect.name] = stmt
+    return stmt
 
 
 async def claim_client_event_id(
@@ -33,13 +51,13 @@ async def claim_client_event_id(
     the loser's INSERT waits for the winner's commit and then sees its row. Test and live data
     have keys of their own: trying an order id with the test token never blocks the real one.
     """
-    stmt = (
-        insert(conn, client_event_ids)
-        .values(connector_id=connector_id, test=test, client_event_id=client_event_id, event_id=event_id)
-        .on_conflict_do_nothing(index_elements=["connector_id", "test", "client_event_id"])
-        .returning(client_event_ids.c.event_id)
-    )
-    if (await conn.execute(stmt)).scalar_one_or_none() is not None:
+    params = {
+        "connector_id": connector_id,
+        "test": test,
+        "client_event_id": client_event_id,
+        "event_id": event_id,
+    }
+    if (await conn.execute(_claim_statement(conn), params)).scalar_one_or_none() is not None:
         return None
     first = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
     assert first is not None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
@@ -16,38 +16,109 @@ entries = PointsEntry.__table__  # type: ignore[attr-defined]
 balances = Balance.__table__  # type: ignore[attr-defined]
 
 
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: AsyncConnection, name: str) -> Any:
+    """The hot-path statements, built once per dialect and executed with parameters.
+
+    Building `insert(...).values(**row)` per call costs more CPU than the round trip on SQLite
+    (new bind objects, a fresh cache key over every value); a prebuilt statement hits
+    SQLAlchemy's compiled cache straight away.
+    """
+    key = (conn.dialect.name, name)
+    stmt = _statements.get(key)
+    if stmt is None:
+        if name == "entry":
+            stmt = insert(conn, entries).returning(entries.c.id)
+        elif name == "awards":
+            stmt = (
+                insert(conn, entries)
+                .on_conflict_do_nothing(index_elements=["event_id", "rule_id", "kind"])
+                .returning(entries.c.id, entries.c.rule_id, entries.c.points)
+            )
+        elif name == "entry_once":
+            stmt = (
+                insert(conn, entries)
+                .on_conflict_do_nothing(index_elements=["event_id", "rule_id", "kind"])
+                .returning(entries.c.id)
+            )
+        else:
+            upsert = insert(conn, balances)
+            stmt = upsert.on_conflict_do_update(
+                index_elements=["profile_id", "test"],
+                set_={
+                    "balance": balances.c.balance + upsert.excluded.balance,
+                    "lifetime": balances.c.lifetime + upsert.excluded.lifetime,
+                    "updated_at": upsert.excluded.updated_at,
+                },
+            ).returning(balances.c.balance, balances.c.lifetime)
+        _statements[key] = stmt
+    return stmt
+
+
 async def add_entry(conn: AsyncConnection, row: dict[str, Any]) -> int | None:
     """Append one entry and move the balance with it. None if (event, rule) already earned.
 
     The unique constraint on (event_id, rule_id) makes a second award impossible, whatever the
     caller believed; the balance moves only when the entry really went in.
     """
-    stmt = insert(conn, entries).values(**row)
-    if row.get("event_id") is not None and row.get("rule_id") is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["event_id", "rule_id", "kind"])
-    entry_id = (await conn.execute(stmt.returning(entries.c.id))).scalar_one_or_none()
+    added = await add_entry_moving(conn, row)
+    return added[0] if added is not None else None
+
+
+async def add_entry_moving(conn: AsyncConnection, row: dict[str, Any]) -> tuple[int, int] | None:
+    """`add_entry`, answering (entry id, the profile's balance after it) from the upsert's RETURNING."""
+    once = row.get("event_id") is not None and row.get("rule_id") is not None
+    stmt = _statement(conn, "entry_once" if once else "entry")
+    entry_id = (await conn.execute(stmt, row)).scalar_one_or_none()
     if entry_id is None:
         return None
-    await move_balance(conn, row["profile_id"], row["points"], test=row["test"], now=row["created_at"])
-    return int(entry_id)
+    balance, _lifetime = await move_balance(
+        conn, row["profile_id"], row["points"], test=row["test"], now=row["created_at"]
+    )
+    return int(entry_id), balance
+
+
+async def add_awards(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> tuple[list[int | None], int | None]:
+    """Append one event's awards (one per rule) in ONE insert and move the balance once by what
+    really went in. Returns each row's entry id (None if (event, rule) already earned) and the
+    balance after, from the upsert's RETURNING (None when nothing went in)."""
+    first = rows[0]
+    params = [{**row, "points": int(row["points"])} for row in rows]
+    inserted = await conn.execute(_statement(conn, "awards"), params)
+    by_rule = {rule_id: (int(entry_id), int(points)) for entry_id, rule_id, points in inserted}
+    ids = [by_rule[row["rule_id"]][0] if row["rule_id"] in by_rule else None for row in rows]
+    if not by_rule:
+        return ids, None
+    total = sum(points for _id, points in by_rule.values())
+    gained = sum(max(points, 0) for _id, points in by_rule.values())
+    params_balance = {
+        "profile_id": first["profile_id"],
+        "test": first["test"],
+        "balance": total,
+        "lifetime": gained,
+        "updated_at": first["created_at"],
+    }
+    balance = (await conn.execute(_statement(conn, "balance"), params_balance)).one()[0]
+    return ids, int(balance)
 
 
 async def move_balance(
     conn: AsyncConnection, profile_id: int, points: int, *, test: bool, now: datetime
-) -> None:
-    gained = max(points, 0)
-    stmt = insert(conn, balances).values(
-        profile_id=profile_id, test=test, balance=points, lifetime=gained, updated_at=now
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["profile_id", "test"],
-        set_={
-            "balance": balances.c.balance + points,
-            "lifetime": balances.c.lifetime + gained,
-            "updated_at": now,
-        },
-    )
-    await conn.execute(stmt)
+) -> tuple[int, int]:
+    """Add `points` to the balance (and the positive part to the lifetime); the new (balance, lifetime)."""
+    params = {
+        "profile_id": profile_id,
+        "test": test,
+        "balance": points,
+        "lifetime": max(points, 0),
+        "updated_at": now,
+    }
+    row = (await conn.execute(_statement(conn, "balance"), params)).one()
+    return int(row[0]), int(row[1])
 
 
 async def balance_of(conn: AsyncConnection, profile_id: int, *, test: bool) -> tuple[int, int]:
@@ -96,6 +167,75 @@ async def rule_usage(
         query = query.where(or_(entries.c.event_id.is_(None), excluded))
     times_used, points = (await conn.execute(query)).one()
     return int(times_used), int(points)
+
+
+_usage_statements: dict[tuple[Any, ...], Any] = {}
+
+
+def _usage_statement(shape: tuple[tuple[bool, bool, bool], ...], excluding: bool) -> Any:
+    """One SELECT counting every window: two conditional sums per window, bound by position.
+
+    Window i matches rows of rule `:r{i}` (and profile `:p` when profile-scoped) with event time
+    in [`:s{i}`, `:e{i}`). Built once per shape (scopes and open ends), then only re-bound.
+    """
+    key = (shape, excluding)
+    stmt = _usage_statements.get(key)
+    if stmt is not None:
+        return stmt
+    times = case(
+        (entries.c.kind == "award", 1),
+        (entries.c.reverses_entry_id.is_not(None), -1),
+        else_=0,
+    )
+    columns = []
+    scopes = []
+    for i, (per_profile, has_start, has_end) in enumerate(shape):
+        match = [entries.c.rule_id == bindparam(f"r{i}")]
+        if per_profile:
+            match.append(entries.c.profile_id == bindparam("p"))
+        if has_start:
+            match.append(entries.c.occurred_at >= bindparam(f"s{i}", type_=entries.c.occurred_at.type))
+        if has_end:
+            match.append(entries.c.occurred_at < bindparam(f"e{i}", type_=entries.c.occurred_at.type))
+        columns.append(func.coalesce(func.sum(case((and_(*match), times), else_=0)), 0))
+        columns.append(func.coalesce(func.sum(case((and_(*match), entries.c.points), else_=0)), 0))
+        scope = entries.c.rule_id == bindparam(f"r{i}")
+        scopes.append(and_(scope, entries.c.profile_id == bindparam("p")) if per_profile else scope)
+    stmt = select(*columns).where(
+        or_(*scopes), entries.c.kind.in_(("award", "correction")), entries.c.test == bindparam("t")
+    )
+    if excluding:
+        excluded = entries.c.event_id.not_in(bindparam("x", expanding=True))
+        stmt = stmt.where(or_(entries.c.event_id.is_(None), excluded))
+    _usage_statements[key] = stmt
+    return stmt
+
+
+async def rule_usages(
+    conn: AsyncConnection,
+    windows: Sequence[tuple[str, str, datetime | None, datetime | None]],
+    *,
+    profile_id: int,
+    test: bool,
+    exclude_event_ids: Collection[int] = (),
+) -> list[tuple[int, int]]:
+    """`rule_usage` for many windows (rule id, scope, start, end) in ONE statement, in their order."""
+    if not windows:
+        return []
+    shape = tuple(
+        (scope == "profile", start is not None, end is not None) for _r, scope, start, end in windows
+    )
+    params: dict[str, Any] = {"p": profile_id, "t": test}
+    for i, (rule_id, _scope, start, end) in enumerate(windows):
+        params[f"r{i}"] = rule_id
+        if start is not None:
+            params[f"s{i}"] = start
+        if end is not None:
+            params[f"e{i}"] = end
+    if exclude_event_ids:
+        params["x"] = list(exclude_event_ids)
+    row = (await conn.execute(_usage_statement(shape, bool(exclude_event_ids)), params)).one()
+    return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(windows))]
 
 
 async def mismatched_balances(conn: AsyncConnection) -> list[dict[str, Any]]:
@@ -148,3 +288,16 @@ async def mismatched_balances(conn: AsyncConnection) -> list[dict[str, Any]]:
             problem.update(lifetime=int(lifetime), sumOfPositiveEntries=int(sum_gained))
         problems.append(problem)
     return sorted(problems, key=lambda p: (p["profileId"], p["test"]))
+
+
+async def balances_of(conn: AsyncConnection, profile_ids: Collection[int], *, test: bool) -> dict[int, int]:
+    """The balances of many profiles in one statement; 0 for one without a balance row yet."""
+    if not profile_ids:
+        return {}
+    rows = await conn.execute(
+        select(balances.c.profile_id, balances.c.balance).where(
+            balances.c.profile_id.in_(sorted(profile_ids)), balances.c.test == test
+        )
+    )
+    found = {int(pid): int(balance) for pid, balance in rows}
+    return {pid: found.get(pid, 0) for pid in profile_ids}

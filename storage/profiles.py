@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert, is_postgres
@@ -80,3 +82,54 @@ async def resolve_profile(
     existing = await find_profile(conn, kind, value)
     assert existing is not None
     return ResolvedProfile(existing[0], kind, value, created=False)
+
+
+async def lock_identities(
+    conn: AsyncConnection, identities: Collection[tuple[str, str]], *, also: Any = None
+) -> dict[tuple[str, str], tuple[int, bool]]:
+    """The profiles with these identities, plus the ids the `also` subquery selects: (id, test only).
+
+    Locked FOR UPDATE in id order on PostgreSQL, all in one statement, so two transactions that
+    need overlapping sets of members queue instead of deadlocking (SQLite has one writer).
+    """
+    if not identities and also is None:
+        return {}
+    where: Any = tuple_(profiles.c.kind, profiles.c.value).in_(sorted(identities))
+    if also is not None:
+        where = or_(where, profiles.c.id.in_(also))
+    query = select(profiles.c.id, profiles.c.kind, profiles.c.value, profiles.c.test).where(where)
+    query = query.order_by(profiles.c.id)
+    if is_postgres(conn):
+        query = query.with_for_update()
+    return {(r.kind, r.value): (int(r.id), bool(r.test)) for r in await conn.execute(query)}
+
+
+async def create_profiles(
+    conn: AsyncConnection,
+    identities: Collection[tuple[str, str]],
+    *,
+    test: bool,
+    connector_id: str,
+    now: datetime,
+) -> dict[tuple[str, str], int]:
+    """Insert the missing profiles in one statement, in (kind, value) order; {identity: id} of those
+    this transaction created. One another transaction created meanwhile is left out (find it)."""
+    if not identities:
+        return {}
+    rows = [
+        {"kind": k, "value": v, "test": test, "created_by_connector": connector_id, "created_at": now}
+        for k, v in sorted(identities)
+    ]
+    stmt = (
+        insert(conn, profiles)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(profiles.c.id, profiles.c.kind, profiles.c.value)
+    )
+    return {(r.kind, r.value): int(r.id) for r in await conn.execute(stmt)}
+
+
+async def make_live(conn: AsyncConnection, profile_ids: Collection[int]) -> None:
+    """A live event makes a profile real: purging test data must never delete it."""
+    if profile_ids:
+        await conn.execute(update(profiles).where(profiles.c.id.in_(sorted(profile_ids))).values(test=False))

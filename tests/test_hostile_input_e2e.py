@@ -222,9 +222,6 @@ def test_a_mapping_fanning_out_past_the_batch_limit_fails_the_raw_event(server: 
     assert len(send(server.client, ok, {"n": 1}).json()["results"]) == 100
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs mapping.check_request_total called in pipeline.receive._map_all"
-)
 def test_a_request_whose_mapped_events_pass_the_batch_limit_is_a_413(server: Server) -> None:
     connector = create_connector(server.admin, mapping='[1..60].{"profile": {"value": "p" & $string($)}}')
     response = send(server.client, connector, [{"n": 1}, {"n": 2}])
