@@ -24,6 +24,7 @@ from pipeline.sample_check import check_samples, refresh_expected
 from settings import Settings
 from storage import connectors as store
 from storage.event_types import get_event_type
+from storage.purge import purge_test_data
 
 
 def connector_json(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -226,9 +227,12 @@ async def enable_connector(request: Request) -> Response:
 
 
 async def delete_connector(request: Request) -> Response:
+    """Its test data goes with it (nothing could purge it later); live data stays, immutable."""
+    connector_id = request.path_params["connector_id"]
     async with db_of(request).write() as conn:
-        await _get_or_404(conn, request.path_params["connector_id"])
-        await store.delete_connector(conn, request.path_params["connector_id"])
+        await _get_or_404(conn, connector_id)
+        await purge_test_data(conn, connector_id, datetime.now(UTC))
+        await store.delete_connector(conn, connector_id)
     return Response(status_code=204)
 
 

@@ -21,7 +21,7 @@ from errors import NotFound
 from handoff.example import Example
 from handoff.html_page import render_integration
 from handoff.page import integration_page
-from handoff.redact import redact
+from handoff.redact import redact, redact_input
 from openapi.document import build_document
 from openapi.render import render_reference
 from storage import connectors as store
@@ -38,16 +38,19 @@ async def _examples(
     """(the example to show, None for one made up from the mapping; the real shape seen, if any).
 
     `saved` (default): the newest saved sample (the admin chose it), else made up. `sample`:
-    always made up. `latest`: the latest real raw event with its personal data replaced, else
-    as `saved`. The shape seen (field names and types only) prefers a saved sample.
+    always made up. `latest`: the latest real raw event, else as `saved`. Both real inputs have
+    their personal data replaced: a sample saved from an event (`{"eventId": …}`) holds that
+    member's data as much as the latest event does. The shape seen (field names and types only)
+    prefers a saved sample.
     """
     saved_rows = await list_samples(conn, connector_id)
     saved = None
     if saved_rows:
         newest = saved_rows[-1]
-        saved = Example(
-            "saved_sample", newest["body"], newest["headers"] or {}, newest["query"] or {}, newest["name"]
+        body, headers, query, paths = redact_input(
+            newest["body"], newest["headers"] or {}, newest["query"] or {}
         )
+        saved = Example("saved_sample", body, headers, query, newest["name"], redacted=tuple(paths))
     latest_rows = await list_events(conn, LogFilter(connector_id=connector_id, limit=1))
     latest = None
     if latest_rows:

@@ -72,11 +72,13 @@ async def adjust(request: Request) -> Response:
             f"points: {points} must be between -{MAX_POINTS} and {MAX_POINTS}", code="invalid_adjustment"
         )
     if not isinstance(reason, str) or not reason.strip():
+        got = "is required" if reason is None else f"{reason!r} is not a reason"
         raise InvalidInput(
-            f"reason: {reason!r} must say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
+            f"reason: {got}; say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
         )
     if not isinstance(admin, str) or not admin.strip():
-        raise InvalidInput(f"admin: {admin!r} must name who makes the adjustment", code="invalid_adjustment")
+        got = "is required" if admin is None else f"{admin!r} is not a name"
+        raise InvalidInput(f"admin: {got}; name who makes the adjustment", code="invalid_adjustment")
     test = data.get("test", False)
     if not isinstance(test, bool):
         raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_adjustment")

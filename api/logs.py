@@ -26,6 +26,8 @@ from storage import events as event_store
 from storage import logs
 
 EVENT_STATUSES = ("processed", "duplicate", "ignored", "rejected", "failed")
+# What writes the admin log: storage.purge (a purge of test data) and pipeline.replay (an applied replay).
+ADMIN_ACTIONS = ("purge_test_data", "replay")
 
 
 def request_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +132,9 @@ async def get_request(request: Request) -> Response:
             raise NotFound(f"no request {request.path_params['request_id']!r}", code="unknown_request")
         events = await logs.list_events(conn, logs.LogFilter(request_id=row["id"], limit=10_000))
     body = request_json(row)
+    # What the mapping saw as $headers and $query, credentials already left out when logged
+    # (pipeline.redaction); null for a request refused before its connector was known.
+    body["headers"], body["query"] = row["headers"], row["query"]
     body["events"] = [event_json(e, full=False) for e in reversed(events)]
     return JSON(body)
 
@@ -173,7 +178,7 @@ async def list_admin_log(request: Request) -> Response:
         rows = await logs.list_admin_log(
             conn,
             connector_id=text_param(request, "connector"),
-            action=text_param(request, "action"),
+            action=choice_param(request, "action", ADMIN_ACTIONS),
             limit=limit,
             before=before,
         )

@@ -34,6 +34,23 @@ def _normalised(data: Any) -> dict[str, Any]:
     return rule_definition_to_json(parse_rule(data))
 
 
+_NOT_FOUND = {
+    "connector": "is not a connector (copy the id from the connector: GET /api/connectors)",
+    "event_type": "is not an event type (create it first: POST /api/event-types)",
+}
+
+
+async def _check_source(conn: Any, definition: dict[str, Any]) -> None:
+    """A rule must name a connector or event type that exists: a typo must not silently do nothing.
+
+    The pure parser (earning_rules) cannot know what exists; this is the API's half of the check.
+    """
+    source = definition["source"]
+    for kind, words in _NOT_FOUND.items():
+        if kind in source and not await store.source_exists(conn, kind, source[kind]):
+            raise InvalidRule(f"source.{kind}: {source[kind]!r} {words}")
+
+
 async def list_rules(request: Request) -> Response:
     status = choice_param(request, "status", STATUSES)
     async with db_of(request).read() as conn:
@@ -55,6 +72,7 @@ async def create_rule(request: Request) -> Response:
         "updated_at": now,
     }
     async with db_of(request).write() as conn:
+        await _check_source(conn, definition)
         await store.insert_rule(conn, row)
     return JSON(rule_json(row), status_code=201, headers={"Location": f"/api/rules/{row['id']}"})
 
@@ -79,6 +97,9 @@ async def update_rule(request: Request) -> Response:
     rule apply one after the other (each merges into what the other wrote) instead of the later
     one silently dropping the earlier one's fields. A PATCH that changes nothing (after
     normalising) answers the rule as it is and makes no new version.
+
+    The source must exist when the PATCH changes it, or when the rule comes out `active`; so a
+    rule whose connector was deleted can still be paused, archived or renamed while not active.
     """
     changes = await read_json(request)
     if not isinstance(changes, dict):
@@ -88,6 +109,8 @@ async def update_rule(request: Request) -> Response:
         definition = _normalised({**current["definition"], **changes})
         if definition == current["definition"]:
             return JSON(rule_json(current))
+        if definition["source"] != current["definition"].get("source") or definition["status"] == "active":
+            await _check_source(conn, definition)
         row = await store.update_rule(
             conn,
             current,

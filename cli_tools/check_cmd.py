@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -44,7 +45,24 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)  # never print a password
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (connecting would create it empty)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or parsed.query.get("uri"):
+        return None  # in memory, or a URI whose mode (ro, rwc …) says what happens
+    return None if Path(database).exists() else database
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise InvalidInput(
+            f"check: cannot read the ledger from {_shown(settings.database_url)}: there is no database "
+            f"file {missing} (is the URL right? `inbound migrate` creates it)"
+        )
     try:
         problems = asyncio.run(_mismatches(settings.database_url))
     except (SQLAlchemyError, OSError) as exc:

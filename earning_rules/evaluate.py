@@ -3,7 +3,8 @@
 Order: higher `priority` first; ties by rule id (then version), so the order never depends on
 how the rules were loaded. Each rule is judged as of the event's own timestamp: a backdated
 event is judged by the windows and limits of when it happened. A rule with `stop` that awards
-ends the evaluation; the rules after it are traced as `skipped_after_stop`.
+ends the evaluation; the rules after it are traced as `skipped_after_stop`. Per rule: status,
+source, active window, conditions, reward, limits; the first that fails is the rule's outcome.
 """
 
 from __future__ import annotations
@@ -136,11 +137,13 @@ def _refusal(
     defn = rule.definition
     if defn.status not in include_statuses:
         return {"outcome": "inactive", "inactive": "status", "reason": f"status is {defn.status}"}
+    # The source before the window: a rule that can never apply to this connector says so
+    # (`wrong_source`), rather than that its campaign is over (`inactive`).
+    if not defn.source.accepts(event.connector_id, event.event_type):
+        return {"outcome": "wrong_source", "reason": _source_reason(defn.source, event)}
     window = _outside_window(defn.active_from, defn.active_until, event.timestamp)
     if window is not None:
         return {"outcome": "inactive", "inactive": window[0], "reason": window[1]}
-    if not defn.source.accepts(event.connector_id, event.event_type):
-        return {"outcome": "wrong_source", "reason": _source_reason(defn.source, event)}
     if defn.conditions is not None:
         failure = check(defn.conditions, facts)
         if failure is not None:
@@ -151,7 +154,7 @@ def _refusal(
 def rules_needing_usage(
     rules: Sequence[Rule], event: RuleEvent, *, include_statuses: frozenset[str] = frozenset({"active"})
 ) -> list[Rule]:
-    """The rules with limits that pass status, window, source and conditions for `event`.
+    """The rules with limits that pass status, source, window and conditions for `event`.
 
     Only their usage can matter to `evaluate`, so the pipeline may count limit windows for
     these alone (`usage` of the others is never read) and save a query per idle rule.

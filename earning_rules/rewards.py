@@ -86,7 +86,7 @@ def parse_reward(data: Any, path: str = "reward") -> Reward:
     if kind == "points_per_unit":
         v.obj(body, body_path, ("counter", "per", "points", "rounding", "cap"))
         _require(body, body_path, "counter")
-        return PointsPerUnit(
+        reward = PointsPerUnit(
             counter=v.string(body["counter"], v.join(body_path, "counter"), max_len=200),
             per=v.positive_number(body.get("per", 1), v.join(body_path, "per")),
             points=_within_max(
@@ -96,6 +96,14 @@ def parse_reward(data: Any, path: str = "reward") -> Reward:
             rounding=_rounding(body, body_path),
             cap=_cap(body, body_path),
         )
+        # One unit of the counter may not be worth more than one entry can hold.
+        if abs(reward.points) / reward.per > MAX_POINTS:
+            v.fail(
+                v.join(body_path, "per"),
+                f"{v.show(body.get('per', 1))} is too small: one unit of {reward.counter!r} would be "
+                f"worth more than {MAX_POINTS} points",
+            )
+        return reward
     # {"multiplier": 2} is short for {"multiplier": {"factor": 2}}.
     factor_path = body_path
     if isinstance(body, Mapping):

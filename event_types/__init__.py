@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing import Registry
 
 from errors import InvalidInput
 
@@ -75,6 +76,33 @@ def check_schema(name: str, schema: Any) -> None:
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "(root)"
         raise InvalidInput(f"schema at {where}: {exc.message}", code="invalid_event_type") from None
+    remote = _remote_ref(schema, "(root)")
+    if remote is not None:
+        where, ref = remote
+        raise InvalidInput(
+            f"schema at {where}: $ref {ref!r} points outside this schema; only local references "
+            "such as '#/$defs/money' are allowed (Inbound never fetches schemas while it ingests)",
+            code="invalid_event_type",
+        )
+
+
+def _remote_ref(node: Any, where: str) -> tuple[str, str] | None:
+    """The first `$ref` that is not a local JSON pointer ('#…'), with where it is."""
+    items: list[tuple[Any, Any]]
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return where, ref
+        items = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    else:
+        return None
+    for key, child in items:
+        found = _remote_ref(child, f"{where}/{key}" if where != "(root)" else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def payload_view(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +121,8 @@ def payload_view(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _validator(schema_text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_text))
+    # An empty registry that retrieves nothing: no schema is ever fetched over the network.
+    return Draft202012Validator(json.loads(schema_text), registry=Registry())
 
 
 def schema_errors(schema: dict[str, Any], payload: Mapping[str, Any]) -> list[str]:

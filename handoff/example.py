@@ -2,7 +2,8 @@
 
 The raw payload is, by default, the connector's newest saved sample (chosen by the admin), else
 a made-up one built from the fields the mapping reads. The latest real raw event is used only when
-asked for (`?example=latest`), with its personal data replaced (see `handoff.redact`).
+asked for (`?example=latest`). Both real inputs have their personal data replaced (see
+`handoff.redact`), and only the headers and query parameters the mapping reads are shown.
 """
 
 from __future__ import annotations
@@ -49,10 +50,36 @@ class Example:
     headers: Mapping[str, str] = field(default_factory=dict)  # what the mapping sees as $headers
     query: Mapping[str, str] = field(default_factory=dict)
     name: str | None = None  # a saved sample's name
-    redacted: tuple[str, ...] = ()  # paths whose personal data was replaced (latest_event only)
+    redacted: tuple[str, ...] = ()  # paths whose personal data was replaced (latest event, saved sample)
 
 
 MADE_UP = Example("sample", SAMPLE_EVENT)
+
+# Set by the HTTP client, a proxy or the network on every request, never by the sender's code:
+# never shown with the example, even when the mapping reads one.
+TRANSPORT_HEADERS = frozenset(
+    {
+        "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "te", "trailer",
+        "connection", "keep-alive", "upgrade", "expect", "proxy-connection", "user-agent", "accept",
+        "accept-encoding", "accept-language", "accept-charset", "cache-control", "pragma", "via", "forwarded",
+        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip",
+        "true-client-ip", "cdn-loop", "cf-connecting-ip", "cf-ipcountry", "cf-ray", "cf-visitor",
+        "x-amzn-trace-id",
+    }
+)
+
+
+def inputs_read(example: Example, read: FieldsRead) -> tuple[dict[str, str], dict[str, str]]:
+    """The example's headers and query parameters the mapping reads (`$headers.x`, `$query.y`):
+    the ones the sender must add to the snippets. A saved sample keeps every header of the request
+    it came from (host, user-agent …); those the mapping does not read are not the sender's concern."""
+    headers = {
+        name: value
+        for name, value in example.headers.items()
+        if name.lower() not in TRANSPORT_HEADERS and read.reads("headers", name)
+    }
+    query = {name: value for name, value in example.query.items() if read.reads("query", name)}
+    return headers, query
 
 
 def map_example(

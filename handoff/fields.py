@@ -48,6 +48,19 @@ class FieldsRead:
     fields: list[Field]
     whole_body: bool = False  # the mapping passes the body (or a part of it) through as it is
     method: str = "syntax tree"  # or "regex", when the tree could not be walked
+    # `headers` / `query` when the mapping reads that map as a whole (`$headers`, `$keys($query)`,
+    # `$lookup($headers, name)`): which names it needs cannot be told, so any of them may matter.
+    whole_maps: frozenset[str] = frozenset()
+
+    def reads(self, source: str, name: str) -> bool:
+        """Whether the mapping may read header (lower-case, as the mapping sees them) or query `name`."""
+        if source in self.whole_maps:
+            return True
+
+        def same(read: str) -> bool:
+            return read.lower() == name.lower() if source == "headers" else read == name
+
+        return any(f.source == source and f.path and same(f.path[0]) for f in self.fields)
 
 
 def fields_read(expression: str) -> FieldsRead:
@@ -59,9 +72,10 @@ def fields_read(expression: str) -> FieldsRead:
             if f.source == "body":
                 lists = [i for i in range(len(f.path)) if f.path[: i + 1] in walker.lists]
                 f.list_at = lists[0] if lists else f.list_at
-        return FieldsRead(_merge(walker.fields), walker.whole_body)
+        return FieldsRead(_merge(walker.fields), walker.whole_body, whole_maps=frozenset(walker.whole_maps))
     except Exception:  # a tree shape this walker does not know: the words that look like paths
-        return FieldsRead(_merge(_by_regex(expression)), method="regex")
+        maps = frozenset(m for m in ("headers", "query") if f"${m}" in expression)
+        return FieldsRead(_merge(_by_regex(expression)), method="regex", whole_maps=maps)
 
 
 def _merge(fields: list[Field]) -> list[Field]:
@@ -93,6 +107,7 @@ class _Walker:
         self.fields: list[Field] = []
         self.lists: set[tuple[str, ...]] = set()  # body paths known to be lists
         self.whole_body = False
+        self.whole_maps: set[str] = set()  # headers / query read as a whole
 
     def visit(self, node: Any, context: tuple[str, ...] | None, target: str, kind: str = "value") -> None:
         """`context`: the path the node is evaluated at (None: unknown, e.g. inside a variable)."""
@@ -106,6 +121,8 @@ class _Walker:
         elif kind_of == "variable" and node.value in ("", "$"):
             if target and context == ():  # `$` alone, or as a whole field of the output
                 self.whole_body = True
+        elif kind_of == "variable" and node.value in ("headers", "query"):
+            self.whole_maps.add(str(node.value))
         elif kind_of == "unary" and node.value == "{":
             self._object(node.lhs_object or [], context, target)
         elif kind_of == "function":
@@ -203,6 +220,8 @@ class _Walker:
         group = getattr(node, "group", None)
         if group is not None and context is not None:
             self._object(group.lhs_object or [], (*base, *names), "")
+        if source != "body" and not names:  # `$headers.*`, `$query.($lookup(...))`
+            self.whole_maps.add(source)
         if names and context is not None:
             path = (*base, *names) if source == "body" else tuple(names)
             if kind in ("list", "items") and source == "body":

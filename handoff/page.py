@@ -12,7 +12,15 @@ from typing import Any
 from connectors.auth import describe, parse_auth_settings
 from connectors.bodies import SUPPORTED
 from errors import MappingError
-from handoff.example import MADE_UP, MAPPED_EVENT_CONTRACT, Example, made_up, map_example, problems
+from handoff.example import (
+    MADE_UP,
+    MAPPED_EVENT_CONTRACT,
+    Example,
+    inputs_read,
+    made_up,
+    map_example,
+    problems,
+)
 from handoff.fields import fields_read
 from handoff.recipe import recipe_for
 from handoff.sections import expected_payload, testing
@@ -53,13 +61,16 @@ def integration_page(
         example = example or MADE_UP
         mapped = {"mappedEvents": [], "errors": [error.to_json()["error"]]}
     raw = example.raw
+    headers, query = inputs_read(example, read)
+    shown = {f"$headers.{n}" for n in headers} | {f"$query.{n}" for n in query}
+    redacted = [p for p in example.redacted if not p.startswith(("$headers.", "$query.")) or p in shown]
     warnings = problems(mapped, event_schema, row["event_type"])
     if not row["create_profiles"]:
         warnings.append(
             "This connector credits existing members only: an event whose profile does not exist yet "
             "is ignored."
         )
-    if example.headers or example.query:
+    if headers or query:
         warnings.append(
             "The ready-to-run examples send the body and the authentication only: add the headers "
             "and query parameters shown with the example yourself, the mapping reads them."
@@ -68,8 +79,15 @@ def integration_page(
         warnings.insert(
             0,
             "This example is the latest real event this connector received. Values that look like "
-            f"personal data were replaced ({', '.join(example.redacted) or 'none found'}), but other "
+            f"personal data were replaced ({', '.join(redacted) or 'none found'}), but other "
             "fields may still hold personal or confidential data: check the page before sharing it.",
+        )
+    elif example.source == "saved_sample" and redacted:
+        warnings.insert(
+            0,
+            f"This example is the saved sample “{example.name}”. Values that look like personal data "
+            f"were replaced ({', '.join(redacted)}), but other fields may still hold personal or "
+            "confidential data: check the page before sharing it.",
         )
     return {
         "connector": {
@@ -104,9 +122,9 @@ def integration_page(
             "source": example.source,
             "sampleName": example.name,
             "rawEvent": raw,
-            "headers": dict(example.headers),
-            "query": dict(example.query),
-            "redacted": list(example.redacted),
+            "headers": headers,
+            "query": query,
+            "redacted": redacted,
             **mapped,
             "warnings": warnings,
         },

@@ -1,4 +1,5 @@
-"""Personal data out of a real raw event before it goes on a page that leaves the company.
+"""Personal data out of a real raw event (the latest event, or a saved sample, which may come
+from one) before it goes on a page that leaves the company.
 
 Best effort, by key name and by value: e-mail addresses, phone numbers, person names, street
 addresses, IP addresses and birth dates are replaced by made-up values of the same kind (the
@@ -9,6 +10,7 @@ says which paths were replaced and warns that other fields may still be personal
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +65,23 @@ def redact(value: Any) -> tuple[Any, list[str]]:
     """(the value with personal data replaced, the paths replaced)."""
     redaction = Redaction()
     return _walk(value, "", None, False, redaction), redaction.paths
+
+
+def redact_input(
+    body: Any, headers: Mapping[str, str], query: Mapping[str, str]
+) -> tuple[Any, dict[str, str], dict[str, str], list[str]]:
+    """A whole saved input: body, headers and query string, one real value → one made-up value
+    across all three (so `$headers.x-member` and the body's `email` still name one profile).
+    Header and query paths are listed as the mapping reads them: `$headers.x-email`, `$query.email`."""
+    redaction = Redaction()
+    new_body = _walk(body, "", None, False, redaction)
+    maps: list[dict[str, str]] = []
+    for prefix, values in (("$headers", headers), ("$query", query)):
+        done = {}
+        for name, value in values.items():
+            done[name] = _walk(value, f"{prefix}.{name}", name, False, redaction)
+        maps.append(done)
+    return new_body, maps[0], maps[1], redaction.paths
 
 
 def _kind(key: str | None, parent: str | None, value: Any, person: bool) -> str | None:

@@ -38,7 +38,7 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "test": ("true: test data only; false: live only", {"type": "boolean"}),
     "full": ("true: include the raw event, mapped event and trace", {"type": "boolean"}),
     "profile": ("a profile id", {"type": "integer"}),
-    "action": ("only this action: purge_test_data or replay", {"type": "string"}),
+    "action": ("only this action: purge_test_data or replay", {"enum": ["purge_test_data", "replay"]}),
     "request": ("a request id", {"type": "string"}),
     "kind": ("identity kind (default `default`)", {"type": "string"}),
     "value": ("identity value, normalised as events are", {"type": "string"}),
@@ -158,7 +158,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(422,),
     ),
     ("GET", "/api/requests/{request_id}"): Op(
-        "One request with its events", "logs", "RequestLogEntry", errors=(404,)
+        "One request with its events and its kept headers and query", "logs", "RequestDetail", errors=(404,)
     ),
     ("GET", "/api/events"): Op(
         "The event log, newest first",

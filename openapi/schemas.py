@@ -143,6 +143,26 @@ SCHEMAS: dict[str, Any] = {
         },
         additionalProperties=True,
     ),
+    "RequestDetail": {
+        "allOf": [
+            ref("RequestLogEntry"),
+            _obj(
+                {
+                    "headers": {
+                        "type": ["object", "null"],
+                        "additionalProperties": _S,
+                        "description": "the headers the mapping saw as $headers, credentials left out",
+                    },
+                    "query": {
+                        "type": ["object", "null"],
+                        "additionalProperties": _S,
+                        "description": "the query string the mapping saw as $query, credentials left out",
+                    },
+                    "events": {"type": "array", "items": {"type": "object"}},
+                }
+            ),
+        ]
+    },
     "Event": _obj(
         {
             "id": _I,

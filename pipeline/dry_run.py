@@ -129,7 +129,7 @@ async def dry_run(
     except InboundError as exc:
         # What live would answer instead of 200 (413, 405, 400, 415), shown with the error.
         report["parse"] = {"ok": False, "status": status_of(exc), "error": exc.to_json()["error"]}
-        report["results"] = []
+        report.update(test=test, results=[], counts={})  # the same keys as every other answer
         return report
     report["parse"] = {"ok": True, "rawEvents": raw_events}
     results = await run_events(

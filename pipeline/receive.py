@@ -270,7 +270,8 @@ def request_raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, sett
     if request.method == "GET":
         if not snapshot.row["allow_get"]:
             raise MethodNotAllowed(
-                "this connector does not accept GET; send a POST, or turn on allow_get for pixel-style events"
+                "this connector does not accept GET; send a POST, or set allowGet: true on the connector "
+                "for pixel-style events"
             )
         # Pixel-style: the query string is the event, minus the token that authenticated it.
         param = snapshot.auth.model_dump().get("param") or "token"

@@ -5,7 +5,8 @@ Replay and samples feed the kept headers and query back to the mapping as `$head
 kept: `authorization`, `cookie`, `proxy-authorization`, the connector's token header
 (`header_token`), its signature header (`hub_signature`, with the `svix-` spelling Standard
 Webhooks senders may use) and its token query parameter (`query_token`). Signature timestamp
-and id headers are not secrets and stay.
+and id headers are not secrets and stay. Transport headers (`content-length`, `connection`, …)
+are not kept either: they describe the delivery, not the event.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from collections.abc import Mapping
 from connectors.auth import AuthSettings, HeaderTokenSettings, HubSignatureSettings, QueryTokenSettings
 
 ALWAYS_DROPPED = frozenset({"authorization", "proxy-authorization", "cookie"})
+# Hop-by-hop and framing headers describe one delivery, not the event: a sample or a replay that
+# kept them (the whole batch's content-length, say) would depend on how the request travelled.
+TRANSPORT = frozenset(
+    {"connection", "content-length", "expect", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"}
+)
 
 
 def secret_headers(auth: AuthSettings) -> frozenset[str]:
     """Lower-cased names of the headers that carry this connector's credentials."""
-    names = set(ALWAYS_DROPPED)
+    names = set(ALWAYS_DROPPED | TRANSPORT)
     if isinstance(auth, HeaderTokenSettings):
         names.add(auth.header.lower())
     elif isinstance(auth, HubSignatureSettings):

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.tables import EarningRule, RuleVersion
+from storage.tables import Connector, EarningRule, EventType, RuleVersion
 
 rules_table = EarningRule.__table__  # type: ignore[attr-defined]
 versions_table = RuleVersion.__table__  # type: ignore[attr-defined]
+connectors_table = Connector.__table__  # type: ignore[attr-defined]
+event_types_table = EventType.__table__  # type: ignore[attr-defined]
 
 
 async def insert_rule(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -70,3 +72,25 @@ async def list_rule_versions(conn: AsyncConnection, rule_id: str) -> list[dict[s
         select(versions_table).where(versions_table.c.rule_id == rule_id).order_by(versions_table.c.version)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def source_exists(conn: AsyncConnection, kind: str, value: str) -> bool:
+    """Whether the connector or event type (`kind`) a rule's source names exists.
+
+    The event type is read with a share lock on PostgreSQL: deleting an event type locks its row
+    before counting the rules that name it (api/event_types.py), so a rule saved concurrently is
+    either counted there or finds the event type gone here, never neither.
+    """
+    if kind == "connector":
+        query = select(connectors_table.c.id).where(connectors_table.c.id == value)
+    else:
+        query = select(event_types_table.c.name).where(event_types_table.c.name == value)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+    return (await conn.execute(query)).first() is not None
+
+
+async def rules_naming(conn: AsyncConnection, kind: str, value: str) -> list[str]:
+    """The ids of the rules (any status) whose current source names this connector or event type."""
+    rows = await conn.execute(select(rules_table.c.id, rules_table.c.definition).order_by(rules_table.c.id))
+    return [r.id for r in rows if (r.definition or {}).get("source", {}).get(kind) == value]

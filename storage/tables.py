@@ -5,6 +5,8 @@ Exactly-once rests on constraints, not on in-memory checks:
   clientEventId, kept apart for test and live data so a test request never blocks a live one;
 - `points_entries` (event_id, rule_id, kind) unique: an event never earns twice from one rule (and
   a refund event can both reverse a rule's earlier award and earn from that rule itself).
+
+Tables with an integer surrogate id never reuse one (`_NEVER_REUSE_IDS`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, T
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigId, Json, UTCDateTime
+
+# Integer ids are handed out in answers, traces and reasons, so a deleted row's id (a purge of
+# test data) must never name a new row. PostgreSQL identities never go back; SQLite reuses the
+# highest ids of deleted rows unless the table is AUTOINCREMENT (migration 0006).
+_NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _ts(**kw: Any) -> Any:
@@ -76,7 +83,7 @@ class EventType(SQLModel, table=True):
 
 class Profile(SQLModel, table=True):
     __tablename__ = "profiles"
-    __table_args__ = (UniqueConstraint("kind", "value", name="uq_profiles_identity"),)
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_profiles_identity"), _NEVER_REUSE_IDS)
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     kind: str = Field(max_length=64)
     value: str = Field(max_length=512)
@@ -129,6 +136,7 @@ class Event(SQLModel, table=True):
         Index("ix_events_connector_time", "connector_id", "received_at"),
         Index("ix_events_profile", "profile_id", "received_at"),
         Index("ix_events_dedupe", "connector_id", "dedupe_key", "received_at"),
+        _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     request_id: str = Field(max_length=40, index=True)
@@ -192,6 +200,7 @@ class PointsEntry(SQLModel, table=True):
         UniqueConstraint("event_id", "rule_id", "kind", name="uq_points_event_rule_kind"),
         Index("ix_points_profile_time", "profile_id", "occurred_at"),
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
+        _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     profile_id: int = Field(sa_column=Column(BigId, ForeignKey("profiles.id"), nullable=False))
@@ -213,6 +222,7 @@ class Sample(SQLModel, table=True):
     """A saved request of a connector, replayed against every mapping change as a regression case."""
 
     __tablename__ = "samples"
+    __table_args__ = (_NEVER_REUSE_IDS,)
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     connector_id: str = Field(
         sa_column=Column(
@@ -232,6 +242,7 @@ class AdminLog(SQLModel, table=True):
     """What admins did that changes data in bulk (purges, replays): who, what, when, how much."""
 
     __tablename__ = "admin_log"
+    __table_args__ = (_NEVER_REUSE_IDS,)
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     action: str = Field(max_length=64)
     connector_id: str | None = Field(default=None, max_length=64)

@@ -335,11 +335,15 @@ def test_a_saved_sample_is_the_example_even_after_events_arrive(server: Server) 
     sample = {"name": "first order", "body": body, "headers": {"x-shop": "acme"}}
     assert server.admin.post(f"/api/connectors/{connector['id']}/samples", json=sample).status_code == 201
     saved = page_of(server, connector)["example"]
-    assert (saved["source"], saved["sampleName"], saved["rawEvent"]) == ("saved_sample", "first order", body)
-    assert saved["headers"] == {"x-shop": "acme"}
-    assert saved["mappedEvents"][0]["profile"]["value"] == "sample@example.com"
+    # Redacted like the latest event (the page cannot tell a made-up sample from a real one).
+    redacted = {"id": "s-1", "email": "person1@example.com"}
+    assert (saved["source"], saved["sampleName"]) == ("saved_sample", "first order")
+    assert saved["rawEvent"] == redacted
+    assert saved["redacted"] == ["email"] and "saved sample “first order”" in saved["warnings"][0]
+    assert saved["headers"] == {}  # the mapping reads no header: x-shop is not the sender's concern
+    assert saved["mappedEvents"][0]["profile"]["value"] == "person1@example.com"
     html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
-    assert "the saved sample “first order”" in html and "x-shop" in html
+    assert "the saved sample “first order”" in html and "x-shop" not in html
     real = unique_email()
     assert send(server.client, connector, {"id": "e-1", "email": real}).status_code == 200
     page = page_of(server, connector)
@@ -367,3 +371,63 @@ def test_errors_are_json_and_name_the_field(server: Server) -> None:
         "saved, sample, latest",
     )
     assert_error(server.admin.get(base, params={"download": "maybe"}), 422, "invalid_parameter", "download")
+
+
+HEADER_MAPPING = """{
+  "clientEventId": id,
+  "profile": {"value": email},
+  "payload": {"tags": [
+    {"name": "shop", "value": $headers."x-shop"},
+    {"name": "source", "value": $query.src},
+    {"name": "host", "value": $headers.host}
+  ]}
+}"""
+
+
+def test_a_sample_saved_from_a_real_event_shows_only_what_the_mapping_reads_and_no_personal_data(
+    server: Server,
+) -> None:
+    connector = create_connector(server.admin, mapping=HEADER_MAPPING)
+    email = unique_email()
+    response = server.client.post(
+        f"/ingest/{connector['id']}",
+        params={"token": token_of(connector), "src": "newsletter", "utm": "x"},
+        json={"id": "ord-7", "email": email},
+        headers={"X-Shop": "acme", "X-Trace": "t-1", "User-Agent": "shop/1.0", "Accept": "*/*"},
+    )
+    assert response.json()["results"][0]["status"] == "processed", response.text
+    event_id = response.json()["results"][0]["eventId"]
+    sample = {"name": "from a real order", "eventId": event_id}
+    saved = server.admin.post(f"/api/connectors/{connector['id']}/samples", json=sample)
+    assert saved.status_code == 201, saved.text
+    assert {"host", "user-agent", "x-trace"} <= set(saved.json()["headers"])  # the sample keeps them all
+    page = page_of(server, connector)
+    example = page["example"]
+    assert example["source"] == "saved_sample"
+    # Only what the mapping reads, never transport headers (the mapping reads host, yet it is not shown).
+    assert (example["headers"], example["query"]) == ({"x-shop": "acme"}, {"src": "newsletter"})
+    assert any("add the headers" in w for w in example["warnings"])
+    # The member's data is replaced, on the page and in the snippets, JSON and HTML alike.
+    html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
+    assert email not in json.dumps(page) and email not in html
+    assert example["rawEvent"] == {"id": "ord-7", "email": "person1@example.com"}
+    assert example["redacted"] == ["email"]
+    assert "Values that look like personal data" in example["warnings"][0]
+    assert example["mappedEvents"][0]["profile"]["value"] == "person1@example.com"
+    for hidden in ("user-agent", "shop/1.0", "x-trace", "utm"):
+        assert hidden not in json.dumps(example) and hidden not in html, hidden
+    # A mapping that reads no header or query parameter: none shown, no warning to add them.
+    simple = {"mapping": '{"clientEventId": id, "profile": {"value": email}}', "acceptSampleChanges": True}
+    assert server.admin.patch(f"/api/connectors/{connector['id']}", json=simple).status_code == 200
+    example = page_of(server, connector)["example"]
+    assert (example["headers"], example["query"]) == ({}, {})
+    assert not any("add the headers" in w for w in example["warnings"])
+    # One that reads the headers as a whole may need any of them, except transport ones.
+    whole = {
+        "mapping": '{"profile": {"value": email}, '
+        '"payload": {"tags": [{"name": "n", "value": $string($keys($headers))}]}}',
+        "acceptSampleChanges": True,
+    }
+    assert server.admin.patch(f"/api/connectors/{connector['id']}", json=whole).status_code == 200
+    example = page_of(server, connector)["example"]
+    assert set(example["headers"]) == {"x-shop", "x-trace"} and example["query"] == {}

@@ -134,6 +134,21 @@ def test_active_window_bounds(at: datetime, outcome: str, inactive: str | None) 
     assert traced.get("inactive") == inactive
 
 
+def test_source_is_checked_before_the_window() -> None:
+    """Another connector's past campaign says `wrong_source`, not `inactive`: it never applied here."""
+    past = make_rule("rule_past", source={"connector": "con_shop"}, **CAMPAIGN)
+    after = datetime(2027, 2, 1, tzinfo=UTC)
+    elsewhere = entry(run([past], make_event(connector_id="con_blog", at=after)), "rule_past")
+    assert (elsewhere["outcome"], "inactive" in elsewhere) == ("wrong_source", False)
+    assert elsewhere["reason"] == "the rule listens to connector con_shop; this event came from con_blog"
+    # On its own connector, the window decides; the status still comes first of all.
+    here = entry(run([past], make_event(connector_id="con_shop", at=after)), "rule_past")
+    assert (here["outcome"], here["inactive"]) == ("inactive", "active_until")
+    paused = make_rule("rule_paused", status="paused", source={"connector": "con_shop"})
+    traced = entry(run([paused], make_event(connector_id="con_blog")), "rule_paused")
+    assert (traced["outcome"], traced["inactive"]) == ("inactive", "status")
+
+
 def test_a_backdated_event_is_judged_at_its_own_timestamp() -> None:
     # Received during the campaign, but it happened before it started: no campaign points.
     happened = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
