@@ -12,6 +12,10 @@ runs, against the guard of the evaluation in progress:
 * `$distinct`, quadratic in the library, is done here with hashing and watches the clock.
 
 Each of these is then linear in a bounded size, i.e. a few milliseconds at the default bounds.
+
+The wrappers also know which function is running, so a plain Python exception out of the library
+(`float("x")` in `$number`) becomes the JSONata error the reference implementation raises for that
+case (D3030), see `mapping.failures.function_failure`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
+from mapping.failures import FunctionError, cannot_cast, function_failure, not_finite
 from mapping.guard import Guard
 
 CURRENT_GUARD: ContextVar[Guard | None] = ContextVar("inbound_mapping_guard", default=None)
@@ -192,7 +197,7 @@ class BoundedFunction(Jsonata.JFunction):
     def call(self, input: Any, args: Any) -> Any:
         guard = CURRENT_GUARD.get()
         if guard is None or not isinstance(args, list):
-            return self.inner.call(input, args)
+            return self._run(input, args)
         _check_arguments(guard, self.name, args)
         if self.check is not None:
             self.check(guard, args)
@@ -200,7 +205,23 @@ class BoundedFunction(Jsonata.JFunction):
             self.picture(guard, args, self.name)
         if self.replacement is not None:
             return self.replacement(guard, args)
-        return self.inner.call(input, args)
+        return self._run(input, args)
+
+    def _run(self, input: Any, args: Any) -> Any:
+        given = args if isinstance(args, list) else []
+        if self.name == "error" and given and given[0] is Utils.NULL_VALUE:
+            # The library raises D3137 with the message "null"; the signature wants a string.
+            raise FunctionError("T0410", "$error: the message (argument 1) must be a string, not null")
+        try:
+            result = self.inner.call(input, args)
+        except Exception as exc:
+            failure = function_failure(self.name, given, exc)
+            if failure is None:
+                raise
+            raise failure from exc
+        if self.name == "number" and not_finite(result):  # "10e500", "inf", "nan"
+            raise cannot_cast(given[0] if given else input)
+        return result
 
     def get_number_of_args(self) -> int:
         return self.inner.get_number_of_args()

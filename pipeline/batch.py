@@ -14,7 +14,7 @@ holds its members' locks (PostgreSQL) or the single writer (SQLite) before other
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,17 +47,44 @@ async def process_chunk(
     return [await process_in_savepoint(conn, ctx, item, state) for item in items]
 
 
+# Called with the chunk's transaction and results just before it commits (the request log's row).
+BeforeCommit = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[None]]
+
+
 async def run_chunk(db: Database, ctx: RunContext, items: Sequence[WorkItem]) -> list[dict[str, Any]]:
     """One chunk, committed: first without savepoints (they cost two round trips per event, a
     quarter of an event's time on SQLite); if anything fails, that attempt is rolled back whole
     and the chunk runs again with a savepoint per event, so only the failing event is `failed`."""
+    results, _ = await run_chunk_with(db, ctx, items, None)
+    return results
+
+
+async def run_chunk_with(
+    db: Database, ctx: RunContext, items: Sequence[WorkItem], before_commit: BeforeCommit | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """`run_chunk`, plus `before_commit` written in the chunk's own transaction (saving a transaction
+    of its own); the flag says whether it was committed. In the first attempt a failure of
+    `before_commit` fails the attempt like any other; in the retry it runs in a savepoint, so it can
+    never cost the chunk its events — the flag is then False and the caller writes it on its own."""
     try:
         async with db.write() as conn:
-            return await process_chunk(conn, ctx, items, savepoints=False)
+            results = await process_chunk(conn, ctx, items, savepoints=False)
+            if before_commit is not None:
+                await before_commit(conn, results)
+        return results, before_commit is not None
     except Exception:  # rolled back whole: nothing of this attempt is kept
         log.warning("request %s: a chunk failed; retrying it event by event", ctx.request.request_id)
+    written = False
     async with db.write() as conn:
-        return await process_chunk(conn, ctx, items, savepoints=True)
+        results = await process_chunk(conn, ctx, items, savepoints=True)
+        if before_commit is not None:
+            try:
+                async with conn.begin_nested():
+                    await before_commit(conn, results)
+                written = True
+            except Exception:
+                log.exception("request %s: could not write with its last chunk", ctx.request.request_id)
+    return results, written
 
 
 async def process_in_savepoint(

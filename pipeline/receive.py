@@ -15,24 +15,21 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-import event_types
-from connectors.auth import AuthSettings, Credential, authenticate, parse_auth_settings
+from connectors.auth import Credential, authenticate
 from connectors.bodies import parse_body, parse_query_event
-from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAllowed, NotFound, status_of
-from mapping import check_request_total, compile_cached, map_raw_event
-from pipeline.awards import load_rules
-from pipeline.batch import chunks, process_chunk, run_chunk
+from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAllowed, status_of
+from mapping import check_request_total, map_raw_event
+from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.redaction import redact
+from pipeline.snapshot import Judging, load_for_ingest, read_judging
+from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/ingest, api/testing
+from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
-from storage import connectors as connector_store
 from storage import events as event_store
 from storage.database import Database
 from storage.ledger import entries
-from storage.logs import log_request
-from storage.tables import EventType
-
-event_types_table = EventType.__table__  # type: ignore[attr-defined]
+from storage.logs import log_request, log_request_once
 
 
 @dataclass
@@ -56,28 +53,26 @@ class _DryRunRollback(Exception):
     """Raised inside the transaction of a dry run so that nothing it wrote is kept."""
 
 
-def credential_from_row(row: dict[str, Any]) -> Credential:
-    return Credential(id=row["id"], value=row["value"], created_at=row["created_at"], test=bool(row["test"]))
+@dataclass
+class PendingLog:
+    """A request's log row on its way: written with the last chunk's events when the request
+    succeeds (one transaction fewer), else on its own in `receive`'s finally."""
+
+    row: dict[str, Any]
+    started: float
+    written: bool = False
+
+    def final_row(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            **self.row,
+            "status_code": 200,
+            "counts": counts_of(results),
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 3),
+        }
 
 
-async def load_snapshot(
-    db: Database, settings: Settings, connector_id: str, *, include_disabled: bool = False
-) -> ConnectorSnapshot:
-    """The connector as this request sees it; unknown and disabled connectors look the same (404)."""
-    async with db.read() as conn:
-        row = await connector_store.get_connector(conn, connector_id)
-        if row is None or (row["status"] != "active" and not include_disabled):
-            raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
-        creds = await connector_store.list_credentials(conn, connector_id)
-    return snapshot_of(row, creds, settings)
-
-
-def snapshot_of(row: dict[str, Any], creds: list[dict[str, Any]], settings: Settings) -> ConnectorSnapshot:
-    auth: AuthSettings = parse_auth_settings(row["auth"])
-    mapping = compile_cached(
-        row["mapping"], **settings.mapping_bounds
-    )
-    return ConnectorSnapshot(row, auth, tuple(credential_from_row(c) for c in creds), mapping)
+def counts_of(results: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Tally(r["status"] for r in results))
 
 
 def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any]) -> list[WorkItem]:
@@ -122,36 +117,34 @@ async def run_events(
     mode: Mode,
     rule_statuses: frozenset[str] = frozenset({"active"}),
     dry_run_as_test: bool = False,
+    judging: Judging | None = None,
+    log: PendingLog | None = None,
 ) -> list[dict[str, Any]]:
     """Map, then process the mapped events: a transaction per chunk, a savepoint per event (one
     transaction for all in a dry run). See pipeline/batch.py.
 
+    `judging` is the event type and rules when the caller read them with the connector; `log`, the
+    request's log row, is written in the last chunk's transaction (`log.written` says if it was).
     A dry run answers each result with its mapped event and full trace, read back from the
     event row it wrote, before the whole transaction is rolled back.
     """
-    # Mapping is CPU work bounded by the mapping timeout: off the event loop, one hop per request.
+    # Mapping is CPU work bounded by the mapping timeout: off the event loop, one hop per request
+    # (~40 µs, against a mapping that may run up to its timeout: the event loop never waits on it).
     items = await anyio.to_thread.run_sync(_map_all, snapshot, request, raw_events)
     event_type = snapshot.row["event_type"]
-    async with db.read() as conn:
-        type_row = (
-            (await conn.execute(event_types_table.select().where(event_types_table.c.name == event_type)))
-            .mappings()
-            .first()
-        )
-        rules = await load_rules(conn, rule_statuses)
+    if judging is None:
+        async with db.read() as conn:
+            judging = await read_judging(conn, event_type, rule_statuses)
     ctx = RunContext(
         settings=settings,
         snapshot=snapshot,
         request=request,
         test=mode == "test" or (mode == "dry_run" and dry_run_as_test),
         event_type=event_type,
-        schema=dict(type_row["json_schema"]) if type_row else None,
-        rules=rules,
-        rule_statuses=rule_statuses,
+        schema=judging.schema,
+        rules=judging.rules,
+        rule_statuses=judging.rule_statuses,
     )
-    if type_row is None:
-        # Saved connectors always name a known type; it can only vanish if deleted since.
-        ctx = RunContext(**{**ctx.__dict__, "schema": event_types.BUILTIN["custom.basic"]["schema"]})
     results: list[dict[str, Any]] = []
     if mode == "dry_run":
         try:
@@ -165,8 +158,20 @@ async def run_events(
                 raise _DryRunRollback
         except _DryRunRollback:
             return [_without_phantoms(r, phantoms) for r in results]
-    for chunk in chunks(items):
+    parts = chunks(items)
+    for chunk in parts[:-1]:
         results.extend(await run_chunk(db, ctx, chunk))
+    if parts:
+        done = results
+
+        async def write_log(conn: AsyncConnection, last: list[dict[str, Any]]) -> None:
+            assert log is not None
+            await log_request(conn, log.final_row(done + last))
+
+        last, written = await run_chunk_with(db, ctx, parts[-1], write_log if log is not None else None)
+        results.extend(last)
+        if log is not None:
+            log.written = written
     return results
 
 
@@ -229,10 +234,10 @@ async def record_refusal(db: Database, request: IngestRequest, exc: InboundError
 
 async def receive(db: Database, settings: Settings, request: IngestRequest) -> IngestOutcome:
     """Authenticate, parse, map and process one request; log it whatever happens."""
-    started = time.perf_counter()
-    log = _log_row(request)
+    pending = PendingLog(_log_row(request), time.perf_counter())
+    log = pending.row
     try:
-        snapshot = await load_snapshot(db, settings, request.connector_id)
+        snapshot, judging = await load_for_ingest(db, settings, request.connector_id)
         # Kept for replay and samples (what the mapping sees as $headers and $query), never a credential.
         log["headers"], log["query"] = redact(snapshot.auth, request.headers, request.query)
         try:
@@ -251,19 +256,30 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
         log.update(auth_outcome="accepted", credential_id=credential.id, test=test)
         raw_events = request_raw_events(snapshot, request, settings)
         results = await run_events(
-            db, settings, snapshot, request, raw_events, mode="test" if test else "live"
+            db,
+            settings,
+            snapshot,
+            request,
+            raw_events,
+            mode="test" if test else "live",
+            judging=judging,
+            log=pending,
         )
-        counts = dict(Tally(r["status"] for r in results))
-        log.update(status_code=200, counts=counts)
+        counts = counts_of(results)
+        if not pending.written:
+            log.update(status_code=200, counts=counts)
         return IngestOutcome(request.request_id, results, credential, test, counts)
     except InboundError as exc:
         log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message)
         raise
     finally:
-        log.setdefault("status_code", 500)
-        log["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        async with db.write() as conn:
-            await log_request(conn, log)
+        if not pending.written:
+            # Refused, failed, or nothing to process: the log row on its own. "Once": if a chunk's
+            # commit carried the row after all but reported an error, it is not written twice.
+            log.setdefault("status_code", 500)
+            log["duration_ms"] = round((time.perf_counter() - pending.started) * 1000, 3)
+            async with db.write() as conn:
+                await log_request_once(conn, log)
 
 
 def request_raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:

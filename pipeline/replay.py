@@ -24,7 +24,7 @@ from pipeline.awards import load_rules
 from pipeline.chain import Chain, load_raw_chains, settle
 from pipeline.context import ConnectorSnapshot, IngestRequest, RunContext, WorkItem
 from pipeline.process import process_item
-from pipeline.receive import _map_all, event_types_table
+from pipeline.receive import _map_all
 from pipeline.replay_awards import settlement
 from pipeline.replay_chunks import plan_chunks
 from pipeline.replay_summary import answer, balance_changes
@@ -34,6 +34,7 @@ from storage import ledger
 from storage.database import Database
 from storage.events import events, get_event
 from storage.replays import RawEvent, log_admin_action, select_raw_events
+from storage.rules import event_types_table
 
 REPLAYABLE = ("processed", "ignored", "rejected", "failed")
 PREVIEW_CHUNK = 100  # raw events per preview transaction (a group that must stay together may be more)

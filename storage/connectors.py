@@ -5,14 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.tables import Connector, Credential, MappingVersion
+from storage.tables import Connector, Credential, EventType, MappingVersion
 
 connectors = Connector.__table__  # type: ignore[attr-defined]
 credentials = Credential.__table__  # type: ignore[attr-defined]
 mapping_versions = MappingVersion.__table__  # type: ignore[attr-defined]
+event_types = EventType.__table__  # type: ignore[attr-defined]
+
+# The connector, its active credentials (a row each, in rotation order) and its event type's
+# schema, in one statement: the ingest hot path's read is one round trip instead of three.
+_CRED = ("id", "value", "test", "created_at")
+_for_ingest = (
+    select(
+        connectors,
+        *(credentials.c[name].label(f"credential_{name}") for name in _CRED),
+        event_types.c.name.label("event_type_found"),
+        event_types.c.json_schema.label("event_type_schema"),
+    )
+    .select_from(
+        connectors.outerjoin(
+            credentials,
+            and_(credentials.c.connector_id == connectors.c.id, credentials.c.revoked_at.is_(None)),
+        ).outerjoin(event_types, event_types.c.name == connectors.c.event_type)
+    )
+    .where(connectors.c.id == bindparam("connector_id"))
+    .order_by(credentials.c.created_at, credentials.c.id)
+)
 
 
 async def insert_connector(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -27,6 +48,23 @@ async def insert_connector(conn: AsyncConnection, row: dict[str, Any]) -> None:
 async def get_connector(conn: AsyncConnection, connector_id: str) -> dict[str, Any] | None:
     row = (await conn.execute(select(connectors).where(connectors.c.id == connector_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def get_connector_for_ingest(
+    conn: AsyncConnection, connector_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None] | None:
+    """The connector, its active credentials and its event type's JSON Schema (None when that
+    event type is gone), as `get_connector`, `list_credentials` and the event type would give them."""
+    rows = (await conn.execute(_for_ingest, {"connector_id": connector_id})).mappings().all()
+    if not rows:
+        return None
+    first = rows[0]
+    row = {column.name: first[column.name] for column in connectors.columns}
+    creds = [
+        {name: r[f"credential_{name}"] for name in _CRED} for r in rows if r["credential_id"] is not None
+    ]
+    schema = first["event_type_schema"] if first["event_type_found"] is not None else None
+    return row, creds, schema
 
 
 async def list_connectors(conn: AsyncConnection) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import insert
 from storage.tables import AdminLog, Event, RequestLog
 
 requests_table = RequestLog.__table__  # type: ignore[attr-defined]
@@ -16,8 +17,18 @@ events_table = Event.__table__  # type: ignore[attr-defined]
 admin_log_table = AdminLog.__table__  # type: ignore[attr-defined]
 
 
+_insert_request = requests_table.insert()
+
+
 async def log_request(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(requests_table.insert().values(**row))
+    # Built once, executed with parameters (compiled once per set of columns present).
+    await conn.execute(_insert_request, row)
+
+
+async def log_request_once(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """`log_request`, unless a row with this request id is already there (written with the
+    request's events by a commit that then reported an error)."""
+    await conn.execute(insert(conn, requests_table).on_conflict_do_nothing(index_elements=["id"]), row)
 
 
 @dataclass(frozen=True)
