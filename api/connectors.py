@@ -65,7 +65,8 @@ async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Set
         values["auth"] = to_json(parse_auth_settings(values["auth"]))
     if "mapping" in values:
         CompiledMapping.compile(values["mapping"], **settings.mapping_bounds)
-    if "event_type" in values and await get_event_type(conn, values["event_type"]) is None:
+    known = "event_type" in values and await get_event_type(conn, values["event_type"], share_lock=True)
+    if "event_type" in values and not known:
         raise InvalidInput(
             f"eventType: {values['event_type']!r} is not a known event type; see GET /api/event-types",
             code="invalid_connector",

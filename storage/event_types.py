@@ -32,8 +32,15 @@ async def seed_builtin(conn: AsyncConnection, now: datetime) -> None:
         )
 
 
-async def get_event_type(conn: AsyncConnection, name: str) -> dict[str, Any] | None:
-    row = (await conn.execute(select(table).where(table.c.name == name))).mappings().first()
+async def get_event_type(
+    conn: AsyncConnection, name: str, *, share_lock: bool = False
+) -> dict[str, Any] | None:
+    """`share_lock`: hold a share lock on PostgreSQL, for a writer about to name this event type;
+    deleting it locks the row before counting its users (api/event_types.py), so the two queue."""
+    query = select(table).where(table.c.name == name)
+    if share_lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    row = (await conn.execute(query)).mappings().first()
     return dict(row) if row else None
 
 

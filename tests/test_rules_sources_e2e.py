@@ -137,3 +137,22 @@ def test_deleting_an_event_type_while_a_rule_is_saved_never_leaves_the_rule_dang
         deleted, created = concurrently([delete, create], server)
         exists = server.admin.get(f"/api/event-types/{name}").status_code == 200
         assert (created, deleted, exists) in ((201, 409, True), (422, 204, False)), (created, deleted)
+
+
+def test_deleting_an_event_type_while_a_connector_is_saved_never_leaves_it_dangling(server: Server) -> None:
+    """The same race for connectors: saved and the event type stays, or refused; never dangling."""
+    headers = dict(server.admin.headers)
+    for round_number in range(8):
+        name = f"race.c{round_number}{unique_email('')[1:7]}"
+        assert server.admin.post("/api/event-types", json={"name": name, "schema": SCHEMA}).is_success
+
+        def delete(client: httpx.Client, name: str = name) -> int:
+            return client.delete(f"/api/event-types/{name}", headers=headers).status_code
+
+        def create(client: httpx.Client, name: str = name) -> int:
+            body = {"name": "race", "auth": {"method": "query_token"}, "mapping": "$", "eventType": name}
+            return client.post("/api/connectors", json=body, headers=headers).status_code
+
+        deleted, created = concurrently([delete, create], server)
+        exists = server.admin.get(f"/api/event-types/{name}").status_code == 200
+        assert (created, deleted, exists) in ((201, 409, True), (422, 204, False)), (created, deleted)
