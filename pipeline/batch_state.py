@@ -6,6 +6,10 @@ same members in opposite orders would deadlock. So `prepare` takes every lock th
 need up front, in the order every writer uses:
 
 1. the connector's test-data lock, shared (test data only; a purge takes it exclusive);
+1b. the chunk's idempotency keys (clientEventIds), as advisory locks in key order: a batch that
+   inserts a key another uncommitted batch is inserting waits on that batch; without these, two
+   batches sending the same clientEventIds for different members waited on each other's keys
+   (a deadlock, then every later event of the chunk failed again on its savepoint retry);
 2. the profiles: every identity in the chunk, plus the members whose awards its refunds reverse,
    FOR UPDATE in id order in ONE statement; then the missing ones are inserted in (kind, value)
    order (a concurrent creator of the same member makes the insert wait, never a cycle: it
@@ -14,10 +18,8 @@ need up front, in the order every writer uses:
    rule id order.
 
 After that an event takes no lock another writer could hold while waiting for ours: the
-balances, entries and event rows it writes belong to members it already holds. (An idempotency
-key another batch is inserting for a different member is the one wait left; PostgreSQL would
-detect such a deadlock and the event would be stored as failed — it needs the same clientEventId
-mapped to different members in two batches at once.) SQLite has one writer and takes no locks.
+balances, entries, idempotency keys and event rows it writes are all covered by locks it
+already holds. SQLite has one writer and takes no locks.
 
 The profiles are resolved once per chunk, not once per event (one SELECT and at most one INSERT).
 The first event of the chunk that reaches a newly created profile reports `created: true`, as
@@ -36,6 +38,7 @@ from pipeline.context import RunContext, WorkItem
 from pipeline.reversal import reversed_profiles
 from storage import ledger
 from storage.dialect import is_postgres
+from storage.events import lock_client_event_ids
 from storage.profiles import (
     ResolvedProfile,
     create_profiles,
@@ -83,6 +86,9 @@ async def prepare(conn: AsyncConnection, ctx: RunContext, items: Sequence[WorkIt
     if ctx.test:
         # First of all locks: a purge of this connector's test data waits for us, or we for it.
         await lock_test_data(conn, ctx.snapshot.id, exclusive=False)
+    if is_postgres(conn):
+        keys = {i.mapped.client_event_id for i in items if i.mapped is not None and i.mapped.client_event_id}
+        await lock_client_event_ids(conn, ctx.snapshot.id, keys, test=ctx.test)
     identities: set[tuple[str, str]] = set()
     refunds: set[str] = set()
     for item in items:

@@ -109,3 +109,45 @@ def test_one_events_database_error_fails_that_event_only(
     assert again["status"] == "processed" and again["awards"][0]["points"] == 10
     check = server.admin.get("/api/ledger/check").json()
     assert check == {"ok": True, "mismatches": []}
+
+
+def test_batches_sharing_client_event_ids_for_different_members_never_fail(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same clientEventIds, each batch its own members, some in reverse order, all at once: each id
+    is processed exactly once and the rest are duplicates; no event fails on a deadlock."""
+    connector = create_connector(server.admin)
+    add_rule(server, connector, name="Three", reward={"fixed": 3})
+    tag, senders, size = unique_email("")[1:9], 6, 100
+    barrier = threading.Barrier(senders)
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def sender(k: int) -> None:
+        batch = [{"id": f"{tag}-{i}", "email": f"k{k}-{i % 5}-{tag}@example.com"} for i in range(size)]
+        try:
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                barrier.wait(timeout=60)
+                response = send(client, connector, batch[::-1] if k % 2 else batch)
+                with lock:
+                    answers.append(response)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not errors, errors
+    assert [r.status_code for r in answers] == [200] * senders, [r.text[:300] for r in answers]
+    statuses: dict[str, list[str]] = {}
+    for response in answers:
+        for result in response.json()["results"]:
+            statuses.setdefault(result["clientEventId"], []).append(result["status"])
+    assert len(statuses) == size
+    for client_event_id, seen in statuses.items():
+        assert sorted(seen) == ["duplicate"] * (senders - 1) + ["processed"], (client_event_id, seen)
+    check = server.admin.get("/api/ledger/check").json()
+    assert check == {"ok": True, "mismatches": []}
