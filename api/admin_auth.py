@@ -6,7 +6,7 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.http import dumps
+from api.http import send_error
 
 
 class AdminAuth:
@@ -30,23 +30,10 @@ class AdminAuth:
             await self.app(scope, receive, send)
             return
         reason = "missing" if not header else "wrong"
-        body = dumps(
-            {
-                "error": {
-                    "code": "admin_unauthorized",
-                    "message": f"admin token {reason}: send 'Authorization: Bearer <admin token>'",
-                }
-            }
+        await send_error(
+            send,
+            401,
+            "admin_unauthorized",
+            f"admin token {reason}: send 'Authorization: Bearer <admin token>'",
+            [(b"www-authenticate", b'Bearer realm="inbound-admin"')],
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b'Bearer realm="inbound-admin"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Send
 
 from connectors.bodies import parse_json
 from errors import InvalidInput, MalformedBody, NotFound
@@ -190,3 +192,13 @@ def page(items: list[dict[str, Any]], limit: int, cursor_key: str = "id") -> dic
     """A page of newest-first items with the cursor for the next one (`?before=`)."""
     next_cursor = items[-1][cursor_key] if len(items) == limit and items else None
     return {"items": items, "next": next_cursor}
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """The JSON error shape, sent straight from a pure ASGI middleware (no Request, no Response)."""
+    body = dumps({"error": {"code": code, "message": message}})
+    start_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*start_headers, *headers]})
+    await send({"type": "http.response.body", "body": body})

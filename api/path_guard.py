@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.http import dumps
+from api.http import send_error
 
 
 class RefuseNulInPath:
@@ -19,17 +19,4 @@ class RefuseNulInPath:
             await self.app(scope, receive, send)
             return
         shown = scope["path"].replace("\x00", "\\u0000")
-        body = dumps(
-            {"error": {"code": "not_found", "message": f"no route {shown!r}: a path never holds NUL (%00)"}}
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 404,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 404, "not_found", f"no route {shown!r}: a path never holds NUL (%00)")

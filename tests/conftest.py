@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 import uvicorn
 
 from app import create_app
-from settings import load_settings
+from settings import Settings, load_settings
 from storage.database import Database
 from storage.migrate import migrate
 
@@ -54,11 +55,10 @@ def _fresh_database_url(backend: str, tmp_dir: Path) -> tuple[str, object]:
         def cleanup() -> None:
             return None
     else:
-        if not PG_URL:
-            pytest.skip("PostgreSQL tests need INBOUND_TEST_POSTGRES_URL (make test and .ci/run set it)")
+        pg_url = require_postgres()
         name = f"inbound_test_{os.getpid()}_{secrets.token_hex(4)}"
         _pg_admin(f'CREATE DATABASE "{name}"')
-        base, _, _db = PG_URL.rpartition("/")
+        base, _, _db = pg_url.rpartition("/")
         url = f"{base}/{name}"
 
         def cleanup() -> None:
@@ -98,27 +98,24 @@ class Server:
         return f"{self.url}/ingest/{connector_id}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(database_url: str) -> Iterator[Server]:
-    """The real service on a loopback port, talking to a fresh database."""
-    port = _free_port()
-    settings = load_settings(
-        environ={},
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        host="127.0.0.1",
-        port=port,
-        max_body_bytes=64 * 1024,
-        max_batch_items=100,
-    )
+def require_postgres() -> str:
+    """The PostgreSQL URL, or skip: the PostgreSQL half runs wherever make test / .ci/run set it."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need INBOUND_TEST_POSTGRES_URL (make test and .ci/run set it)")
+    return PG_URL
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[Server]:
+    """The real service (`create_app`, uvicorn) on `settings.port`, in a thread, until the block ends."""
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on"
     )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -128,16 +125,33 @@ def server(database_url: str) -> Iterator[Server]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    base = f"http://127.0.0.1:{settings.port}"
+    headers = {"Authorization": f"Bearer {settings.admin_token}"}
+    admin = httpx.Client(base_url=base, headers=headers, timeout=30)
     client = httpx.Client(base_url=base, timeout=30)
     try:
-        yield Server(base, admin, client, database_url)
+        yield Server(base, admin, client, settings.database_url)
     finally:
         admin.close()
         client.close()
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[Server]:
+    """The real service on a loopback port, talking to a fresh database."""
+    settings = load_settings(
+        environ={},
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        host="127.0.0.1",
+        port=free_port(),
+        max_body_bytes=64 * 1024,
+        max_batch_items=100,
+    )
+    with serve(settings) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -14,14 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.ledger import MAX_BALANCE
-from app import create_app
 from settings import load_settings
 from storage.database import Database
 from storage.ledger import add_entry
-from tests.conftest import ADMIN_TOKEN, Server, _free_port
+from tests.conftest import ADMIN_TOKEN, Server, free_port, serve
 from tests.helpers import assert_error, create_connector, send, unique_email
 from tests.test_rules_e2e import add_rule, balance, purchase
 
@@ -31,36 +29,16 @@ from tests.test_rules_e2e import add_rule, balance, purchase
 @pytest.fixture(scope="module")
 def brussels(database_url: str) -> Iterator[Server]:
     """The real service with INBOUND_TIMEZONE=Europe/Brussels, on the same fresh database."""
-    port = _free_port()
     settings = load_settings(
         environ={},
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
         host="127.0.0.1",
-        port=port,
+        port=free_port(),
         timezone="Europe/Brussels",
     )
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the Brussels test server did not start")
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
-    client = httpx.Client(base_url=base, timeout=30)
-    try:
-        yield Server(base, admin, client, database_url)
-    finally:
-        admin.close()
-        client.close()
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with serve(settings) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

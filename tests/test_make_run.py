@@ -8,36 +8,33 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-import pytest
+
+from tests.conftest import free_port
 
 INBOUND = Path(sys.executable).parent / "inbound"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _require_installed() -> None:
+    # `make test` installs the project first: a missing console script is the defect to catch.
+    assert INBOUND.exists(), f"the `inbound` console script is not installed next to {sys.executable}"
 
 
 def test_installed_command_answers_help(tmp_path: Path) -> None:
-    if not INBOUND.exists():
-        pytest.skip(f"the console script is not installed next to {sys.executable} (run `make test`)")
+    _require_installed()
     done = subprocess.run([str(INBOUND), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "serve" in done.stdout and "demo" in done.stdout
 
 
 def test_demo_serves_and_its_printed_curl_is_accepted(tmp_path: Path) -> None:
-    if not INBOUND.exists():
-        pytest.skip(f"the console script is not installed next to {sys.executable} (run `make test`)")
-    port = _free_port()
+    _require_installed()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("INBOUND_")},
         "INBOUND_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",

@@ -5,29 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
-import httpx
-import pytest
-import uvicorn
-
-from app import create_app
 from settings import load_settings
 from storage.database import Database
 from storage.migrate import current_revision, is_up_to_date
-
-PG_URL = os.environ.get("INBOUND_TEST_POSTGRES_URL")
+from tests.conftest import free_port, require_postgres, serve
 
 
 async def _pg_admin(sql: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))  # type: ignore[union-attr]
+    conn = await asyncpg.connect(require_postgres().replace("postgresql+asyncpg://", "postgresql://"))
     try:
         await conn.execute(sql)
     finally:
@@ -76,10 +67,9 @@ def _migrate_concurrently(url: str, processes: int) -> list[str]:
 
 def test_concurrent_migrations_of_a_fresh_postgres_database() -> None:
     # Without the advisory lock, the losers fail with duplicate-table / unique-violation errors.
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need INBOUND_TEST_POSTGRES_URL (make test and .ci/run set it)")
+    pg_url = require_postgres()
     name = f"inbound_test_migrate_{os.getpid()}_{secrets.token_hex(4)}"
-    url = f"{PG_URL.rpartition('/')[0]}/{name}"
+    url = f"{pg_url.rpartition('/')[0]}/{name}"
 
     async def run() -> None:
         await _pg_admin(f'CREATE DATABASE "{name}"')
@@ -101,35 +91,15 @@ def test_concurrent_migrations_of_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert _migrate_concurrently(url, 4) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_app_migrates_an_empty_database_at_start(tmp_path: Path) -> None:
     # As `uvicorn --factory app:create_app` on a new SQLite file: before, "no such table".
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    port = _free_port()
     token = "adm_" + secrets.token_hex(8)
-    settings = load_settings(environ={}, database_url=url, admin_token=token, port=port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-            time.sleep(0.02)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            assert client.get("/health").status_code == 200
-            listed = client.get("/api/event-types", headers={"Authorization": f"Bearer {token}"})
-            assert listed.status_code == 200, listed.text
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    settings = load_settings(environ={}, database_url=url, admin_token=token, port=free_port())
+    with serve(settings) as app:
+        assert app.client.get("/health").status_code == 200
+        listed = app.admin.get("/api/event-types")
+        assert listed.status_code == 200, listed.text
 
     async def revision() -> str | None:
         db = Database(url)

@@ -6,9 +6,11 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Server
 from tests.helpers import assert_error, create_connector, send, unique_email
@@ -119,39 +121,36 @@ def test_deleting_a_connector_leaves_its_rules_which_never_match(server: Server)
     assert_error(server.admin.patch(url, json={"status": "active"}), 422, "invalid_rule", "source.connector")
 
 
-def test_deleting_an_event_type_while_a_rule_is_saved_never_leaves_the_rule_dangling(server: Server) -> None:
-    """Delete and create race: either the rule is saved and the event type stays, or the rule is
-    refused (the event type went first). Never a rule naming a deleted event type."""
+def _saving_a_rule(name: str) -> tuple[str, dict[str, Any]]:
+    return "/api/rules", rule_body({"event_type": name})
+
+
+def _saving_a_connector(name: str) -> tuple[str, dict[str, Any]]:
+    return "/api/connectors", {
+        "name": "race",
+        "auth": {"method": "query_token"},
+        "mapping": "$",
+        "eventType": name,
+    }
+
+
+@pytest.mark.parametrize("saving", [_saving_a_rule, _saving_a_connector], ids=["rule", "connector"])
+def test_deleting_an_event_type_while_its_user_is_saved_never_leaves_it_dangling(
+    server: Server, saving: Callable[[str], tuple[str, dict[str, Any]]]
+) -> None:
+    """Delete and create race: either the rule (or connector) is saved and the event type stays,
+    or it is refused (the event type went first). Never one naming a deleted event type."""
     headers = dict(server.admin.headers)
     for round_number in range(8):
         name = f"race.t{round_number}{unique_email('')[1:7]}"
         assert server.admin.post("/api/event-types", json={"name": name, "schema": SCHEMA}).is_success
+        path, body = saving(name)
 
         def delete(client: httpx.Client, name: str = name) -> int:
             return client.delete(f"/api/event-types/{name}", headers=headers).status_code
 
-        def create(client: httpx.Client, name: str = name) -> int:
-            body = rule_body({"event_type": name})
-            return client.post("/api/rules", json=body, headers=headers).status_code
-
-        deleted, created = concurrently([delete, create], server)
-        exists = server.admin.get(f"/api/event-types/{name}").status_code == 200
-        assert (created, deleted, exists) in ((201, 409, True), (422, 204, False)), (created, deleted)
-
-
-def test_deleting_an_event_type_while_a_connector_is_saved_never_leaves_it_dangling(server: Server) -> None:
-    """The same race for connectors: saved and the event type stays, or refused; never dangling."""
-    headers = dict(server.admin.headers)
-    for round_number in range(8):
-        name = f"race.c{round_number}{unique_email('')[1:7]}"
-        assert server.admin.post("/api/event-types", json={"name": name, "schema": SCHEMA}).is_success
-
-        def delete(client: httpx.Client, name: str = name) -> int:
-            return client.delete(f"/api/event-types/{name}", headers=headers).status_code
-
-        def create(client: httpx.Client, name: str = name) -> int:
-            body = {"name": "race", "auth": {"method": "query_token"}, "mapping": "$", "eventType": name}
-            return client.post("/api/connectors", json=body, headers=headers).status_code
+        def create(client: httpx.Client, path: str = path, body: dict[str, Any] = body) -> int:
+            return client.post(path, json=body, headers=headers).status_code
 
         deleted, created = concurrently([delete, create], server)
         exists = server.admin.get(f"/api/event-types/{name}").status_code == 200
