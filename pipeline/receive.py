@@ -21,6 +21,8 @@ from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAl
 from mapping import check_request_total, map_raw_event
 from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
+from pipeline.group_plan import Job, can_group
+from pipeline.group_writer import writer_of
 from pipeline.redaction import redact
 from pipeline.snapshot import Judging, load_for_ingest, read_judging
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/ingest, api/testing
@@ -159,6 +161,16 @@ async def run_events(
         except _DryRunRollback:
             return [_without_phantoms(r, phantoms) for r in results]
     parts = chunks(items)
+    if can_group(items):
+        writer = writer_of(db)
+        for number, chunk in enumerate(parts):
+            last_part = number == len(parts) - 1
+            job = Job(ctx, chunk, log.final_row if log is not None and last_part else None, list(results))
+            done_now, written = await writer.write(job)
+            results.extend(done_now)
+            if last_part and log is not None:
+                log.written = written
+        return results
     for chunk in parts[:-1]:
         results.extend(await run_chunk(db, ctx, chunk))
     if parts:

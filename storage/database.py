@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.driver import RawConnection
+
 
 class Database:
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
@@ -32,6 +34,18 @@ class Database:
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        # The group writer's own driver connection (pipeline/group_writer.py), and the writer.
+        self.raw = RawConnection(url, schema)
+        self.group_writer: Any = None
+
+    @asynccontextmanager
+    async def single_writer(self) -> AsyncIterator[None]:
+        """On SQLite, this process's writers queue here rather than in SQLite's busy handler."""
+        if self.is_sqlite:
+            async with self._write_lock:
+                yield
+        else:
+            yield
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -51,6 +65,7 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        await self.raw.close()
         await self.engine.dispose()
 
 

@@ -117,7 +117,7 @@ async def get_event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | No
 CLIENT_EVENT_ID_LOCK = 0x1DE5
 
 
-def _client_event_id_key(connector_id: str, client_event_id: str, test: bool) -> int:
+def client_event_id_key(connector_id: str, client_event_id: str, test: bool) -> int:
     key = zlib.crc32(f"{connector_id}\0{int(test)}\0{client_event_id}".encode())
     return key - (1 << 32) if key >= (1 << 31) else key  # an int4; a collision only serialises more
 
@@ -127,7 +127,7 @@ async def lock_client_event_ids(
 ) -> None:
     """Advisory-lock these idempotency keys until the transaction ends (PostgreSQL), in key order,
     in one statement: `unnest` yields the sorted array in order, so every writer locks in one order."""
-    keys = sorted({_client_event_id_key(connector_id, c, test) for c in client_event_ids})
+    keys = sorted({client_event_id_key(connector_id, c, test) for c in client_event_ids})
     if not keys:
         return
     await conn.execute(

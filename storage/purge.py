@@ -37,7 +37,7 @@ admin_log = AdminLog.__table__  # type: ignore[attr-defined]
 TEST_DATA_LOCK = 0x7E57
 
 
-def _connector_key(connector_id: str) -> int:
+def connector_key(connector_id: str) -> int:
     key = zlib.crc32(connector_id.encode())
     return key - (1 << 32) if key >= (1 << 31) else key  # an int4
 
@@ -49,7 +49,7 @@ async def lock_test_data(conn: AsyncConnection, connector_id: str, *, exclusive:
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await conn.execute(
         text(f"SELECT {function}(:space, :key)"),
-        {"space": TEST_DATA_LOCK, "key": _connector_key(connector_id)},
+        {"space": TEST_DATA_LOCK, "key": connector_key(connector_id)},
     )
 
 

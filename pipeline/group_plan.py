@@ -1,0 +1,110 @@
+"""A request's chunk on its way to the group writer, and what can be decided about it before any lock.
+
+`plan_job` runs in the request's own task, before the job is queued: it builds each event's row
+and result and decides everything that needs no database — a failed mapping, a missing profile
+identifier, the identity to look up, the schema check. So the writer's transaction holds its
+locks only for the work that needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import event_types
+from errors import MappingError
+from mapping import MappedEvent
+from pipeline.context import RunContext, WorkItem
+from pipeline.process import base_result, base_row
+from storage.profiles import normalise_identity
+
+# The request's log row from all of its results, written in the transaction of its last chunk.
+LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+
+@dataclass
+class PlannedEvent:
+    """One event: its row and result as far as decided; `pending` until the writer finishes it."""
+
+    item: WorkItem
+    row: dict[str, Any]
+    result: dict[str, Any]
+    trace: list[dict[str, Any]]
+    pending: bool = False
+    mapped: MappedEvent | None = None
+    identity: tuple[str, str] | None = None
+    schema_errors: list[str] = field(default_factory=list)
+    first_id: int | None = None  # a duplicate: the first event, whose outcome the answer carries
+    windows: list[tuple[str, Any]] | None = None  # (limit key, storage Window) its rules count
+
+    def finish(self, status: str, reason: str | None = None, **extra: Any) -> None:
+        self.row.update(status=status, reason=reason)
+        self.result.update(status=status, eventId=self.row["id"], reason=reason, **extra)
+        self.pending = False
+
+
+@dataclass
+class Job:
+    """One chunk of one request: written in a group, answered when the group commits."""
+
+    ctx: RunContext
+    items: Sequence[WorkItem]
+    log_row: LogRow | None  # the request's log row, when this is its last chunk
+    earlier: list[dict[str, Any]]  # the results of the request's earlier chunks
+    events: list[PlannedEvent] = field(default_factory=list)
+    future: asyncio.Future[tuple[list[dict[str, Any]], bool]] | None = None
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return [e.result for e in self.events]
+
+
+def plan_job(job: Job) -> Job:
+    job.events = [_plan(job.ctx, item) for item in job.items]
+    return job
+
+
+def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
+    trace: list[dict[str, Any]] = []
+    row = base_row(ctx, item, trace)
+    row["id"] = None
+    planned = PlannedEvent(item, row, base_result(item), trace)
+    if item.error is not None or item.mapped is None:
+        error = item.error or MappingError("the mapping returned nothing for this event")
+        trace.append({"step": "map", "ok": False, "error": error.to_json()["error"]})
+        planned.finish("failed", error.message, error=error.to_json()["error"])
+        return planned
+    mapped = planned.mapped = item.mapped
+    row["mapped"] = mapped.to_json()
+    row["client_event_id"] = mapped.client_event_id
+    planned.result["clientEventId"] = mapped.client_event_id
+    if mapped.timestamp is not None:
+        row["occurred_at"] = mapped.timestamp
+    trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+    if not mapped.profile_value or not mapped.profile_value.strip():
+        reason = "no profile identifier: profile.value is missing or empty"
+        trace.append({"step": "profile", "ok": False, "reason": reason})
+        planned.finish("ignored", reason, profile=None)
+        return planned
+    planned.identity = normalise_identity(mapped.profile_kind, mapped.profile_value)
+    if ctx.schema is not None:
+        planned.schema_errors = event_types.schema_errors(ctx.schema, mapped.payload_json())
+    planned.pending = True
+    return planned
+
+
+def profile_json(
+    kind: str, value: str, profile_id: int | None = None, created: bool = False
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": kind, "value": value}
+    if profile_id is not None:
+        body.update(id=profile_id, created=created)
+    return body
+
+
+def can_group(items: Sequence[WorkItem]) -> bool:
+    """Refunds and replays take the per-chunk path (pipeline/batch.py): they read and reverse
+    other events' awards, which the group's set-based steps do not."""
+    return all(i.chain is None and (i.mapped is None or i.mapped.reverses is None) for i in items)

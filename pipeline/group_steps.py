@@ -1,0 +1,306 @@
+"""One group of jobs in one transaction, set-based: the steps the group writer runs.
+
+lock (test data, idempotency keys, profiles, whole-rule limits; the global order) → create the
+missing profiles → read the claimed keys, recent identical events, balances and limit usage for
+the whole group → judge each event in arrival order in Python, updating that state as awards are
+made → write events, keys, points entries, balances and request-log rows with executemany.
+Each event is written once, with its final trace.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from earning_rules import Usage, evaluate, limit_windows, rules_needing_usage
+from pipeline.awards import rule_event_of
+from pipeline.group_plan import Job, PlannedEvent, profile_json
+from pipeline.process import dedupe_key
+from storage import group_writes as sql
+from storage.driver import RawTransaction
+
+
+def _pending(jobs: Sequence[Job]) -> list[tuple[Job, PlannedEvent]]:
+    return [(job, e) for job in jobs for e in job.events if e.pending]
+
+
+async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
+    """Finish every planned event of `jobs` and write them, in `tx` (committed by the caller)."""
+    event_ids = iter(await sql.allocate_ids(tx, "events", sum(len(job.events) for job in jobs)))
+    for job in jobs:
+        for planned in job.events:
+            planned.row["id"] = next(event_ids)
+            if not planned.pending:  # decided before the group (a failed mapping, no identifier)
+                planned.result["eventId"] = planned.row["id"]
+    pending = _pending(jobs)
+    await sql.lock_test_data(tx, {job.ctx.snapshot.id for job in jobs if job.ctx.test})
+    await sql.lock_client_event_ids(
+        tx, {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None}
+    )
+    profiles = await _resolve_profiles(tx, pending)
+    await sql.lock_rules(
+        tx, {w.rule_id for _j, _e, ws in _windows_of(pending, profiles) for w in ws if w.profile_id is None}
+    )
+
+    claimed = await _claimed(tx, pending)
+    identical = await _recent_identical(tx, pending, profiles)
+    balances = await sql.balances_of(
+        tx, {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))}
+    )
+    windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
+    counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
+
+    awards: list[dict[str, Any]] = []
+    moves: dict[tuple[int, bool], tuple[int, int]] = {}
+    claims: list[tuple[str, bool, str, int]] = []
+    for job, planned in pending:
+        _judge(job, planned, profiles, claimed, identical, balances, counts, awards, moves, claims)
+
+    for entry, entry_id in zip(
+        awards, await sql.allocate_ids(tx, "points_entries", len(awards)), strict=True
+    ):
+        entry["id"] = entry["answer"]["entryId"] = entry_id
+    await sql.insert_events(tx, [e.row for job in jobs for e in job.events])
+    await sql.insert_claims(tx, claims)
+    await sql.insert_awards(tx, awards)
+    if moves:
+        await sql.move_balances(tx, moves, max(job.ctx.request.received_at for job in jobs))
+    await sql.insert_requests(tx, [job.log_row(job.earlier + job.results) for job in jobs if job.log_row])
+
+
+def _cid(planned: PlannedEvent) -> str | None:
+    return planned.mapped.client_event_id if planned.mapped is not None else None
+
+
+async def _resolve_profiles(tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]]) -> dict[int, int]:
+    """{id(planned event): profile id}, in arrival order: a missing profile is created by the first
+    event whose connector creates profiles (it reports `created: true`); one whose connector does
+    not is `ignored` when it comes before that. Live events make test-only profiles real."""
+    identities = {e.identity for _j, e in pending if e.identity is not None}
+    found = await sql.lock_profiles(tx, identities)
+    creators: dict[tuple[str, str], tuple[Job, PlannedEvent]] = {}
+    for job, planned in pending:
+        identity = planned.identity
+        missing = identity is not None and identity not in found and identity not in creators
+        if missing and job.ctx.snapshot.row["create_profiles"]:
+            assert identity is not None
+            creators[identity] = (job, planned)
+    new = [
+        sql.NewProfile(i[0], i[1], job.ctx.test, job.ctx.snapshot.id, job.ctx.request.received_at)
+        for i, (job, _e) in creators.items()
+    ]
+    created = await sql.create_profiles(tx, new)
+    if len(created) < len(new):  # another transaction created some meanwhile: theirs, locked
+        found.update(await sql.lock_profiles(tx, set(creators) - created.keys()))
+    test_only = {pid.id for pid in found.values() if pid.test_only}
+    test_only.update(pid for i, pid in created.items() if creators[i][0].ctx.test)
+    ids: dict[tuple[str, str], int] = {i: p.id for i, p in found.items()} | created
+    resolved: dict[int, int] = {}
+    live: set[int] = set()
+    exists = set(found)
+    for job, planned in pending:
+        identity = planned.identity
+        assert identity is not None
+        kind, value = identity
+        if identity not in exists and creators.get(identity, (None, None))[1] is not planned:
+            reason = f"no profile {kind}:{value} and this connector does not create profiles"
+            planned.trace.append({"step": "profile", "ok": False, "reason": reason})
+            planned.finish("ignored", reason, profile=profile_json(kind, value))
+            continue
+        first = identity not in exists and identity in created
+        exists.add(identity)
+        pid = ids[identity]
+        resolved[id(planned)] = pid
+        if not job.ctx.test and pid in test_only:
+            live.add(pid)
+        planned.row["profile_id"] = pid
+        planned.result["profile"] = profile_json(kind, value, pid, first)
+        planned.trace.append(
+            {"step": "profile", "ok": True, "profileId": pid, "created": first, "kind": kind, "value": value}
+        )
+    await sql.make_live(tx, live)
+    return resolved
+
+
+def _windows_of(
+    pending: list[tuple[Job, PlannedEvent]], profiles: dict[int, int]
+) -> list[tuple[Job, PlannedEvent, list[sql.Window]]]:
+    """The limit windows each event's candidate rules count (computed once per event, cached)."""
+    out = []
+    for job, planned in pending:
+        pid = profiles.get(id(planned))
+        if pid is None or not planned.pending or planned.mapped is None:
+            continue
+        cached = planned.windows
+        if cached is None:
+            ctx = job.ctx
+            rule_event = rule_event_of(
+                planned.mapped,
+                connector_id=ctx.snapshot.id,
+                event_type=ctx.event_type,
+                occurred_at=planned.row["occurred_at"],
+            )
+            candidates = rules_needing_usage(ctx.rules, rule_event, include_statuses=ctx.rule_statuses)
+            cached = [
+                (
+                    w.key,
+                    sql.Window(w.rule_id, pid if w.scope == "profile" else None, ctx.test, w.start, w.end),
+                )
+                for rule in candidates
+                for w in limit_windows(rule, rule_event.timestamp, ctx.settings.tz)
+            ]
+            planned.windows = cached
+        out.append((job, planned, [w for _k, w in cached]))
+    return out
+
+
+def _window_order(w: sql.Window) -> tuple[Any, ...]:
+    return (w.rule_id, w.profile_id or 0, w.test, w.start or datetime.min, w.end or datetime.min)
+
+
+async def _claimed(
+    tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]]
+) -> dict[tuple[str, bool, str], int]:
+    wanted: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    for job, planned in pending:
+        if (cid := _cid(planned)) is not None:
+            wanted[(job.ctx.snapshot.id, job.ctx.test)].add(cid)
+    claimed: dict[tuple[str, bool, str], int] = {}
+    for (connector_id, test), cids in sorted(wanted.items()):
+        for cid, event_id in (await sql.claimed_client_event_ids(tx, connector_id, test, cids)).items():
+            claimed[(connector_id, test, cid)] = event_id
+    return claimed
+
+
+async def _recent_identical(
+    tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]], profiles: dict[int, int]
+) -> dict[tuple[str, bool, str], list[tuple[int, datetime]]]:
+    """Processed events already stored with the dedupe keys of the group's events without a
+    clientEventId (each event then looks within its own window)."""
+    wanted: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    since: dict[tuple[str, bool], datetime] = {}
+    for job, planned in pending:
+        pid = profiles.get(id(planned))
+        if pid is None or _cid(planned) is not None or planned.mapped is None:
+            continue
+        key = dedupe_key(job.ctx.event_type, pid, planned.mapped)
+        planned.row["dedupe_key"] = key
+        window = job.ctx.settings.duplicate_window_seconds
+        if window <= 0:
+            continue
+        where = (job.ctx.snapshot.id, job.ctx.test)
+        wanted[where].add(key)
+        start = job.ctx.request.received_at - timedelta(seconds=window)
+        since[where] = min(since.get(where, start), start)
+    found: dict[tuple[str, bool, str], list[tuple[int, datetime]]] = defaultdict(list)
+    for (connector_id, test), keys in sorted(wanted.items()):
+        for key, event_id, received_at in await sql.recent_identical(
+            tx, connector_id, test, keys, since[(connector_id, test)]
+        ):
+            found[(connector_id, test, key)].append((event_id, received_at))
+    return found
+
+
+def _judge(
+    job: Job,
+    planned: PlannedEvent,
+    profiles: dict[int, int],
+    claimed: dict[tuple[str, bool, str], int],
+    identical: dict[tuple[str, bool, str], list[tuple[int, datetime]]],
+    balances: dict[tuple[int, bool], int],
+    counts: dict[sql.Window, list[int]],
+    awards: list[dict[str, Any]],
+    moves: dict[tuple[int, bool], tuple[int, int]],
+    claims: list[tuple[str, bool, str, int]],
+) -> None:
+    """One event, in arrival order, against the group's state (which it then updates)."""
+    if not planned.pending:
+        return  # ignored while resolving profiles
+    ctx, row, trace, mapped = job.ctx, planned.row, planned.trace, planned.mapped
+    assert mapped is not None
+    pid = profiles[id(planned)]
+    connector_id, test, now = ctx.snapshot.id, ctx.test, ctx.request.received_at
+    windows = planned.windows or []
+    cid = mapped.client_event_id
+    if cid is None and (key := row.get("dedupe_key")) is not None:
+        window = ctx.settings.duplicate_window_seconds
+        start = now - timedelta(seconds=window)
+        first_id = next((i for i, at in identical.get((connector_id, test, key), []) if at >= start), None)
+        if window > 0 and first_id is not None:
+            reason = f"an identical event (event {first_id}) was received less than {window} seconds ago"
+            trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
+            row["duplicate_of"] = planned.first_id = first_id
+            planned.finish("duplicate", reason)
+            return
+    if ctx.schema is not None:
+        if planned.schema_errors:
+            errors = planned.schema_errors
+            trace.append({"step": "schema", "ok": False, "eventType": ctx.event_type, "errors": errors})
+            reason = f"does not match event type {ctx.event_type}: " + "; ".join(errors)
+            planned.finish("rejected", reason, errors=errors)
+            return
+        trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
+    event_id = row["id"]
+    if cid is not None:
+        first_id = claimed.get((connector_id, test, cid))
+        if first_id is not None:
+            reason = f"clientEventId {cid!r} was already received (event {first_id})"
+            trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
+            row["duplicate_of"] = planned.first_id = first_id
+            planned.finish("duplicate", reason)
+            return
+        claimed[(connector_id, test, cid)] = event_id
+        claims.append((connector_id, test, cid, event_id))
+        trace.append({"step": "idempotency", "ok": True, "clientEventId": cid})
+    elif row.get("dedupe_key") is not None:
+        identical.setdefault((connector_id, test, row["dedupe_key"]), []).append((event_id, now))
+
+    at = row["occurred_at"]
+    rule_event = rule_event_of(mapped, connector_id=connector_id, event_type=ctx.event_type, occurred_at=at)
+    usage = {(w.rule_id, key): Usage(*counts[w]) for key, w in windows}
+    evaluation = evaluate(ctx.rules, rule_event, usage, ctx.settings.tz, include_statuses=ctx.rule_statuses)
+    answers = []
+    for award in evaluation.awards:
+        answer = {
+            "ruleId": award.rule_id,
+            "ruleVersion": award.rule_version,
+            "name": award.rule_name,
+            "points": award.points,
+            "entryId": None,  # allocated once the group's awards are known
+        }
+        answers.append(answer)
+        awards.append(
+            {
+                "answer": answer,
+                "profile_id": pid,
+                "points": int(award.points),
+                "rule_id": award.rule_id,
+                "rule_version": award.rule_version,
+                "event_id": event_id,
+                "connector_id": connector_id,
+                "test": test,
+                "occurred_at": at,
+                "created_at": now,
+            }
+        )
+        for w, count in counts.items():  # later events of the group see this award in their limits
+            if (
+                w.rule_id == award.rule_id
+                and w.test == test
+                and w.profile_id in (None, pid)
+                and (w.start is None or w.start <= at)
+                and (w.end is None or at < w.end)
+            ):
+                count[0] += 1
+                count[1] += int(award.points)
+    total = sum(int(a.points) for a in evaluation.awards)
+    gained = sum(max(int(a.points), 0) for a in evaluation.awards)
+    balance = balances[(pid, test)] = balances.get((pid, test), 0) + total
+    if answers:
+        moved = moves.get((pid, test), (0, 0))
+        moves[(pid, test)] = (moved[0] + total, moved[1] + gained)
+    trace.append({"step": "rules", "rules": list(evaluation.trace)})
+    trace.append({"step": "ledger", "awards": answers, "balance": balance})
+    planned.finish("processed", None, awards=answers, balance=balance)
