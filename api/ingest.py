@@ -12,7 +12,8 @@ from api.http import JSON, db_of, settings_of
 from connectors.bodies import collect_fields, unquote_text
 from errors import Forbidden, InboundError, MalformedBody, NotFound, PayloadTooLarge, status_of
 from pipeline.context import IngestRequest
-from pipeline.receive import load_snapshot, receive, record_refusal
+from pipeline.receive import receive, record_refusal
+from pipeline.snapshot import load_for_ingest
 from storage.database import Database
 
 
@@ -46,7 +47,7 @@ async def _check_origin(db: Database, request: Request, connector_id: str) -> st
             "no Origin header: a CORS preflight comes from a browser, which always sends one",
             code="cors_origin_missing",
         )
-    snapshot = await load_snapshot(db, settings_of(request), connector_id)  # NotFound: 404
+    snapshot, _judging = await load_for_ingest(db, settings_of(request), connector_id)  # NotFound: 404
     allowed = snapshot.row["allowed_origins"] or []
     if "*" in allowed:
         return "*"

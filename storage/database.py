@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.config_version import ConfigVersionReader
 from storage.driver import RawConnection
 
 
@@ -37,6 +38,9 @@ class Database:
         # The group writer's own driver connection (pipeline/group_writer.py), and the writer.
         self.raw = RawConnection(url, schema)
         self.group_writer: Any = None
+        # What ingest caches per connector, checked against the configuration version per request.
+        self.config_version = ConfigVersionReader(url, schema)
+        self.ingest_cache: dict[str, Any] = {}
 
     @asynccontextmanager
     async def single_writer(self) -> AsyncIterator[None]:
@@ -66,6 +70,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.raw.close()
+        await self.config_version.close()
         await self.engine.dispose()
 
 

@@ -14,7 +14,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import BigId, Json, UTCDateTime
@@ -248,3 +259,12 @@ class AdminLog(SQLModel, table=True):
     connector_id: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = _json()
     created_at: datetime = _ts(nullable=False)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """One row whose `version` triggers move on any change to connectors, credentials, event types
+    or earning rules (migration 0007): the ingest path's cached snapshots are checked against it."""
+
+    __tablename__ = "config_version"
+    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    version: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
