@@ -32,18 +32,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from app import create_app
+    from cli_tools.serve import serve
 
     asyncio.run(_migrate(settings))
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    serve(settings, workers=getattr(args, "workers", 1))
     return 0
 
 
@@ -82,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         _service_options(command, argparse.SUPPRESS)
         command.set_defaults(run=run)
+        if name == "serve":
+            command.add_argument(
+                "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+            )
     for tool in (map_cmd, send_cmd, replay_cmd, check_cmd):
         tool.add_parser(sub)
     return parser

@@ -79,7 +79,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for index, raw in enumerate(raw_events):
         where = index if len(raw_events) > 1 else None
         try:
-            results: list[MappedEvent | MappingError] = map_raw_event(mapping, raw, **bindings)
+            results: list[MappedEvent | MappingError] = map_raw_event(
+                mapping,
+                raw,
+                headers=bindings["headers"],
+                query=bindings["query"],
+                connector=bindings["connector"],
+            )
         except MappingError as error:
             _report(error, expression, origin, where)
             failures += 1

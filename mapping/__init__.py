@@ -3,7 +3,7 @@
 Pure: no database, no HTTP. See docs/mapping.md for what a mapping sees and must return.
 """
 
-from mapping.engine import CompiledMapping, compile_cached
+from mapping.engine import CompiledMapping, OverBudget, compile_cached
 from mapping.raw_events import check_request_total, map_raw_event
 from mapping.shape import Counter, MappedEvent, Reversal, Tag, check_shape
 from mapping.timestamps import format_timestamp, normalise_timestamp
@@ -12,6 +12,7 @@ __all__ = [
     "CompiledMapping",
     "Counter",
     "MappedEvent",
+    "OverBudget",
     "Reversal",
     "Tag",
     "check_request_total",

@@ -132,6 +132,11 @@ def _parse(expression: str) -> Jsonata:
         _set_current(previous)  # parsing sets the thread's "current instance"; undo that
 
 
+class OverBudget(Exception):
+    """An evaluation given a time budget shorter than the mapping's timeout ran out of it: run it
+    again with the full timeout, where a long evaluation can do no harm (pipeline/map_runner.py)."""
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledMapping:
     """A parsed mapping expression plus the bounds every evaluation of it runs under."""
@@ -161,13 +166,17 @@ class CompiledMapping:
         """Parse once; a syntax error raises MappingError(code="mapping_syntax_error")."""
         return cls(expression, timeout_ms, max_depth, max_items, max_events)
 
-    def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, data: Any, bindings: Mapping[str, Any] | None = None, *, budget_ms: int | None = None
+    ) -> Any:
         """Evaluate against `data` with `$name` bindings (names without the `$`).
 
         Returns the result as plain Python values (None when undefined or null), or raises
         MappingError: code "mapping_evaluation_error", `jsonata_code` U1001 when a bound is hit.
+        With `budget_ms` shorter than the timeout, running out of the budget raises OverBudget.
         """
-        guard = Guard(self.timeout_ms, self.max_depth, self.max_items)
+        short = budget_ms is not None and budget_ms < self.timeout_ms
+        guard = Guard(budget_ms if short and budget_ms else self.timeout_ms, self.max_depth, self.max_items)
         frame = Jsonata.Frame(self._parsed.environment)
         frame.bindings.update(BOUNDED)  # shadow the library's built-ins with size-checked ones
         for name, value in (bindings or {}).items():
@@ -195,6 +204,8 @@ class CompiledMapping:
             result = to_plain(runner.eval(runner.ast, focus, frame))
         except Exception as exc:
             # A stop may arrive re-wrapped by the library (`and`/`or`, $eval wrap what they catch).
+            if short and guard.tripped == "time":
+                raise OverBudget from None
             if guard.tripped is not None:
                 raise self._limit_error(guard) from None
             raise evaluation_error(
@@ -204,6 +215,8 @@ class CompiledMapping:
             CURRENT_GUARD.reset(token)
             _set_current(previous)
         if guard.tripped is not None:  # swallowed entirely by a library catch-all
+            if short and guard.tripped == "time":
+                raise OverBudget
             raise self._limit_error(guard)
         return result
 

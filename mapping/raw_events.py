@@ -17,6 +17,7 @@ def map_raw_event(
     headers: Mapping[str, str],
     query: Mapping[str, str],
     connector: Mapping[str, Any],
+    budget_ms: int | None = None,
 ) -> list[MappedEvent | MappingError]:
     """Evaluate with `$` = the raw event, `$headers` (lower-case names), `$query`, `$connector`.
 
@@ -30,7 +31,7 @@ def map_raw_event(
         "query": dict(query),
         "connector": dict(connector),
     }
-    return check_shape(mapping.evaluate(body, bindings), max_events=mapping.max_events)
+    return check_shape(mapping.evaluate(body, bindings, budget_ms=budget_ms), max_events=mapping.max_events)
 
 
 def check_request_total(count: int, max_events: int) -> None:

@@ -11,7 +11,6 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +22,7 @@ from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.group_plan import Job, can_group
 from pipeline.group_writer import writer_of
+from pipeline.map_runner import run_mapping
 from pipeline.redaction import redact
 from pipeline.snapshot import Judging, load_for_ingest, read_judging
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/ingest, api/testing
@@ -77,7 +77,9 @@ def counts_of(results: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Tally(r["status"] for r in results))
 
 
-def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any]) -> list[WorkItem]:
+def _map_all(
+    snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any], budget_ms: int | None = None
+) -> list[WorkItem]:
     items: list[WorkItem] = []
     # The mapping never sees the credentials, so it cannot copy them into stored events, and a
     # replay (which only has the kept headers and query) maps exactly as live did.
@@ -91,6 +93,7 @@ def _map_all(snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: li
                 headers=headers,
                 query=query,
                 connector=snapshot.binding(),
+                budget_ms=budget_ms,
             )
         except MappingError as failure:
             items.append(WorkItem(index, 0, raw, None, failure))
@@ -130,9 +133,11 @@ async def run_events(
     A dry run answers each result with its mapped event and full trace, read back from the
     event row it wrote, before the whole transaction is rolled back.
     """
-    # Mapping is CPU work bounded by the mapping timeout: off the event loop, one hop per request
-    # (~40 µs, against a mapping that may run up to its timeout: the event loop never waits on it).
-    items = await anyio.to_thread.run_sync(_map_all, snapshot, request, raw_events)
+    # Mapping is CPU work bounded by the mapping timeout: inline within a small budget, else on a
+    # thread, so the event loop never waits long on it (pipeline/map_runner.py).
+    items = await run_mapping(
+        snapshot.mapping, len(raw_events), lambda budget: _map_all(snapshot, request, raw_events, budget)
+    )
     event_type = snapshot.row["event_type"]
     if judging is None:
         async with db.read() as conn:
