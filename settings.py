@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from errors import InvalidInput
 
 ADMIN_TOKEN_FILE = Path(".inbound/admin-token")
+MAPPING_ENGINES = ("jlens", "jsonata-python")  # mapping.engine.ENGINES
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Settings:
     mapping_timeout_ms: int = 1000
     mapping_max_depth: int = 200
     mapping_max_items: int = 100_000
+    mapping_engine: str = "jlens"
     duplicate_window_seconds: int = 60
     timezone: str = "UTC"
     log_level: str = "info"
@@ -42,13 +45,14 @@ class Settings:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
-    def mapping_bounds(self) -> dict[str, int]:
+    def mapping_bounds(self) -> dict[str, Any]:
         """The keyword arguments of `CompiledMapping.compile` / `compile_cached`."""
         return {
             "timeout_ms": self.mapping_timeout_ms,
             "max_depth": self.mapping_max_depth,
             "max_items": self.mapping_max_items,
             "max_events": self.max_batch_items,  # mapped events from one raw event
+            "engine": self.mapping_engine,
         }
 
     def env_names(self) -> list[str]:
@@ -93,6 +97,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         settings.tz  # noqa: B018 - validate early so a typo fails at start-up, not at the first event
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"INBOUND_TIMEZONE: {settings.timezone!r} is not a known time zone") from None
+    if settings.mapping_engine not in MAPPING_ENGINES:
+        raise InvalidInput(
+            f"INBOUND_MAPPING_ENGINE: {settings.mapping_engine!r} is not a mapping engine; use one of "
+            + ", ".join(MAPPING_ENGINES)
+        )
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise InvalidInput(
             f"INBOUND_DATABASE_URL: {settings.database_url!r} must start with "

@@ -39,7 +39,7 @@ def integration_page(
     seen: Example | None = None,
     event_schema: Mapping[str, Any] | None = None,
     has_test_credential: bool = False,
-    **mapping_bounds: int,
+    **mapping_bounds: Any,
 ) -> dict[str, Any]:
     """Everything a sender's developer needs, from the stored connector row and an example payload.
 

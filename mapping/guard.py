@@ -14,11 +14,10 @@ from typing import Any, Literal
 
 from jsonata.utils import Utils
 
+from mapping.bounds import CHARS_PER_ITEM
+
 Limit = Literal["time", "depth", "size"]
 
-# A string a mapping builds may hold this many characters per item of the items bound: with the
-# default 100,000 items, 10 million characters (a few milliseconds to build, tens of MB at worst).
-CHARS_PER_ITEM = 100
 
 
 class LimitExceeded(Exception):

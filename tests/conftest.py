@@ -82,6 +82,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
+def jsonata_python_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of the jsonata-python adapter itself (its messages and bounds): that engine."""
+    monkeypatch.setenv("INBOUND_MAPPING_ENGINE", "jsonata-python")
+
+
+@pytest.fixture
 async def db(database_url: str) -> object:
     database = Database(database_url)
     yield database

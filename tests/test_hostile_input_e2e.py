@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from mapping.engine import default_engine
 from storage.database import Database
 from storage.tables import Event, RequestLog
 from tests.conftest import Server
@@ -271,10 +272,13 @@ def test_a_backtracking_regex_stops_at_the_deadline_and_the_server_keeps_answeri
     error = result["error"]
     assert error["details"]["jsonata_code"] == "U1001"
     assert error["details"]["position"] == mapping.index("$match(") + len("$match(")
-    assert (
-        "the regular expression /^(a|a)+$/ did not finish matching within the 1000 ms limit"
-        in error["message"]
-    )
+    if default_engine() == "jsonata-python":
+        assert (
+            "the regular expression /^(a|a)+$/ did not finish matching within the 1000 ms limit"
+            in error["message"]
+        )
+    else:
+        assert "did not finish within the 1000 ms limit" in error["message"]
 
 
 def test_nested_quantifiers_that_used_to_hang_now_match(server: Server) -> None:
@@ -285,22 +289,31 @@ def test_nested_quantifiers_that_used_to_hang_now_match(server: Server) -> None:
     assert time.monotonic() - started < 2
 
 
-@pytest.mark.parametrize(
-    ("call", "fragment"),
-    [
-        ('$fromMillis(0, "[Y,9999999999]")', "the width 9999999999 in the picture marker [Y,9999999999]"),
-        ('$formatInteger(12, $pad("", 50000, "0,"))', "a picture string of 50000 characters"),
-    ],
-)
-def test_absurd_picture_strings_are_refused_precisely(server: Server, call: str, fragment: str) -> None:
+# What each engine answers: (fragment of the message, JSONata code); jlens builds the 50,000
+# character picture's result quickly, and the mapped profile value is then refused as too long.
+PICTURES: dict[str, dict[str, tuple[str, str | None]]] = {
+    '$fromMillis(0, "[Y,9999999999]")': {
+        "jsonata-python": ("the width 9999999999 in the picture marker [Y,9999999999]", "U1001"),
+        "jlens": ("string would exceed the size limit", "U1001"),
+    },
+    '$formatInteger(12, $pad("", 50000, "0,"))': {
+        "jsonata-python": ("a picture string of 50000 characters", "U1001"),
+        "jlens": ("profile.value: too long: 50000 characters", None),
+    },
+}
+
+
+@pytest.mark.parametrize("call", sorted(PICTURES))
+def test_absurd_picture_strings_are_refused_precisely(server: Server, call: str) -> None:
     # Was: $fromMillis padded to ten billion characters (a hang); long pictures are quadratic.
+    fragment, code = PICTURES[call][default_engine()]
     started = time.monotonic()
     mapping = '{"profile": {"value": ' + call + "}}"
     response = server.admin.post("/api/dry-run", json={"mapping": mapping, "body": {}})
     assert response.status_code == 200, response.text
     (result,) = response.json()["results"]
     assert fragment in result["error"]["message"]
-    assert result["error"]["details"]["jsonata_code"] == "U1001"
+    assert (result["error"].get("details") or {}).get("jsonata_code") == code
     assert time.monotonic() - started < 2
 
 

@@ -13,6 +13,10 @@ from errors import MalformedBody, MappingError, PayloadTooLarge, UnsupportedMedi
 from mapping import CompiledMapping, check_request_total, check_shape
 from mapping.describe import describe
 
+# These test the jsonata-python adapter (its messages, bounds and fixes); tests/test_mapping_engines.py
+# holds what both engines must do alike.
+pytestmark = pytest.mark.usefixtures("jsonata_python_engine")
+
 # --- bodies ----------------------------------------------------------------------------------
 
 

@@ -1,9 +1,10 @@
-"""The official JSONata conformance cases, run through OUR adapter (compile + bounded evaluate).
+"""The official JSONata conformance cases, run through OUR adapter (compile + bounded evaluate),
+for every engine a mapping can run on (INBOUND_MAPPING_ENGINE).
 
-jsonata-python does not pass every case, so the test guards a baseline: the ids of the cases
-that passed when the baseline was last written (`tests/jsonata_conformance_baseline.json`).
-A case in the baseline that stops passing fails the run; new passes are welcome and are
-recorded by regenerating the baseline:
+No engine passes every case, so the test guards a baseline per engine: the ids of the cases
+that passed when it was last written (`tests/jsonata_conformance_baseline.json` for
+jsonata-python, `tests/jsonata_conformance_baseline_jlens.json` for jlens). A case in a baseline
+that stops passing fails the run; new passes are welcome and are recorded by regenerating:
 
     .venv/bin/python -m tests.test_jsonata_conformance --update-baseline
 
@@ -30,7 +31,10 @@ from mapping import CompiledMapping
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = Path(os.environ.get("INBOUND_JSONATA_SUITE") or ROOT.parent / "shared" / "jsonata-test-suite")
-BASELINE = Path(__file__).with_name("jsonata_conformance_baseline.json")
+BASELINES = {
+    "jsonata-python": Path(__file__).with_name("jsonata_conformance_baseline.json"),
+    "jlens": Path(__file__).with_name("jsonata_conformance_baseline_jlens.json"),
+}
 
 # Bounds for cases that name none: the two "performance" cases take ~2 s in this engine, and a
 # case the engine got stuck on would still end instead of hanging the run.
@@ -94,8 +98,8 @@ def same(expected: Any, actual: Any, *, unordered: bool = False) -> bool:
     return type(expected) is type(actual) and expected == actual
 
 
-def run_case(case: Case, suite: Path = SUITE) -> str | None:
-    """None when the case passes, else what went wrong."""
+def run_case(case: Case, engine: str, suite: Path = SUITE) -> str | None:
+    """None when the case passes on `engine`, else what went wrong."""
     spec = case.spec
     expected_code = spec.get("code") or (spec.get("error") or {}).get("code")
     try:
@@ -104,6 +108,7 @@ def run_case(case: Case, suite: Path = SUITE) -> str | None:
             timeout_ms=int(spec.get("timelimit") or DEFAULT_TIMELIMIT_MS),
             max_depth=int(spec.get("depth") or DEFAULT_DEPTH),
             max_items=DEFAULT_MAX_ITEMS,
+            engine=engine,
         )
         result = mapping.evaluate(case.data(suite / "datasets"), spec.get("bindings") or {})
     except MappingError as error:
@@ -119,10 +124,11 @@ def run_case(case: Case, suite: Path = SUITE) -> str | None:
     return f"expected {spec.get('result')!r:.200}, got {result!r:.200}"
 
 
-def _baseline() -> list[str]:
-    if not BASELINE.exists():
+def _baseline(engine: str) -> list[str]:
+    path = BASELINES[engine]
+    if not path.exists():
         return []
-    return list(json.loads(BASELINE.read_text())["passing"])
+    return list(json.loads(path.read_text())["passing"])
 
 
 if not (SUITE / "groups").is_dir():
@@ -134,30 +140,35 @@ if not (SUITE / "groups").is_dir():
 CASES = {case.id: case for case in load_cases()}
 
 
-def test_baseline_exists_and_names_known_cases() -> None:
-    baseline = _baseline()
+@pytest.mark.parametrize("engine", sorted(BASELINES))
+def test_baseline_exists_and_names_known_cases(engine: str) -> None:
+    baseline = _baseline(engine)
     assert baseline, "no baseline yet: run `python -m tests.test_jsonata_conformance --update-baseline`"
     unknown = sorted(set(baseline) - CASES.keys())
     assert not unknown, f"baseline names cases the suite no longer has: {unknown[:10]}"
 
 
-@pytest.mark.parametrize("case_id", _baseline())
-def test_case_still_passes(case_id: str) -> None:
+@pytest.mark.parametrize(
+    ("engine", "case_id"),
+    [(engine, case_id) for engine in sorted(BASELINES) for case_id in _baseline(engine)],
+)
+def test_case_still_passes(engine: str, case_id: str) -> None:
     case = CASES.get(case_id)
     if case is None:
         pytest.fail(f"{case_id} is in the baseline but not in the suite")
-    problem = run_case(case)
+    problem = run_case(case, engine)
     assert problem is None, f"{case_id} regressed: {problem}\nexpression: {case.expression}"
 
 
-def update_baseline() -> None:
+def update_baseline(engine: str) -> None:
     started = time.perf_counter()
-    outcomes = {case_id: run_case(case) for case_id, case in CASES.items()}
+    outcomes = {case_id: run_case(case, engine) for case_id, case in CASES.items()}
     passing = sorted(case_id for case_id, problem in outcomes.items() if problem is None)
-    BASELINE.write_text(
+    BASELINES[engine].write_text(
         json.dumps(
             {
-                "about": "ids of the JSONata conformance cases our adapter passes; regenerate with "
+                "about": f"ids of the JSONata conformance cases our adapter passes on {engine}; "
+                "regenerate with "
                 "`python -m tests.test_jsonata_conformance --update-baseline`",
                 "total": len(outcomes),
                 "passed": len(passing),
@@ -168,21 +179,24 @@ def update_baseline() -> None:
         + "\n"
     )
     seconds = time.perf_counter() - started
-    print(f"{len(passing)}/{len(outcomes)} cases pass ({seconds:.1f} s); wrote {BASELINE.relative_to(ROOT)}")
+    where = BASELINES[engine].relative_to(ROOT)
+    print(f"{engine}: {len(passing)}/{len(outcomes)} cases pass ({seconds:.1f} s); wrote {where}")
 
 
-def report() -> None:
+def report(engine: str) -> None:
     """List every failing case with the reason (for looking into the engine's gaps)."""
     for case_id, case in CASES.items():
-        problem = run_case(case)
+        problem = run_case(case, engine)
         if problem is not None:
-            print(f"{case_id}: {problem}")
+            print(f"{engine} {case_id}: {problem}")
 
 
 if __name__ == "__main__":
     if "--update-baseline" in sys.argv:
-        update_baseline()
+        for name in sorted(BASELINES):
+            update_baseline(name)
     elif "--report" in sys.argv:
-        report()
+        for name in sorted(BASELINES):
+            report(name)
     else:
         print("usage: python -m tests.test_jsonata_conformance --update-baseline | --report")

@@ -13,8 +13,12 @@ import pytest
 from errors import MappingError
 from mapping import CompiledMapping
 
+# These test the jsonata-python adapter (its messages, bounds and fixes); tests/test_mapping_engines.py
+# holds what both engines must do alike.
+pytestmark = pytest.mark.usefixtures("jsonata_python_engine")
 
-def stopped(expression: str, data: Any, **bounds: int) -> tuple[MappingError, float]:
+
+def stopped(expression: str, data: Any, **bounds: Any) -> tuple[MappingError, float]:
     mapping = CompiledMapping.compile(expression, **{"timeout_ms": 100, **bounds})
     started = time.monotonic()
     with pytest.raises(MappingError) as caught:
@@ -97,6 +101,8 @@ def test_settings_carry_the_bound() -> None:
     from settings import load_settings
 
     assert load_settings({}).mapping_bounds == {
-        "timeout_ms": 1000, "max_depth": 200, "max_items": 100_000, "max_events": 1000
+        "timeout_ms": 1000, "max_depth": 200, "max_items": 100_000, "max_events": 1000, "engine": "jlens"
     }
+    other = load_settings({"INBOUND_MAPPING_ENGINE": "jsonata-python"})
+    assert other.mapping_bounds["engine"] == "jsonata-python"
     assert load_settings({"INBOUND_MAPPING_MAX_ITEMS": "500"}).mapping_max_items == 500

@@ -12,10 +12,14 @@ import pytest
 from errors import MappingError
 from mapping import CompiledMapping, compile_cached
 
+# These test the jsonata-python adapter (its messages, bounds and fixes); tests/test_mapping_engines.py
+# holds what both engines must do alike.
+pytestmark = pytest.mark.usefixtures("jsonata_python_engine")
+
 BIG = 12345678901234567890123  # far above 2**53: a float would lose digits
 
 
-def fails(expression: str, data: Any = None, **bounds: int) -> MappingError:
+def fails(expression: str, data: Any = None, **bounds: Any) -> MappingError:
     mapping = CompiledMapping.compile(expression, **bounds)
     with pytest.raises(MappingError) as caught:
         mapping.evaluate(data)

@@ -9,6 +9,10 @@ import pytest
 from errors import MappingError
 from mapping import CompiledMapping
 
+# These test the jsonata-python adapter (its messages, bounds and fixes); tests/test_mapping_engines.py
+# holds what both engines must do alike.
+pytestmark = pytest.mark.usefixtures("jsonata_python_engine")
+
 
 def fails(expression: str, data: Any = None) -> MappingError:
     with pytest.raises(MappingError) as caught:
