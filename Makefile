@@ -27,8 +27,10 @@ test: $(STAMP) lint
 	INBOUND_TEST_POSTGRES_URL="$${INBOUND_TEST_POSTGRES_URL:-$$(pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_DEFAULT))}" \
 	  $(BIN)/pytest -q
 
+# wrk drives the load (a Python client would be its own ceiling); installed from Debian if missing.
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
+	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/wrk_ingest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 from earning_rules import validate as v
@@ -172,7 +173,9 @@ def check(cond: Condition, facts: Facts, path: str = "conditions") -> tuple[str,
     return None if reason is None else (path, reason)
 
 
+@lru_cache(maxsize=4096)
 def _quote(text: str) -> str:
+    # Cached: the same tag values and rule values are quoted in every event's trace.
     return v.show(text)
 
 

@@ -11,6 +11,7 @@ squeeze in between two awards that were already far enough apart.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PERIODS = ("day", "week", "month", "year", "ever")
@@ -22,6 +23,7 @@ def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def calendar_bounds(period: str, at: datetime, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """The calendar `period` (in `tz`) that contains the instant `at`; (None, None) for ever."""
     if period == "ever":

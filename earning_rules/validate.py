@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NoReturn
 
 from errors import InvalidRule
@@ -135,6 +136,8 @@ def decimal_to_json(value: Decimal) -> int | float:
     return float(value)
 
 
+@lru_cache(maxsize=4096)
 def timestamp_to_json(value: datetime) -> str:
+    # Cached: one event's trace formats its own time once per rule, and a batch shares a few times.
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -51,12 +51,15 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
     )
     windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
     counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
+    by_rule: dict[tuple[str, bool], list[sql.Window]] = defaultdict(list)
+    for w in windows:  # an award updates the windows of its rule only
+        by_rule[(w.rule_id, w.test)].append(w)
 
     awards: list[dict[str, Any]] = []
     moves: dict[tuple[int, bool], tuple[int, int]] = {}
     claims: list[tuple[str, bool, str, int]] = []
     for job, planned in pending:
-        _judge(job, planned, profiles, claimed, identical, balances, counts, awards, moves, claims)
+        _judge(job, planned, profiles, claimed, identical, balances, counts, by_rule, awards, moves, claims)
 
     for entry, entry_id in zip(
         awards, await sql.allocate_ids(tx, "points_entries", len(awards)), strict=True
@@ -211,6 +214,7 @@ def _judge(
     identical: dict[tuple[str, bool, str], list[tuple[int, datetime]]],
     balances: dict[tuple[int, bool], int],
     counts: dict[sql.Window, list[int]],
+    by_rule: dict[tuple[str, bool], list[sql.Window]],
     awards: list[dict[str, Any]],
     moves: dict[tuple[int, bool], tuple[int, int]],
     claims: list[tuple[str, bool, str, int]],
@@ -285,14 +289,10 @@ def _judge(
                 "created_at": now,
             }
         )
-        for w, count in counts.items():  # later events of the group see this award in their limits
-            if (
-                w.rule_id == award.rule_id
-                and w.test == test
-                and w.profile_id in (None, pid)
-                and (w.start is None or w.start <= at)
-                and (w.end is None or at < w.end)
-            ):
+        for w in by_rule.get((award.rule_id, test), ()):  # later events of the group see this award
+            within = (w.start is None or w.start <= at) and (w.end is None or at < w.end)
+            if within and w.profile_id in (None, pid):
+                count = counts[w]
                 count[0] += 1
                 count[1] += int(award.points)
     total = sum(int(a.points) for a in evaluation.awards)

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -69,8 +70,7 @@ class _SqliteTransaction(RawTransaction):
         self._conn = conn
 
     def ts(self, value: datetime) -> Any:
-        # SQLAlchemy's SQLite DATETIME storage format, microseconds always written.
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return _sqlite_text(value)
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
         return self._conn.execute(sql, tuple(args)).fetchall()
@@ -79,6 +79,13 @@ class _SqliteTransaction(RawTransaction):
         batch = [tuple(r) for r in rows]
         if batch:
             self._conn.executemany(sql, batch)
+
+
+@lru_cache(maxsize=1024)
+def _sqlite_text(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format, microseconds always written. Cached: a group's
+    # rows share a handful of instants (the requests' arrival, the events' own times).
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class _PostgresTransaction(RawTransaction):
