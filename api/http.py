@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Send
@@ -43,8 +44,18 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def dumps(data: Any) -> bytes:
-    """Strict JSON out: never `NaN`/`Infinity` (which no JSON parser accepts)."""
+    """Strict JSON out: never `NaN`/`Infinity` (which no JSON parser accepts).
+
+    orjson first (it writes a non-finite float as null, as below); what it cannot write (an
+    integer beyond 64 bits, a lone surrogate) takes the `json` path, which keeps them exact."""
+    try:
+        return orjson.dumps(data, default=_default, option=_ORJSON)
+    except TypeError:
+        pass
     try:
         text = json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:

@@ -125,10 +125,26 @@ def _validator(schema_text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text), registry=Registry())
 
 
-def schema_errors(schema: dict[str, Any], payload: Mapping[str, Any]) -> list[str]:
-    """Every schema error as 'counters.amount: -1 is less than the minimum of 0'."""
+_by_object: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator_of(schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of this schema object: ingest reuses one schema object per event type while
+    the configuration does not change, so its text is computed once, not once per event."""
+    found = _by_object.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
     # Keyed by the schema's text so an edited event type is never judged by a stale validator.
     validator = _validator(json.dumps(schema, sort_keys=True))
+    if len(_by_object) > 256:
+        _by_object.clear()
+    _by_object[id(schema)] = (schema, validator)
+    return validator
+
+
+def schema_errors(schema: dict[str, Any], payload: Mapping[str, Any]) -> list[str]:
+    """Every schema error as 'counters.amount: -1 is less than the minimum of 0'."""
+    validator = _validator_of(schema)
     errors = []
     for error in sorted(validator.iter_errors(payload_view(payload)), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path) or "payload"
