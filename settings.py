@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,7 +34,6 @@ class Settings:
     duplicate_window_seconds: int = 60
     timezone: str = "UTC"
     log_level: str = "info"
-    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,7 +55,7 @@ class Settings:
         }
 
     def env_names(self) -> list[str]:
-        return [f"INBOUND_{f.name.upper()}" for f in fields(self) if f.name != "extra"]
+        return [f"INBOUND_{f.name.upper()}" for f in fields(self)]
 
 
 def _int(name: str, raw: str, minimum: int) -> int:
@@ -85,8 +84,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = env.get(f"INBOUND_{f.name.upper()}")
         if raw is None or raw == "":
             continue

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
 from connectors.bodies import collect_fields, unquote_text
-from errors import Forbidden, InboundError, MalformedBody, NotFound, PayloadTooLarge, status_of
+from errors import Forbidden, InboundError, MalformedBody, PayloadTooLarge, status_of
 from pipeline.context import IngestRequest
 from pipeline.receive import receive, record_refusal
 from pipeline.snapshot import load_for_ingest
@@ -81,15 +81,8 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
     return headers
 
 
-def _unknown_if_nul(connector_id: str) -> None:
-    # No connector id holds NUL, and PostgreSQL cannot even compare (or log) text that does.
-    if "\x00" in connector_id:
-        raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
-
-
 async def ingest(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
-    _unknown_if_nul(connector_id)
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
     try:
@@ -128,7 +121,6 @@ def _request(
 async def preflight(request: Request) -> Response:
     """Answer a browser's CORS preflight for connectors that allow the asking origin."""
     connector_id = request.path_params["connector_id"]
-    _unknown_if_nul(connector_id)
     try:
         origin = await _check_origin(db_of(request), request, connector_id)
     except InboundError as exc:

@@ -132,43 +132,6 @@ async def balance_of(conn: AsyncConnection, profile_id: int, *, test: bool) -> t
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-async def rule_usage(
-    conn: AsyncConnection,
-    *,
-    rule_id: str,
-    profile_id: int | None,
-    start: datetime | None,
-    end: datetime | None,
-    test: bool,
-    exclude_event_ids: Collection[int] = (),
-) -> tuple[int, int]:
-    """(times awarded, points awarded) by one rule, all versions, by event time in [start, end).
-
-    Replay corrections count too: a "correction" moves the points, and one that withdraws an
-    award entirely (it points at it with `reverses_entry_id`) gives its time back. A replay
-    passes its own chain's events in `exclude_event_ids`, so an event never limits itself.
-    """
-    times = case(
-        (entries.c.kind == "award", 1),
-        (entries.c.reverses_entry_id.is_not(None), -1),
-        else_=0,
-    )
-    query = select(func.coalesce(func.sum(times), 0), func.coalesce(func.sum(entries.c.points), 0)).where(
-        entries.c.rule_id == rule_id, entries.c.kind.in_(("award", "correction")), entries.c.test == test
-    )
-    if profile_id is not None:
-        query = query.where(entries.c.profile_id == profile_id)
-    if start is not None:
-        query = query.where(entries.c.occurred_at >= start)
-    if end is not None:
-        query = query.where(entries.c.occurred_at < end)
-    if exclude_event_ids:
-        excluded = entries.c.event_id.not_in(list(exclude_event_ids))
-        query = query.where(or_(entries.c.event_id.is_(None), excluded))
-    times_used, points = (await conn.execute(query)).one()
-    return int(times_used), int(points)
-
-
 _usage_statements: dict[tuple[Any, ...], Any] = {}
 
 

@@ -36,54 +36,6 @@ class ResolvedProfile:
     created: bool
 
 
-async def find_profile(conn: AsyncConnection, kind: str, value: str) -> tuple[int, bool] | None:
-    """(id, created by test data) of the profile, locked on PostgreSQL."""
-    query = select(profiles.c.id, profiles.c.test).where(profiles.c.kind == kind, profiles.c.value == value)
-    if is_postgres(conn):
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return (int(row[0]), bool(row[1])) if row else None
-
-
-async def resolve_profile(
-    conn: AsyncConnection,
-    kind: str,
-    value: str,
-    *,
-    create: bool,
-    test: bool,
-    connector_id: str,
-    now: datetime,
-) -> ResolvedProfile | None:
-    """The profile row, locked (PostgreSQL row lock; SQLite holds the single write lock).
-
-    Limits and balances are judged under this lock, so concurrent events of one profile queue
-    here instead of racing.
-    """
-    existing = await find_profile(conn, kind, value)
-    if existing is not None:
-        profile_id, test_only = existing
-        if test_only and not test:
-            # A live event makes a profile real: purging test data must never delete it.
-            await conn.execute(update(profiles).where(profiles.c.id == profile_id).values(test=False))
-        return ResolvedProfile(profile_id, kind, value, created=False)
-    if not create:
-        return None
-    stmt = (
-        insert(conn, profiles)
-        .values(kind=kind, value=value, test=test, created_by_connector=connector_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["kind", "value"])
-        .returning(profiles.c.id)
-    )
-    new_id = (await conn.execute(stmt)).scalar_one_or_none()
-    if new_id is not None:
-        return ResolvedProfile(new_id, kind, value, created=True)
-    # Another transaction created it between our look-up and insert: take theirs, locked.
-    existing = await find_profile(conn, kind, value)
-    assert existing is not None
-    return ResolvedProfile(existing[0], kind, value, created=False)
-
-
 async def lock_identities(
     conn: AsyncConnection, identities: Collection[tuple[str, str]], *, also: Any = None
 ) -> dict[tuple[str, str], tuple[int, bool]]:

@@ -26,19 +26,6 @@ async def list_samples(conn: AsyncConnection, connector_id: str) -> list[dict[st
     return [dict(r) for r in rows.mappings()]
 
 
-async def get_sample(conn: AsyncConnection, connector_id: str, sample_id: int) -> dict[str, Any] | None:
-    row = (
-        (
-            await conn.execute(
-                select(samples).where(samples.c.connector_id == connector_id, samples.c.id == sample_id)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
-
-
 async def name_taken(conn: AsyncConnection, connector_id: str, name: str) -> bool:
     query = select(samples.c.id).where(samples.c.connector_id == connector_id, samples.c.name == name)
     return (await conn.execute(query)).first() is not None
