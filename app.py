@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,6 +124,9 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+GC_THRESHOLDS = (50_000, 20, 100)  # Python's defaults: (700, 10, 10)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = ensure_admin_token(settings or load_settings())
 
@@ -136,6 +140,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with db.write() as conn:
             await seed_builtin(conn, datetime.now(UTC))
         app.state.db = db
+        # What start-up allocated lives as long as the process: keep the collector off it, and
+        # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         yield
         await db.dispose()
 
