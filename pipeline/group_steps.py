@@ -65,12 +65,15 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
         awards, await sql.allocate_ids(tx, "points_entries", len(awards)), strict=True
     ):
         entry["id"] = entry["answer"]["entryId"] = entry_id
-    await sql.insert_events(tx, [e.row for job in jobs for e in job.events])
-    await sql.insert_claims(tx, claims)
-    await sql.insert_awards(tx, awards)
-    if moves:
-        await sql.move_balances(tx, moves, max(job.ctx.request.received_at for job in jobs))
-    await sql.insert_requests(tx, [job.log_row(job.earlier + job.results) for job in jobs if job.log_row])
+    await sql.write_group_rows(
+        tx,
+        events=[e.row for job in jobs for e in job.events],
+        claims=claims,
+        awards=awards,
+        moves=moves,
+        now=max(job.ctx.request.received_at for job in jobs),
+        requests=[job.log_row(job.earlier + job.results) for job in jobs if job.log_row],
+    )
 
 
 def _cid(planned: PlannedEvent) -> str | None:

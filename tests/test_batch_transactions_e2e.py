@@ -83,13 +83,13 @@ def test_one_events_database_error_fails_that_event_only(
     connector = create_connector(server.admin)
     add_rule(server, connector, name="Ten", reward={"fixed": 10})
     real_claim = event_store.claim_client_event_id
-    real_group_claims = group_writes.insert_claims
+    real_group_rows = group_writes.write_group_rows
     fallbacks = group_writer.stats.fallbacks
 
-    async def group_claims(tx: Any, claims: Any) -> None:
-        if any(cid.startswith("boom") for _c, _t, cid, _e in claims):
+    async def group_rows(tx: Any, **rows: Any) -> None:
+        if any(cid.startswith("boom") for _c, _t, cid, _e in rows["claims"]):
             await tx.fetch("SELECT * FROM no_such_table")  # fails the whole group's transaction
-        await real_group_claims(tx, claims)
+        await real_group_rows(tx, **rows)
 
     async def claim(conn: Any, connector_id: str, client_event_id: str, *args: Any, **kw: Any) -> Any:
         if client_event_id.startswith("boom"):
@@ -98,7 +98,7 @@ def test_one_events_database_error_fails_that_event_only(
         return await real_claim(conn, connector_id, client_event_id, *args, **kw)
 
     monkeypatch.setattr(event_store, "claim_client_event_id", claim)
-    monkeypatch.setattr(group_writes, "insert_claims", group_claims)
+    monkeypatch.setattr(group_writes, "write_group_rows", group_rows)
     members = [unique_email(f"m{n}") for n in range(5)]
     batch = [{"id": f"{'boom' if n == 2 else 'ok'}-{members[n]}", "email": members[n]} for n in range(5)]
     response = send(server.client, connector, batch)
