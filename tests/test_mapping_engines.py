@@ -87,6 +87,7 @@ def test_the_reference_codes(engine: str, expression: str, code: str) -> None:
         ("[1..n]", {"n": 10_000_000}),  # a huge range
         ('$pad("", n, "x")', {"n": 50_000_000}),  # a huge string
         ('$count([1..100000].($pad("", 9000000, "x")))', None),  # memory, one built-in at a time
+        ('$count([1..100000].($pad("", 900000, "x")))', None),  # each step just within the bounds
         ("($f := function($n){$f($n + 1)}; $f(1))", None),  # no end
         ("($f := function($n){$n > 0 ? 1 + $f($n - 1) : 0}; $f(100000))", None),  # too deep
         ("$match(s, /^(a|a)+$/)", {"s": "a" * 28 + "b"}),  # a regex that backtracks
@@ -96,7 +97,7 @@ def test_runaway_mappings_stop_with_u1001_in_bounded_time(engine: str, expressio
     started = time.monotonic()
     error = fails(engine, expression, data, timeout_ms=500)
     assert error.jsonata_code == "U1001", error.message
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 2.0  # the 500 ms bound, give or take one short step
 
 
 def test_deeply_nested_input_is_a_clean_failure(engine: str) -> None:

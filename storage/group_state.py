@@ -1,0 +1,249 @@
+"""What the group writer locks and reads before it judges a group: set-based, a statement per group.
+
+Every function takes an open `RawTransaction` and works on the whole group at once. Locks are
+taken in the one global order every writer uses (see pipeline/batch_state.py): test-data locks
+(shared), idempotency keys in key order, profiles FOR UPDATE in id order, whole-rule limit locks
+in rule id order. SQLite has a single writer (BEGIN IMMEDIATE) and takes none of them. What the
+group then writes is in storage/group_writes.py.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.driver import RawTransaction, json_text
+from storage.events import CLIENT_EVENT_ID_LOCK, client_event_id_key
+from storage.purge import TEST_DATA_LOCK, connector_key
+
+
+async def lock_test_data(tx: RawTransaction, connector_ids: Collection[str]) -> None:
+    """Shared test-data locks of the group's test connectors (a purge takes them exclusive)."""
+    if not tx.postgres or not connector_ids:
+        return
+    keys = sorted({connector_key(c) for c in connector_ids})
+    await tx.fetch(
+        "SELECT pg_advisory_xact_lock_shared(?, k) FROM unnest(?::int[]) AS k", (TEST_DATA_LOCK, keys)
+    )
+
+
+async def lock_client_event_ids(tx: RawTransaction, keys: Iterable[tuple[str, bool, str]]) -> None:
+    """Advisory locks on (connector, test, clientEventId) keys, in key order, in one statement."""
+    if not tx.postgres:
+        return
+    ints = sorted({client_event_id_key(c, cid, test) for c, test, cid in keys})
+    if ints:
+        await tx.fetch(
+            "SELECT pg_advisory_xact_lock(?, k) FROM unnest(?::int[]) AS k", (CLIENT_EVENT_ID_LOCK, ints)
+        )
+
+
+async def lock_rules(tx: RawTransaction, rule_ids: Collection[str]) -> None:
+    """Whole-rule limit locks, in rule id order (the key is as pipeline.awards takes it)."""
+    if not tx.postgres or not rule_ids:
+        return
+    keys = [zlib.crc32(r.encode()) for r in sorted(set(rule_ids))]
+    await tx.fetch("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
+
+
+@dataclass
+class FoundProfile:
+    id: int
+    test_only: bool
+
+
+async def lock_profiles(
+    tx: RawTransaction, identities: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], FoundProfile]:
+    """The profiles with these identities, FOR UPDATE in id order on PostgreSQL, one statement."""
+    if not identities:
+        return {}
+    ordered = sorted(identities)
+    if tx.postgres:
+        rows = await tx.fetch(
+            "SELECT p.id, p.kind, p.value, p.test FROM profiles p "
+            "JOIN unnest(?::text[], ?::text[]) AS i(kind, value) ON p.kind = i.kind AND p.value = i.value "
+            "ORDER BY p.id FOR UPDATE OF p",
+            ([k for k, _ in ordered], [v for _, v in ordered]),
+        )
+    else:
+        rows = await tx.fetch(
+            "SELECT p.id, p.kind, p.value, p.test FROM profiles p "
+            "JOIN (SELECT json_extract(j.value, '$[0]') AS kind, json_extract(j.value, '$[1]') AS value "
+            "FROM json_each(?) AS j) AS i ON p.kind = i.kind AND p.value = i.value ORDER BY p.id",
+            (json_text(ordered),),
+        )
+    return {(r[1], r[2]): FoundProfile(int(r[0]), bool(r[3])) for r in rows}
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    kind: str
+    value: str
+    test: bool
+    connector_id: str
+    created_at: datetime
+
+
+async def create_profiles(tx: RawTransaction, new: Sequence[NewProfile]) -> dict[tuple[str, str], int]:
+    """Insert missing profiles in (kind, value) order; {identity: id} of those this transaction
+    created (one a concurrent transaction created first is left out: lock it with `lock_profiles`)."""
+    if not new:
+        return {}
+    ordered = sorted(new, key=lambda p: (p.kind, p.value))
+    if tx.postgres:
+        rows = await tx.fetch(
+            "INSERT INTO profiles (kind, value, test, created_by_connector, created_at) "
+            "SELECT * FROM unnest(?::text[], ?::text[], ?::bool[], ?::text[], ?::timestamp[]) "
+            "ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value",
+            (
+                [p.kind for p in ordered],
+                [p.value for p in ordered],
+                [p.test for p in ordered],
+                [p.connector_id for p in ordered],
+                [tx.ts(p.created_at) for p in ordered],
+            ),
+        )
+        return {(r[1], r[2]): int(r[0]) for r in rows}
+    # SQLite: the single writer holds the database, so every missing profile is ours to create.
+    await tx.executemany(
+        "INSERT INTO profiles (kind, value, test, created_by_connector, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(p.kind, p.value, p.test, p.connector_id, tx.ts(p.created_at)) for p in ordered],
+    )
+    found = await lock_profiles(tx, [(p.kind, p.value) for p in ordered])
+    return {identity: profile.id for identity, profile in found.items()}
+
+
+async def make_live(tx: RawTransaction, profile_ids: Collection[int]) -> None:
+    """A live event makes a profile real: purging test data must never delete it."""
+    if profile_ids:
+        await tx.executemany(
+            "UPDATE profiles SET test = ? WHERE id = ?", [(False, p) for p in sorted(profile_ids)]
+        )
+
+
+async def claimed_client_event_ids(
+    tx: RawTransaction, connector_id: str, test: bool, client_event_ids: Collection[str]
+) -> dict[str, int]:
+    """{clientEventId: first event id} for the keys already claimed in this connector's data."""
+    if not client_event_ids:
+        return {}
+    ids = sorted(client_event_ids)
+    where = (
+        "client_event_id = ANY(?::text[])"
+        if tx.postgres
+        else "client_event_id IN (SELECT value FROM json_each(?))"
+    )
+    rows = await tx.fetch(
+        "SELECT client_event_id, event_id FROM client_event_ids "
+        f"WHERE connector_id = ? AND test = ? AND {where}",
+        (connector_id, test, ids if tx.postgres else json_text(ids)),
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def recent_identical(
+    tx: RawTransaction, connector_id: str, test: bool, keys: Collection[str], since: datetime
+) -> list[tuple[str, int, datetime]]:
+    """(dedupe key, event id, received at) of processed events with these keys received since `since`."""
+    if not keys:
+        return []
+    ids = sorted(keys)
+    where = "dedupe_key = ANY(?::text[])" if tx.postgres else "dedupe_key IN (SELECT value FROM json_each(?))"
+    rows = await tx.fetch(
+        "SELECT dedupe_key, id, received_at FROM events WHERE connector_id = ? AND test = ? "
+        f"AND received_at >= ? AND status = 'processed' AND {where} ORDER BY id",
+        (connector_id, test, tx.ts(since), ids if tx.postgres else json_text(ids)),
+    )
+    return [(r[0], int(r[1]), _read_ts(r[2])) for r in rows]
+
+
+def _read_ts(value: Any) -> datetime:
+    from datetime import UTC
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+async def balances_of(tx: RawTransaction, keys: Collection[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
+    """Balances of (profile, test) pairs; 0 for one without a row yet."""
+    if not keys:
+        return {}
+    ids = sorted({p for p, _ in keys})
+    where = (
+        "profile_id = ANY(?::bigint[])" if tx.postgres else "profile_id IN (SELECT value FROM json_each(?))"
+    )
+    rows = await tx.fetch(
+        f"SELECT profile_id, test, balance FROM balances WHERE {where}",
+        (ids if tx.postgres else json_text(ids),),
+    )
+    found = {(int(r[0]), bool(r[1])): int(r[2]) for r in rows}
+    return {key: found.get(key, 0) for key in keys}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Count a rule's awards (all versions) in [start, end), for one profile or the whole rule."""
+
+    rule_id: str
+    profile_id: int | None  # None: the whole rule
+    test: bool
+    start: datetime | None
+    end: datetime | None
+
+
+# Times: an award counts 1, a correction that withdraws an award (it points at it) gives it back.
+_TIMES = "CASE WHEN kind = 'award' THEN 1 WHEN reverses_entry_id IS NOT NULL THEN -1 ELSE 0 END"
+
+
+async def usages(tx: RawTransaction, windows: Sequence[Window]) -> list[tuple[int, int]]:
+    """(times, points) awarded in each window, in one statement (a UNION ALL of one sum each)."""
+    if not windows:
+        return []
+    parts: list[str] = []
+    args: list[Any] = []
+    for i, w in enumerate(windows):
+        where = ["rule_id = ?", "test = ?", "kind IN ('award', 'correction')"]
+        args_w: list[Any] = [w.rule_id, w.test]
+        if w.profile_id is not None:
+            where.append("profile_id = ?")
+            args_w.append(w.profile_id)
+        if w.start is not None:
+            where.append("occurred_at >= ?")
+            args_w.append(tx.ts(w.start))
+        if w.end is not None:
+            where.append("occurred_at < ?")
+            args_w.append(tx.ts(w.end))
+        parts.append(
+            f"SELECT {i}, COALESCE(SUM({_TIMES}), 0), COALESCE(SUM(points), 0) "
+            f"FROM points_entries WHERE {' AND '.join(where)}"
+        )
+        args.extend(args_w)
+    rows = await tx.fetch(" UNION ALL ".join(parts), args)
+    counted = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    return [counted[i] for i in range(len(windows))]
+
+
+async def allocate_ids(tx: RawTransaction, table: str, count: int) -> list[int]:
+    """`count` fresh ids for `table`, never used before (rows are then inserted with them)."""
+    if count <= 0:
+        return []
+    if tx.postgres:
+        rows = await tx.fetch(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
+        )
+        return [int(r[0]) for r in rows]
+    # AUTOINCREMENT: sqlite_sequence holds the highest id ever handed out; the single writer
+    # holds the database, and inserting explicit ids moves sqlite_sequence past them.
+    rows = await tx.fetch(
+        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+        f"COALESCE((SELECT MAX(id) FROM {table}), 0))"
+    )
+    last = int(rows[0][0])
+    return list(range(last + 1, last + 1 + count))
+
+
