@@ -55,7 +55,20 @@ class Evaluation:
 
 
 def order(rules: Sequence[Rule]) -> list[Rule]:
-    return sorted(rules, key=lambda r: (-r.definition.priority, r.id, r.version))
+    key = tuple(map(id, rules))
+    ordered = _ordered.get(key)
+    if ordered is None:
+        ordered = sorted(rules, key=lambda r: (-r.definition.priority, r.id, r.version))
+        if len(_ordered) > 256:
+            _ordered.clear()
+        _ordered[key] = ordered
+    return list(ordered)
+
+
+# The same rules, in evaluation order: sorted once, not once per event (the pipeline passes the
+# same parsed Rule objects while the configuration holds). Keyed by the objects' ids, which
+# cannot be reused while the cached list keeps the objects alive.
+_ordered: dict[tuple[int, ...], list[Rule]] = {}
 
 
 def evaluate(
@@ -70,6 +83,7 @@ def evaluate(
     awards: list[Award] = []
     trace: list[dict[str, Any]] = []
     stopped_by: str | None = None
+    earlier_points = 0
     for rule in order(rules):
         entry: dict[str, Any] = {
             "ruleId": rule.id,
@@ -83,9 +97,10 @@ def evaluate(
         if stopped_by is not None:
             entry.update(outcome="skipped_after_stop", reason=f"rule {stopped_by} awarded and has stop")
             continue
-        award = _judge(rule, event, facts, usage, tz, include_statuses, sum(a.points for a in awards), entry)
+        award = _judge(rule, event, facts, usage, tz, include_statuses, earlier_points, entry)
         if award is not None:
             awards.append(award)
+            earlier_points += award.points
             if rule.definition.stop:
                 stopped_by = rule.id
                 entry["stopped"] = True
