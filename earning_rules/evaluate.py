@@ -174,12 +174,11 @@ def rules_needing_usage(
     Only their usage can matter to `evaluate`, so the pipeline may count limit windows for
     these alone (`usage` of the others is never read) and save a query per idle rule.
     """
+    limited = [rule for rule in rules if rule.definition.limits]
+    if not limited:
+        return []
     facts = Facts.of(event)
-    return [
-        rule
-        for rule in rules
-        if rule.definition.limits and _refusal(rule, event, facts, include_statuses) is None
-    ]
+    return [rule for rule in limited if _refusal(rule, event, facts, include_statuses) is None]
 
 
 def _outside_window(start: datetime | None, end: datetime | None, at: datetime) -> tuple[str, str] | None:

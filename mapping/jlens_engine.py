@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jlens
+import orjson
 
 from errors import MappingError
 from mapping.bounds import Bounds, OverBudget
@@ -49,9 +50,11 @@ def evaluate(
     short = budget_ms is not None and budget_ms < bounds.timeout_ms
     timeout_ms = budget_ms if short and budget_ms else bounds.timeout_ms
     big: list[int] = []
+    names = dict(bindings)
     try:
-        data = _hide_big(data, big)
-        names = {name: _hide_big(value, big) for name, value in bindings.items()}
+        if _may_hold_big([data, names]):
+            data = _hide_big(data, big)
+            names = {name: _hide_big(value, big) for name, value in names.items()}
         result = parsed.evaluate(
             data,
             names,
@@ -116,6 +119,19 @@ def _error(what: str, code: str, exc: Any) -> MappingError:
         jsonata_code=jsonata_code,
         position=position,
     )
+
+
+_LONG_DIGITS = re.compile(rb"\d{16}")  # 2^53 has 16 digits: anything bigger shows a run this long
+
+
+def _may_hold_big(value: Any) -> bool:
+    """Whether `value` may hold an integer beyond ±2^53: walking every event for one cost more
+    than the engine itself, so look at its JSON text first (C speed) and walk only if need be."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # beyond 64 bits (or something JSON cannot hold): walk it
+        return True
+    return _LONG_DIGITS.search(text) is not None
 
 
 def _hide_big(value: Any, big: list[int]) -> Any:

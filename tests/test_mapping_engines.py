@@ -163,3 +163,13 @@ def test_the_engine_is_a_setting_and_a_wrong_one_is_refused_at_start() -> None:
     assert load_settings({}).mapping_engine == "jlens"
     with pytest.raises(InvalidInput, match="INBOUND_MAPPING_ENGINE: 'rhino'"):
         load_settings({"INBOUND_MAPPING_ENGINE": "rhino"})
+
+
+def test_big_integers_in_bindings_and_long_digit_strings(engine: str) -> None:
+    mapping = compile_on(engine, '{"n": $connector.n, "card": card, "small": small}')
+    data = {"card": "1234567890123456789", "small": 2**53}
+    assert mapping.evaluate(data, {"connector": {"n": BIG}}) == {
+        "n": BIG,
+        "card": data["card"],
+        "small": 2**53,
+    }
