@@ -31,7 +31,10 @@ def _pending(jobs: Sequence[Job]) -> list[tuple[Job, PlannedEvent]]:
 
 async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
     """Finish every planned event of `jobs` and write them, in `tx` (committed by the caller)."""
-    event_ids = iter(await sql.allocate_ids(tx, "events", sum(len(job.events) for job in jobs)))
+    # A rule awards an event at most once: the rules of its job bound the entries it can need.
+    most_entries = sum(len(job.ctx.rules) for job in jobs for e in job.events if e.pending)
+    event_ids_list, entry_ids = await sql.allocate_ids(tx, sum(len(job.events) for job in jobs), most_entries)
+    event_ids = iter(event_ids_list)
     for job in jobs:
         for planned in job.events:
             planned.row["id"] = next(event_ids)
@@ -64,9 +67,7 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
     for job, planned in pending:
         judge(job, planned, profiles, claimed, identical, balances, counts, by_rule, awards, moves, claims)
 
-    for entry, entry_id in zip(
-        awards, await sql.allocate_ids(tx, "points_entries", len(awards)), strict=True
-    ):
+    for entry, entry_id in zip(awards, entry_ids, strict=False):  # fewer awards than the bound
         entry["id"] = entry["answer"]["entryId"] = entry_id
     await group_writes.write_group_rows(
         tx,

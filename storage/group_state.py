@@ -228,22 +228,22 @@ async def usages(tx: RawTransaction, windows: Sequence[Window]) -> list[tuple[in
     return [counted[i] for i in range(len(windows))]
 
 
-async def allocate_ids(tx: RawTransaction, table: str, count: int) -> list[int]:
-    """`count` fresh ids for `table`, never used before (rows are then inserted with them)."""
-    if count <= 0:
-        return []
+async def allocate_ids(tx: RawTransaction, events: int, entries: int) -> tuple[list[int], list[int]]:
+    """Fresh ids for `events` events and up to `entries` points entries, in one statement; never
+    used before (rows are then inserted with them). Entry ids a group does not use are gaps on
+    PostgreSQL and handed out again on SQLite (no row ever held them, no answer ever named them)."""
     if tx.postgres:
+        nextval = "ARRAY(SELECT nextval(pg_get_serial_sequence('{0}', 'id')) FROM generate_series(1, ?))"
         rows = await tx.fetch(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
+            f"SELECT {nextval.format('events')}, {nextval.format('points_entries')}", (events, entries)
         )
-        return [int(r[0]) for r in rows]
+        return [int(i) for i in rows[0][0]], [int(i) for i in rows[0][1]]
     # AUTOINCREMENT: sqlite_sequence holds the highest id ever handed out; the single writer
     # holds the database, and inserting explicit ids moves sqlite_sequence past them.
-    rows = await tx.fetch(
-        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
-        f"COALESCE((SELECT MAX(id) FROM {table}), 0))"
+    last = (
+        "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{0}'), 0), "
+        "COALESCE((SELECT MAX(id) FROM {0}), 0))"
     )
-    last = int(rows[0][0])
-    return list(range(last + 1, last + 1 + count))
-
-
+    rows = await tx.fetch(f"SELECT {last.format('events')}, {last.format('points_entries')}")
+    first_event, first_entry = int(rows[0][0]) + 1, int(rows[0][1]) + 1
+    return list(range(first_event, first_event + events)), list(range(first_entry, first_entry + entries))
