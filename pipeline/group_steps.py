@@ -50,11 +50,12 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
         tx, {w.rule_id for _j, _e, ws in _windows_of(pending, profiles) for w in ws if w.profile_id is None}
     )
 
-    claimed = await _claimed(tx, pending)
-    identical = await _recent_identical(tx, pending, profiles)
-    balances = await sql.balances_of(
-        tx, {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))}
+    claimed, balances = await sql.claims_and_balances(
+        tx,
+        {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None},
+        {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))},
     )
+    identical = await _recent_identical(tx, pending, profiles)
     windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
     counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
     by_rule: dict[tuple[str, bool], list[sql.Window]] = defaultdict(list)
@@ -168,20 +169,6 @@ def _windows_of(
 
 def _window_order(w: sql.Window) -> tuple[Any, ...]:
     return (w.rule_id, w.profile_id or 0, w.test, w.start or datetime.min, w.end or datetime.min)
-
-
-async def _claimed(
-    tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]]
-) -> dict[tuple[str, bool, str], int]:
-    wanted: dict[tuple[str, bool], set[str]] = defaultdict(set)
-    for job, planned in pending:
-        if (cid := _cid(planned)) is not None:
-            wanted[(job.ctx.snapshot.id, job.ctx.test)].add(cid)
-    claimed: dict[tuple[str, bool, str], int] = {}
-    for (connector_id, test), cids in sorted(wanted.items()):
-        for cid, event_id in (await sql.claimed_client_event_ids(tx, connector_id, test, cids)).items():
-            claimed[(connector_id, test, cid)] = event_id
-    return claimed
 
 
 async def _recent_identical(

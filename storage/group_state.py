@@ -169,6 +169,39 @@ def _read_ts(value: Any) -> datetime:
     return value.replace(tzinfo=UTC)
 
 
+async def claims_and_balances(
+    tx: RawTransaction, keys: Collection[tuple[str, bool, str]], balance_keys: Collection[tuple[int, bool]]
+) -> tuple[dict[tuple[str, bool, str], int], dict[tuple[int, bool], int]]:
+    """The keys already claimed ((connector, test, clientEventId) -> first event id) and the
+    balances of (profile, test) pairs, in one round trip on PostgreSQL."""
+    if not tx.postgres:
+        claimed: dict[tuple[str, bool, str], int] = {}
+        wanted: dict[tuple[str, bool], set[str]] = {}
+        for connector_id, test, cid in keys:
+            wanted.setdefault((connector_id, test), set()).add(cid)
+        for (connector_id, test), cids in sorted(wanted.items()):
+            for cid, event_id in (await claimed_client_event_ids(tx, connector_id, test, cids)).items():
+                claimed[(connector_id, test, cid)] = event_id
+        return claimed, await balances_of(tx, balance_keys)
+    ordered = sorted(keys)
+    rows = await tx.fetch(
+        "SELECT 0, k.connector_id, k.test, k.client_event_id, k.event_id, NULL::bigint "
+        "FROM client_event_ids k JOIN unnest(?::text[], ?::bool[], ?::text[]) AS w(c, t, i) "
+        "ON k.connector_id = w.c AND k.test = w.t AND k.client_event_id = w.i "
+        "UNION ALL SELECT 1, NULL, b.test, NULL, b.profile_id, b.balance FROM balances b "
+        "WHERE b.profile_id = ANY(?::bigint[])",
+        (
+            [c for c, _t, _i in ordered],
+            [t for _c, t, _i in ordered],
+            [i for _c, _t, i in ordered],
+            sorted({p for p, _ in balance_keys}),
+        ),
+    )
+    found_claims = {(r[1], bool(r[2]), r[3]): int(r[4]) for r in rows if r[0] == 0}
+    found_balances = {(int(r[4]), bool(r[2])): int(r[5]) for r in rows if r[0] == 1}
+    return found_claims, {key: found_balances.get(key, 0) for key in balance_keys}
+
+
 async def balances_of(tx: RawTransaction, keys: Collection[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
     """Balances of (profile, test) pairs; 0 for one without a row yet."""
     if not keys:
