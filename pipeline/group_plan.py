@@ -95,15 +95,6 @@ def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
     return planned
 
 
-def profile_json(
-    kind: str, value: str, profile_id: int | None = None, created: bool = False
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"kind": kind, "value": value}
-    if profile_id is not None:
-        body.update(id=profile_id, created=created)
-    return body
-
-
 def can_group(items: Sequence[WorkItem]) -> bool:
     """Refunds and replays take the per-chunk path (pipeline/batch.py): they read and reverse
     other events' awards, which the group's set-based steps do not."""

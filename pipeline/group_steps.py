@@ -18,8 +18,8 @@ from typing import Any
 from earning_rules import limit_windows, rules_needing_usage
 from pipeline.awards import rule_event_of
 from pipeline.group_judge import judge
-from pipeline.group_plan import Job, PlannedEvent, profile_json
-from pipeline.process import dedupe_key
+from pipeline.group_plan import Job, PlannedEvent
+from pipeline.process import dedupe_key, profile_json
 from storage import group_state as sql
 from storage import group_writes
 from storage.driver import RawTransaction

@@ -31,7 +31,7 @@ def dedupe_key(event_type: str, profile_id: int, mapped: MappedEvent) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _profile_json(
+def profile_json(
     kind: str, value: str, profile_id: int | None = None, created: bool = False
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"kind": kind, "value": value}
@@ -115,9 +115,9 @@ async def process_item(
     if profile is None:
         reason = f"no profile {kind}:{value} and this connector does not create profiles"
         trace.append({"step": "profile", "ok": False, "reason": reason})
-        return await finish("ignored", reason, profile=_profile_json(kind, value))
+        return await finish("ignored", reason, profile=profile_json(kind, value))
     row["profile_id"] = profile.id
-    result["profile"] = _profile_json(kind, value, profile.id, profile.created)
+    result["profile"] = profile_json(kind, value, profile.id, profile.created)
     trace.append(
         {
             "step": "profile",

@@ -17,6 +17,7 @@ import json
 import re
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -45,20 +46,22 @@ def nullable_json(value: Any) -> str | None:
     return None if value is None else json_text(value)
 
 
-class RawTransaction:
-    """One open transaction on a driver connection: fetch, execute, executemany."""
+class RawTransaction(ABC):
+    """One open transaction on a driver connection: fetch and executemany."""
 
     postgres: bool
 
+    @abstractmethod
     def ts(self, value: datetime) -> Any:
         """A timestamp as the UTCDateTime column stores it (naive UTC)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        raise NotImplementedError
+        """The rows of one statement (`?` placeholders)."""
 
+    @abstractmethod
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        raise NotImplementedError
+        """One statement for each row, in one call to the driver."""
 
 
 class _SqliteTransaction(RawTransaction):
