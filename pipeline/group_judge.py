@@ -8,41 +8,56 @@ here and the state is updated for the events after it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from earning_rules import Usage, evaluate
-from pipeline.awards import rule_event_of
 from pipeline.group_plan import Job, PlannedEvent
 from storage import group_state as sql
 
 
-def judge(
-    job: Job,
-    planned: PlannedEvent,
-    profiles: dict[int, int],
-    claimed: dict[tuple[str, bool, str], int],
-    identical: dict[tuple[str, bool, str], list[tuple[int, datetime]]],
-    balances: dict[tuple[int, bool], int],
-    counts: dict[sql.Window, list[int]],
-    by_rule: dict[tuple[str, bool], list[sql.Window]],
-    awards: list[dict[str, Any]],
-    moves: dict[tuple[int, bool], tuple[int, int]],
-    claims: list[tuple[str, bool, str, int]],
-) -> None:
+@dataclass
+class GroupState:
+    """What the group read, as its events change it in arrival order, and what it will write."""
+
+    profiles: dict[int, int]  # id(planned event) -> profile id
+    claimed: dict[tuple[str, bool, str], int]  # (connector, test, clientEventId) -> first event id
+    identical: dict[tuple[str, bool, str], list[tuple[int, datetime]]]  # dedupe key -> (event, at)
+    balances: dict[tuple[int, bool], int]
+    counts: dict[sql.Window, list[int]]  # limit window -> [times, points]
+    entry_ids: Iterator[int]  # allocated up front: at most one award per rule and event
+    by_rule: dict[tuple[str, bool], list[sql.Window]] = field(default_factory=dict)
+    awards: list[dict[str, Any]] = field(default_factory=list)
+    moves: dict[tuple[int, bool], tuple[int, int]] = field(default_factory=dict)
+    claims: list[tuple[str, bool, str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for w in self.counts:  # an award updates the windows of its rule only
+            self.by_rule.setdefault((w.rule_id, w.test), []).append(w)
+
+
+def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     """One event, in arrival order, against the group's state (which it then updates)."""
     if not planned.pending:
         return  # ignored while resolving profiles
-    ctx, row, trace, mapped = job.ctx, planned.row, planned.trace, planned.mapped
-    assert mapped is not None
-    pid = profiles[id(planned)]
+    ctx, row, trace, mapped, rule_event = (
+        job.ctx,
+        planned.row,
+        planned.trace,
+        planned.mapped,
+        planned.rule_event,
+    )
+    assert mapped is not None and rule_event is not None
+    pid = state.profiles[id(planned)]
     connector_id, test, now = ctx.snapshot.id, ctx.test, ctx.request.received_at
-    windows = planned.windows or []
     cid = mapped.client_event_id
     if cid is None and (key := row.get("dedupe_key")) is not None:
         window = ctx.settings.duplicate_window_seconds
         start = now - timedelta(seconds=window)
-        first_id = next((i for i, at in identical.get((connector_id, test, key), []) if at >= start), None)
+        seen = state.identical.get((connector_id, test, key), [])
+        first_id = next((i for i, at in seen if at >= start), None)
         if window > 0 and first_id is not None:
             reason = f"an identical event (event {first_id}) was received less than {window} seconds ago"
             trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
@@ -59,36 +74,37 @@ def judge(
         trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
     event_id = row["id"]
     if cid is not None:
-        first_id = claimed.get((connector_id, test, cid))
+        first_id = state.claimed.get((connector_id, test, cid))
         if first_id is not None:
             reason = f"clientEventId {cid!r} was already received (event {first_id})"
             trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
             row["duplicate_of"] = planned.first_id = first_id
             planned.finish("duplicate", reason)
             return
-        claimed[(connector_id, test, cid)] = event_id
-        claims.append((connector_id, test, cid, event_id))
+        state.claimed[(connector_id, test, cid)] = event_id
+        state.claims.append((connector_id, test, cid, event_id))
         trace.append({"step": "idempotency", "ok": True, "clientEventId": cid})
     elif row.get("dedupe_key") is not None:
-        identical.setdefault((connector_id, test, row["dedupe_key"]), []).append((event_id, now))
+        state.identical.setdefault((connector_id, test, row["dedupe_key"]), []).append((event_id, now))
 
     at = row["occurred_at"]
-    rule_event = rule_event_of(mapped, connector_id=connector_id, event_type=ctx.event_type, occurred_at=at)
-    usage = {(w.rule_id, key): Usage(*counts[w]) for key, w in windows}
+    usage = {(w.rule_id, key): Usage(*state.counts[w]) for key, w in planned.windows or []}
     evaluation = evaluate(ctx.rules, rule_event, usage, ctx.settings.tz, include_statuses=ctx.rule_statuses)
     answers = []
     for award in evaluation.awards:
-        answer = {
-            "ruleId": award.rule_id,
-            "ruleVersion": award.rule_version,
-            "name": award.rule_name,
-            "points": award.points,
-            "entryId": None,  # allocated once the group's awards are known
-        }
-        answers.append(answer)
-        awards.append(
+        entry_id = next(state.entry_ids)
+        answers.append(
             {
-                "answer": answer,
+                "ruleId": award.rule_id,
+                "ruleVersion": award.rule_version,
+                "name": award.rule_name,
+                "points": award.points,
+                "entryId": entry_id,
+            }
+        )
+        state.awards.append(
+            {
+                "id": entry_id,
                 "profile_id": pid,
                 "points": int(award.points),
                 "rule_id": award.rule_id,
@@ -100,18 +116,18 @@ def judge(
                 "created_at": now,
             }
         )
-        for w in by_rule.get((award.rule_id, test), ()):  # later events of the group see this award
+        for w in state.by_rule.get((award.rule_id, test), ()):  # later events of the group see it
             within = (w.start is None or w.start <= at) and (w.end is None or at < w.end)
             if within and w.profile_id in (None, pid):
-                count = counts[w]
+                count = state.counts[w]
                 count[0] += 1
                 count[1] += int(award.points)
     total = sum(int(a.points) for a in evaluation.awards)
     gained = sum(max(int(a.points), 0) for a in evaluation.awards)
-    balance = balances[(pid, test)] = balances.get((pid, test), 0) + total
+    balance = state.balances[(pid, test)] = state.balances.get((pid, test), 0) + total
     if answers:
-        moved = moves.get((pid, test), (0, 0))
-        moves[(pid, test)] = (moved[0] + total, moved[1] + gained)
+        moved = state.moves.get((pid, test), (0, 0))
+        state.moves[(pid, test)] = (moved[0] + total, moved[1] + gained)
     trace.append({"step": "rules", "rules": list(evaluation.trace)})
     trace.append({"step": "ledger", "awards": answers, "balance": balance})
     planned.finish("processed", None, awards=answers, balance=balance)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import event_types
+from earning_rules import RuleEvent
 from errors import MappingError
 from mapping import MappedEvent
 from pipeline.context import RunContext, WorkItem
@@ -28,7 +29,6 @@ LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]
 class PlannedEvent:
     """One event: its row and result as far as decided; `pending` until the writer finishes it."""
 
-    item: WorkItem
     row: dict[str, Any]
     result: dict[str, Any]
     trace: list[dict[str, Any]]
@@ -38,6 +38,7 @@ class PlannedEvent:
     schema_errors: list[str] = field(default_factory=list)
     first_id: int | None = None  # a duplicate: the first event, whose outcome the answer carries
     windows: list[tuple[str, Any]] | None = None  # (limit key, storage Window) its rules count
+    rule_event: RuleEvent | None = None  # what the rules judge, built once with its windows
 
     def finish(self, status: str, reason: str | None = None, **extra: Any) -> None:
         self.row.update(status=status, reason=reason)
@@ -70,7 +71,7 @@ def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
     trace: list[dict[str, Any]] = []
     row = base_row(ctx, item, trace)
     row["id"] = None
-    planned = PlannedEvent(item, row, base_result(item), trace)
+    planned = PlannedEvent(row, base_result(item), trace)
     if item.error is not None or item.mapped is None:
         error = item.error or MappingError("the mapping returned nothing for this event")
         trace.append({"step": "map", "ok": False, "error": error.to_json()["error"]})

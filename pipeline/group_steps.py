@@ -17,7 +17,7 @@ from typing import Any
 
 from earning_rules import limit_windows, rules_needing_usage
 from pipeline.awards import rule_event_of
-from pipeline.group_judge import judge
+from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.process import dedupe_key, profile_json
 from storage import group_state as sql
@@ -58,24 +58,16 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
     identical = await _recent_identical(tx, pending, profiles)
     windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
     counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
-    by_rule: dict[tuple[str, bool], list[sql.Window]] = defaultdict(list)
-    for w in windows:  # an award updates the windows of its rule only
-        by_rule[(w.rule_id, w.test)].append(w)
-
-    awards: list[dict[str, Any]] = []
-    moves: dict[tuple[int, bool], tuple[int, int]] = {}
-    claims: list[tuple[str, bool, str, int]] = []
+    state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids))
     for job, planned in pending:
-        judge(job, planned, profiles, claimed, identical, balances, counts, by_rule, awards, moves, claims)
+        judge(job, planned, state)
 
-    for entry, entry_id in zip(awards, entry_ids, strict=False):  # fewer awards than the bound
-        entry["id"] = entry["answer"]["entryId"] = entry_id
     await group_writes.write_group_rows(
         tx,
         events=[e.row for job in jobs for e in job.events],
-        claims=claims,
-        awards=awards,
-        moves=moves,
+        claims=state.claims,
+        awards=state.awards,
+        moves=state.moves,
         now=max(job.ctx.request.received_at for job in jobs),
         requests=[job.log_row(job.earlier + job.results) for job in jobs if job.log_row],
     )
@@ -147,7 +139,7 @@ def _windows_of(
         cached = planned.windows
         if cached is None:
             ctx = job.ctx
-            rule_event = rule_event_of(
+            rule_event = planned.rule_event = rule_event_of(
                 planned.mapped,
                 connector_id=ctx.snapshot.id,
                 event_type=ctx.event_type,

@@ -25,7 +25,7 @@ from pipeline.group_writer import writer_of
 from pipeline.map_runner import run_mapping
 from pipeline.redaction import redact
 from pipeline.snapshot import Judging, load_for_ingest, read_judging
-from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/ingest, api/testing
+from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/testing
 from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
 from storage import events as event_store
