@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from storage.driver import connect_asyncpg
+
 _SELECT = "SELECT version FROM config_version WHERE id = 1"
 
 
@@ -67,17 +69,7 @@ class ConfigVersionReader:
                 waiting.set_result(int(value) if value is not None else 0)
 
     async def _connect(self) -> Any:
-        import asyncpg
-
-        settings = {"search_path": self._schema} if self._schema else {}
-        return await asyncpg.connect(
-            host=self._url.host,
-            port=self._url.port,
-            user=self._url.username,
-            password=self._url.password,
-            database=self._url.database,
-            server_settings=settings,
-        )
+        return await connect_asyncpg(self._url, self._schema)
 
     def _abandon_connection(self) -> None:
         conn, self._conn = self._conn, None

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.config_version import ConfigVersionReader
-from storage.driver import RawConnection
+from storage.driver import SQLITE_PRAGMAS, RawConnection
 
 
 class Database:
@@ -80,12 +80,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Take over transaction control from the driver so BEGIN IMMEDIATE is ours to emit.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA busy_timeout=30000",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-        ):
+        for pragma in ("PRAGMA busy_timeout=30000", *SQLITE_PRAGMAS):
             cursor.execute(pragma)
         cursor.close()
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 _PLACEHOLDER = re.compile(r"\?")
 # How long a group waits for another process's SQLite write transaction (as busy_timeout did).
@@ -124,6 +124,24 @@ def _numbered(sql: str) -> str:
     return done
 
 
+# Every SQLite connection of the service (storage/database.py adds its busy_timeout).
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
+
+
+async def connect_asyncpg(url: URL, schema: str | None) -> Any:
+    """An asyncpg connection to the database a SQLAlchemy URL names (search_path set to `schema`)."""
+    import asyncpg
+
+    return await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+        server_settings={"search_path": schema} if schema else {},
+    )
+
+
 class RawConnection:
     """A driver connection of its own (the group writer holds one per process)."""
 
@@ -139,21 +157,11 @@ class RawConnection:
 
     async def _connect(self) -> Any:
         if self.postgres:
-            import asyncpg
-
-            settings = {"search_path": self.schema} if self.schema else {}
-            return await asyncpg.connect(
-                host=self.url.host,
-                port=self.url.port,
-                user=self.url.username,
-                password=self.url.password,
-                database=self.url.database,
-                server_settings=settings,
-            )
+            return await connect_asyncpg(self.url, self.schema)
         # busy_timeout 0: the event loop never sleeps in SQLite's busy handler; `_begin` waits.
         path = self.url.database or ""
         conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"):
+        for pragma in SQLITE_PRAGMAS:
             conn.execute(pragma)
         # This connection commits on the event loop: a checkpoint (copying the WAL back into the
         # database, with an fsync) there held every request for 50-70 ms now and then. It runs on
