@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install browser clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ lint: $(STAMP)
 # PostgreSQL tests run when INBOUND_TEST_POSTGRES_URL is set; default to the local server if it answers.
 PG_DEFAULT := postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-test: $(STAMP) lint
+# The console's browser tests drive Debian's chromium (Playwright's own download is unreachable).
+browser:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium || (apt-get update && apt-get install -y chromium) \
+	  || sudo apt-get install -y chromium
+
+test: $(STAMP) lint browser
 	INBOUND_TEST_POSTGRES_URL="$${INBOUND_TEST_POSTGRES_URL:-$$(pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_DEFAULT))}" \
 	  $(BIN)/pytest -q
 
@@ -33,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/wrk_ingest.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache test-artifacts

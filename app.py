@@ -26,11 +26,14 @@ from api import (
     replay,
     rules,
     samples,
+    share_links,
+    stats,
     testing,
 )
 from api.admin_auth import AdminAuth
 from api.http import JSON
 from api.path_guard import RefuseNulInPath
+from console import routes as console_routes
 from errors import InboundError, status_of
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
@@ -78,25 +81,30 @@ ROUTES = [
     Route("/api/events/{event_id}", logs.get_event, methods=["GET"]),
     Route("/api/admin-log", logs.list_admin_log, methods=["GET"]),
     Route("/api/profiles", profiles.find_profile, methods=["GET"]),
+    Route("/api/profiles/search", profiles.search_profiles, methods=["GET"]),
     Route("/api/profiles/{profile_id}", profiles.get_profile, methods=["GET"]),
     Route("/api/profiles/{profile_id}/events", profiles.profile_activity, methods=["GET"]),
     Route("/api/profiles/{profile_id}/ledger", ledger.profile_ledger, methods=["GET"]),
     Route("/api/profiles/{profile_id}/adjustments", ledger.adjust, methods=["POST"]),
     Route("/api/ledger/check", ledger.check_balances, methods=["GET"]),
+    Route("/api/stats/overview", stats.overview, methods=["GET"]),
     Route("/api/rules", rules.list_rules, methods=["GET"]),
     Route("/api/rules", rules.create_rule, methods=["POST"]),
+    Route("/api/rules/preview", rules.preview_rule, methods=["POST"]),
     Route("/api/rules/{rule_id}", rules.get_rule, methods=["GET"]),
     Route("/api/rules/{rule_id}", rules.update_rule, methods=["PATCH"]),
     Route("/api/rules/{rule_id}/versions", rules.list_rule_versions, methods=["GET"]),
     # Trying an integration: dry runs (nothing written) and purging test data.
     Route("/api/dry-run", testing.standalone_dry_run, methods=["POST"]),
     Route("/api/connectors/{connector_id}/dry-run", testing.connector_dry_run, methods=["POST"]),
+    Route("/api/connectors/{connector_id}/mapping-preview", testing.mapping_preview, methods=["POST"]),
     Route("/api/connectors/{connector_id}/purge-test-data", testing.purge, methods=["POST"]),
     # Integration pages and the OpenAPI document.
     *handoff.ROUTES,
     # Replay kept events; samples as regression cases for mappings.
     *replay.ROUTES,
     *samples.ROUTES,
+    *share_links.ROUTES,
 ]
 
 
@@ -149,7 +157,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.dispose()
 
     app = Starlette(
-        routes=ROUTES,
+        # The console (/console, / and its session) sits beside the API, not in front of it.
+        routes=[*ROUTES, *console_routes.mount(settings)],
         middleware=[Middleware(RefuseNulInPath), Middleware(AdminAuth)],
         exception_handlers={
             InboundError: inbound_error,

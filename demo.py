@@ -86,6 +86,7 @@ def first_curl(settings: Settings, demo: DemoConnector) -> str:
 
 def print_welcome(settings: Settings, loaded: list[DemoConnector]) -> None:
     print("\nInbound demo")
+    print(f"  console      {settings.base_url}/console  (log in with the admin token)")
     print(f"  service      {settings.base_url}")
     print(f"  database     {settings.database_url}")
     print(f"  admin token  {settings.admin_token}")

@@ -64,8 +64,8 @@ async def _examples(
     return saved, seen
 
 
-async def _page(request: Request) -> dict[str, Any]:
-    connector_id = request.path_params["connector_id"]
+async def _page(request: Request, connector_id: str | None = None) -> dict[str, Any]:
+    connector_id = connector_id or request.path_params["connector_id"]
     wanted = choice_param(request, "example", EXAMPLES) or "saved"
     async with db_of(request).read() as conn:
         row = await store.get_connector(conn, connector_id)
@@ -106,8 +106,8 @@ async def integration_json(request: Request) -> Response:
     return JSON(page, headers=_attachment(request, page["connector"]["id"], "json"))
 
 
-async def integration_html(request: Request) -> Response:
-    page = await _page(request)
+async def integration_html(request: Request, connector_id: str | None = None) -> Response:
+    page = await _page(request, connector_id)
     return HTMLResponse(
         render_integration(page), headers=_attachment(request, page["connector"]["id"], "html")
     )

@@ -113,6 +113,8 @@ def _filter(request: Request, *, events: bool) -> logs.LogFilter:
         test=bool_param(request, "test"),
         limit=int_param(request, "limit", 50, minimum=1, maximum=500),
         before=before,
+        refused=None if events else bool_param(request, "refused"),
+        error_code=None if events else text_param(request, "error"),
     )
 
 

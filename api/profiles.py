@@ -12,7 +12,7 @@ from starlette.responses import Response
 from api.http import JSON, MAX_ID, bool_param, check_text, db_of, int_param, page, path_id
 from api.logs import event_json
 from errors import InvalidInput, NotFound
-from storage import ledger, logs
+from storage import ledger, logs, members
 from storage.profiles import normalise_identity, profiles
 
 
@@ -84,3 +84,36 @@ async def profile_activity(request: Request) -> Response:
         await load_profile(conn, profile_id)
         rows = await logs.list_events(conn, f)
     return JSON(page([event_json(r, full=False) for r in rows], limit))
+
+
+async def search_profiles(request: Request) -> Response:
+    """Members whose identity value starts with `prefix` (at least 1 character), newest first."""
+    prefix = request.query_params.get("prefix", "")
+    if not prefix.strip():
+        raise InvalidInput(
+            "prefix: required, the start of an identity value, e.g. ?prefix=ann", code="invalid_parameter"
+        )
+    check_text("prefix", prefix)
+    kind = request.query_params.get("kind") or None
+    if kind is not None:
+        check_text("kind", kind)
+        kind = kind.strip().lower()
+    limit = int_param(request, "limit", 20, minimum=1, maximum=200)
+    async with db_of(request).read() as conn:
+        rows = await members.search_profiles(conn, prefix.strip(), kind=kind, limit=limit)
+    return JSON(
+        {
+            "items": [
+                {
+                    "id": r["id"],
+                    "kind": r["kind"],
+                    "value": r["value"],
+                    "test": r["test"],
+                    "createdAt": r["created_at"],
+                    "balance": r["balance"] or 0,
+                    "lifetimePoints": r["lifetime"] or 0,
+                }
+                for r in rows
+            ]
+        }
+    )

@@ -13,6 +13,7 @@ from api.ingest import read_capped_body
 from errors import InvalidInput, NotFound
 from pipeline.dry_run import dry_run, dry_run_request, rule_statuses
 from pipeline.receive import load_snapshot, snapshot_of
+from pipeline.sample_check import check_samples
 from storage import connectors as store
 from storage.event_types import get_event_type
 from storage.purge import purge_test_data
@@ -77,6 +78,43 @@ async def standalone_dry_run(request: Request) -> Response:
     report = await dry_run(
         db, settings, snapshot, ingest_request, statuses=rule_statuses(data), check_auth=False
     )
+    return JSON(report)
+
+
+async def mapping_preview(request: Request) -> Response:
+    """A connector's dry run with a mapping not saved yet: the playground's "what would happen".
+
+    The connector's event type, rules and samples apply as if the mapping were saved; the request
+    is not authenticated (there is no sender). The answer adds what the mapping would change in
+    each saved sample, the check that saving runs.
+    """
+    connector_id = request.path_params["connector_id"]
+    data = await _read_dry_run(request)
+    if not isinstance(data, dict):
+        dry_run_request(data, connector_id)  # raises the dry run's own message for a non-object
+    mapping = data.get("mapping")
+    if not isinstance(mapping, str) or not mapping.strip():
+        raise InvalidInput("mapping: required, the JSONata expression to try", code="invalid_dry_run")
+    if "eventType" in data:
+        raise InvalidInput(
+            "eventType: a preview uses the connector's event type; change it on the connector",
+            code="invalid_dry_run",
+        )
+    rest = {k: v for k, v in data.items() if k != "mapping"}
+    ingest_request = dry_run_request(rest, connector_id)
+    db, settings = db_of(request), settings_of(request)
+    async with db.read() as conn:
+        row = await store.get_connector(conn, connector_id)
+        if row is None:
+            raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
+        creds = await store.list_credentials(conn, connector_id)
+    snapshot = snapshot_of({**row, "mapping": mapping}, creds, settings)  # a syntax error is a 422
+    report = await dry_run(
+        db, settings, snapshot, ingest_request, statuses=rule_statuses(rest), check_auth=False
+    )
+    async with db.read() as conn:
+        checks = await check_samples(conn, {**row, "mapping": mapping}, snapshot.mapping)
+    report["samples"] = {"changed": sum(1 for c in checks if c["changed"]), "checks": checks}
     return JSON(report)
 
 

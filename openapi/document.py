@@ -23,6 +23,7 @@ _REASONS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone: expired or revoked",
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid content; the message names the field and value",
@@ -34,8 +35,8 @@ def operations_of(routes: Iterable[BaseRoute]) -> list[tuple[str, str, Route]]:
     """(METHOD, OpenAPI path, route) for every HTTP operation; HEAD is implied by GET, so left out."""
     found = []
     for route in routes:
-        if not isinstance(route, Route):
-            continue
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue  # the console's pages and redirects are not API
         path = _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path)  # {id:int} -> {id}
         for method in sorted(route.methods or ()):
             if method != "HEAD":

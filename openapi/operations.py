@@ -38,6 +38,14 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "test": ("true: test data only; false: live only", {"type": "boolean"}),
     "full": ("true: include the raw event, mapped event and trace", {"type": "boolean"}),
     "profile": ("a profile id", {"type": "integer"}),
+    "refused": ("true: only requests answered 4xx or 5xx; false: only accepted ones", {"type": "boolean"}),
+    "error": ("only requests refused with this error code, e.g. invalid_signature", {"type": "string"}),
+    "prefix": ("the start of an identity value (emails match case-insensitively)", {"type": "string"}),
+    "search_limit": ("how many, 1 to 200 (default 20)", {"type": "integer", "minimum": 1, "maximum": 200}),
+    "hours": (
+        "how many hours back, 1 to 168 (default 24)",
+        {"type": "integer", "minimum": 1, "maximum": 168},
+    ),
     "action": ("only this action: purge_test_data or replay", {"enum": ["purge_test_data", "replay"]}),
     "request": ("a request id", {"type": "string"}),
     "kind": ("identity kind (default `default`)", {"type": "string"}),
@@ -60,6 +68,7 @@ PATH_PARAMS = {
     "profile_id": "a profile's id",
     "rule_id": "a rule's id",
     "sample_id": "a sample's id",
+    "token": "the signed token of a shared link",
 }
 
 _LOG = ("connector", "since", "until", "limit", "before")
@@ -154,7 +163,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "logs",
         "RequestLogEntry",
         list_of=True,
-        query=(*_LOG, "request_status", "test"),
+        query=(*_LOG, "request_status", "refused", "error", "test"),
         errors=(422,),
     ),
     ("GET", "/api/requests/{request_id}"): Op(
@@ -206,8 +215,30 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/ledger/check"): Op(
         "Prove every balance equals the sum of its entries", "ledger", "LedgerCheck"
     ),
+    ("GET", "/api/profiles/search"): Op(
+        "Members whose identity starts with a prefix, newest first",
+        "profiles",
+        "ProfileMatch",
+        list_of=True,
+        query=("prefix", "kind", "search_limit"),
+        errors=(422,),
+    ),
+    ("GET", "/api/stats/overview"): Op(
+        "Events per minute per connector, refusals, points per rule, failing connectors",
+        "logs",
+        "Overview",
+        query=("hours", "test"),
+        errors=(422,),
+    ),
     ("GET", "/api/rules"): Op("List earning rules", "rules", "Rule", list_of=True, query=("rule_status",)),
     ("POST", "/api/rules"): Op("Create an earning rule", "rules", "Rule", 201, "Rule", errors=(422,)),
+    ("POST", "/api/rules/preview"): Op(
+        "Judge a rule, saved or not, on recent processed events of its source; nothing is written",
+        "rules",
+        "RulePreview",
+        body="RulePreviewInput",
+        errors=(400, 422),
+    ),
     ("GET", "/api/rules/{rule_id}"): Op("The current version of a rule", "rules", "Rule", errors=(404,)),
     ("PATCH", "/api/rules/{rule_id}"): Op(
         "Change a rule (a new version)", "rules", "Rule", body="Rule", errors=(404, 422)
@@ -268,4 +299,31 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/openapi.json"): Op("This OpenAPI document", "service", "OpenAPI"),
     ("GET", "/docs"): Op("The API reference, rendered from this document", "service", media="text/html"),
+    ("POST", _C + "/mapping-preview"): Op(
+        "Try an unsaved mapping on a connector: its event type, rules and samples; nothing is written",
+        "testing",
+        "DryRunReport",
+        body="DryRunInput",
+        errors=(400, 404, 413, 422),
+    ),
+    ("POST", _C + "/share-links"): Op(
+        "A signed, expiring link to the integration page, opened without the admin token",
+        "hand-off",
+        "ShareLink",
+        201,
+        "ShareLinkInput",
+        errors=(400, 404, 422),
+    ),
+    ("POST", _C + "/share-links/rotate"): Op(
+        "Revoke every shared link to this connector's integration page",
+        "hand-off",
+        "ShareLinkRotation",
+        errors=(404,),
+    ),
+    ("GET", "/share/{token}"): Op(
+        "A shared integration page (public: the signed link is the credential)",
+        "hand-off",
+        errors=(404, 410),
+        media="text/html",
+    ),
 }

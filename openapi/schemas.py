@@ -213,6 +213,45 @@ SCHEMAS: dict[str, Any] = {
     "AdjustmentInput": _obj({"points": _I, "reason": _S, "admin": _S}, ("points", "reason", "admin")),
     "Adjustment": _obj({"entryId": _I, "points": _I, "balance": _I, "lifetimePoints": _I}),
     "LedgerCheck": _obj({"ok": _B, "mismatches": {"type": "array", "items": {"type": "object"}}}),
+    "ProfileMatch": _obj(
+        {
+            "id": {"type": "integer"},
+            "kind": _S,
+            "value": _S,
+            "test": _B,
+            "createdAt": _S,
+            "balance": {"type": "integer"},
+            "lifetimePoints": {"type": "integer"},
+        }
+    ),
+    "RulePreviewInput": _obj(
+        {"rule": ref("Rule"), "limit": {"type": "integer", "minimum": 1, "maximum": 500}}
+    ),
+    "RulePreview": _obj(
+        {
+            "events": {"type": "integer"},
+            "matched": {"type": "integer"},
+            "points": {"type": "integer"},
+            "members": {"type": "integer"},
+            "limitsCounted": _B,
+            "items": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+    "ShareLinkInput": _obj({"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}}),
+    "ShareLink": _obj({"url": _S, "expiresAt": _S, "connectorId": _S}),
+    "ShareLinkRotation": _obj({"connectorId": _S, "revoked": _B, "epoch": {"type": "integer"}}),
+    "Overview": _obj(
+        {
+            "since": _S,
+            "until": _S,
+            "eventsPerMinute": {"type": "array", "items": {"type": "object"}},
+            "eventTotals": {"type": "object"},
+            "refusedPerMinute": {"type": "array", "items": {"type": "object"}},
+            "refusedByCode": {"type": "object"},
+            "pointsPerRule": {"type": "array", "items": {"type": "object"}},
+            "connectorsWithFailures": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
     "IntegrationPage": _obj(
         {
             "connector": {"type": "object"},

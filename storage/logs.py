@@ -42,6 +42,9 @@ class LogFilter:
     test: bool | None = None
     limit: int = 50
     before: str | int | None = None  # cursor: the id of the last item of the previous page
+    refused: bool | None = None  # requests only: answered 4xx/5xx (True) or 2xx (False)
+    error_code: str | None = None  # requests only
+    event_type: str | None = None  # events only
 
 
 async def list_requests(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any]]:
@@ -51,6 +54,10 @@ async def list_requests(conn: AsyncConnection, f: LogFilter) -> list[dict[str, A
         query = query.where(t.c.connector_id == f.connector_id)
     if f.status:
         query = query.where(t.c.status_code == int(f.status))
+    if f.refused is not None:
+        query = query.where(t.c.status_code >= 400 if f.refused else t.c.status_code < 400)
+    if f.error_code:
+        query = query.where(t.c.error_code == f.error_code)
     if f.since:
         query = query.where(t.c.received_at >= f.since)
     if f.until:
@@ -79,6 +86,8 @@ async def list_events(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any
         query = query.where(t.c.status == f.status)
     if f.profile_id is not None:
         query = query.where(t.c.profile_id == f.profile_id)
+    if f.event_type:
+        query = query.where(t.c.event_type == f.event_type)
     if f.request_id:
         query = query.where(t.c.request_id == f.request_id)
     if f.since:

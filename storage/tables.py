@@ -268,3 +268,14 @@ class ConfigVersion(SQLModel, table=True):
     __tablename__ = "config_version"
     id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
     version: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+
+
+class ShareKey(SQLModel, table=True):
+    """A connector's shared integration links are signed with its epoch: rotating revokes them all."""
+
+    __tablename__ = "share_keys"
+    connector_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("connectors.id", ondelete="CASCADE"), primary_key=True)
+    )
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    rotated_at: datetime = _ts(nullable=False)

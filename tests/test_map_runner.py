@@ -10,6 +10,11 @@ import pytest
 from mapping import CompiledMapping, OverBudget
 from pipeline import map_runner
 
+# ~40 ms on jlens here (the inline budget is 5 ms), within the item limit: string work per item,
+# so a fast machine does not finish it inline (plain sums over 60,000 items took under 5 ms).
+SLOW = "$sum([1..90000].($length($string($) & 'abc')))"
+SLOW_RESULT = 708894
+
 
 @pytest.fixture(autouse=True)
 def _fresh() -> None:
@@ -43,11 +48,11 @@ async def test_a_slow_mapping_finishes_on_a_thread_with_its_full_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads = counting_threads(monkeypatch)
-    mapping = CompiledMapping.compile("$sum([1..60000].($ * 2))", timeout_ms=5000)
+    mapping = CompiledMapping.compile(SLOW, timeout_ms=5000)
     with pytest.raises(OverBudget):  # more than the inline budget…
         mapping.evaluate(None, budget_ms=map_runner.INLINE_BUDGET_MS)
     result = await map_runner.run_mapping(mapping, 1, lambda budget: mapping.evaluate(None, budget_ms=budget))
-    assert result == 60000 * 60001  # …but well within its timeout: the right answer, from a thread
+    assert result == SLOW_RESULT  # …but well within its timeout: the right answer, from a thread
     assert threads == [1]
     assert mapping.expression not in map_runner._slow_until  # one slow call proves little
     for _ in range(map_runner.STRIKES - 1):
@@ -67,6 +72,6 @@ async def test_batches_map_on_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_real_timeout_is_still_a_mapping_error_when_no_budget_is_shorter() -> None:
     from errors import MappingError
 
-    mapping = CompiledMapping.compile("$sum([1..60000].($ * 2))", timeout_ms=5)
+    mapping = CompiledMapping.compile(SLOW, timeout_ms=5)
     with pytest.raises(MappingError):
         mapping.evaluate(None, budget_ms=map_runner.INLINE_BUDGET_MS)  # budget == timeout: the real limit

@@ -1,0 +1,46 @@
+// The overview's charts (Chart.js, served from /console/static/vendor). Each links to its list.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("overview-data").textContent);
+  var test = JSON.parse(document.getElementById("overview-test").textContent);
+  var palette = ["#2952cc", "#1c7c4a", "#b42318", "#9a6300", "#7a3fc2", "#0e7490", "#be185d", "#4d7c0f", "#475569", "#c2410c"];
+  var labels = data.minutes.map(function (m) { return m.slice(11, 16); });
+  function plusMinute(iso) { return new Date(new Date(iso).getTime() + 60000).toISOString().replace(".000Z", "Z"); }
+  function lineChart(id, series, onClick) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    var names = Object.keys(series);
+    new Chart(canvas, {
+      type: "line",
+      data: { labels: labels, datasets: names.map(function (name, i) {
+        return { label: name, data: series[name], borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
+                 pointRadius: 0, pointHitRadius: 6, borderWidth: 1.5, tension: 0 };
+      }) },
+      options: { animation: false, maintainAspectRatio: false, interaction: { mode: "nearest", intersect: false },
+        scales: { x: { ticks: { maxTicksLimit: 12 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+        onClick: function (event, elements, chart) {
+          if (!elements.length) return;
+          var el = elements[0];
+          onClick(chart.data.datasets[el.datasetIndex].label, data.minutes[el.index]);
+        } }
+    });
+  }
+  lineChart("chart-events", data.events, function (connector, minute) {
+    location.href = "/console/events?connector=" + encodeURIComponent(connector) + "&since=" + minute + "&until=" + plusMinute(minute) + "&test=" + test;
+  });
+  lineChart("chart-refused", data.refused, function (code, minute) {
+    location.href = "/console/requests?refused=true&error=" + encodeURIComponent(code) + "&since=" + minute + "&until=" + plusMinute(minute);
+  });
+  var points = document.getElementById("chart-points");
+  if (points) {
+    new Chart(points, {
+      type: "bar",
+      data: { labels: data.points.map(function (r) { return r.name || r.ruleId; }),
+              datasets: [{ label: "points", data: data.points.map(function (r) { return r.points; }), backgroundColor: "#2952cc" }] },
+      options: { animation: false, maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } },
+        onClick: function (event, elements) {
+          if (elements.length) location.href = "/console/rules/" + encodeURIComponent(data.points[elements[0].index].ruleId);
+        } }
+    });
+  }
+})();
