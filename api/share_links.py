@@ -27,6 +27,11 @@ from storage import share_keys
 MAX_DAYS = 90
 
 
+def _now() -> float:
+    """The clock links are judged by (tests move it)."""
+    return datetime.now(UTC).timestamp()
+
+
 def _serializer(admin_token: str) -> URLSafeSerializer:
     key = hmac.new(admin_token.encode(), b"inbound shared integration links", hashlib.sha256).hexdigest()
     return URLSafeSerializer(key, salt="integration-page")
@@ -96,7 +101,7 @@ async def open_share_link(request: Request) -> Response:
         return _gone(
             "Link not valid", "This link is not a valid Inbound integration link. Ask for a new one.", 404
         )
-    if datetime.now(UTC).timestamp() >= expires:
+    if _now() >= expires:
         return _gone(
             "Link expired", "This integration link has expired. Ask the Inbound admin for a new one.", 410
         )

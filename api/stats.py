@@ -38,9 +38,9 @@ def overview_json(
         (
             {
                 "connectorId": connector,
-                "failed": totals[connector]["failed"],
-                "rejected": totals[connector]["rejected"],
-                "refusedRequests": refused_by_connector[connector],
+                "failed": totals.get(connector, {}).get("failed", 0),
+                "rejected": totals.get(connector, {}).get("rejected", 0),
+                "refusedRequests": refused_by_connector.get(connector, 0),
             }
             for connector in set(totals) | set(refused_by_connector)
         ),

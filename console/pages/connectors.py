@@ -133,6 +133,7 @@ async def _connector_page(
     error: Answer | None = None,
     new_credential: dict[str, Any] | None = None,
     share_link: str = "",
+    auth_text: str | None = None,
     status_code: int = 200,
 ) -> Response:
     answer = await call(request, "GET", f"/api/connectors/{connector_id}")
@@ -147,7 +148,7 @@ async def _connector_page(
         {
             "section": "connectors",
             "c": connector,
-            "auth_json": json.dumps(connector["auth"], indent=2),
+            "auth_json": auth_text if auth_text is not None else json.dumps(connector["auth"], indent=2),
             "requests": recent.body["items"] if recent.ok else [],
             "versions": list(reversed(versions.body["items"])) if versions.ok else [],
             "notice": notice,
@@ -199,10 +200,12 @@ async def update_auth(request: Request) -> Response:
         answer = Answer(
             400, {"error": {"code": "malformed_body", "message": f"auth: not valid JSON ({exc})"}}
         )
-        return await _connector_page(request, connector_id, error=answer, status_code=400)
+        return await _connector_page(request, connector_id, error=answer, auth_text=raw, status_code=400)
     answer = await call(request, "PATCH", f"/api/connectors/{connector_id}", {"auth": auth})
     if not answer.ok:
-        return await _connector_page(request, connector_id, error=answer, status_code=answer.status)
+        return await _connector_page(
+            request, connector_id, error=answer, auth_text=raw, status_code=answer.status
+        )
     return await _connector_page(request, connector_id, notice="Authentication saved.")
 
 

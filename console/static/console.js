@@ -31,7 +31,7 @@
     if (!box) return;
     var field = box.getAttribute("data-field");
     while (field) {
-      var target = document.querySelector('[data-field="' + field.replace(/"/g, "") + '"]');
+      var target = document.querySelector('[data-field="' + field.replace(/"/g, "") + '"]:not(#form-error)');
       if (target) {
         target.setAttribute("aria-invalid", "true");
         var note = document.getElementById("field-error-note") || document.createElement("div");

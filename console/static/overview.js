@@ -6,18 +6,21 @@
   var palette = ["#2952cc", "#1c7c4a", "#b42318", "#9a6300", "#7a3fc2", "#0e7490", "#be185d", "#4d7c0f", "#475569", "#c2410c"];
   var labels = data.minutes.map(function (m) { return m.slice(11, 16); });
   function plusMinute(iso) { return new Date(new Date(iso).getTime() + 60000).toISOString().replace(".000Z", "Z"); }
-  function lineChart(id, series, onClick) {
+  // Stacked bars, one colour per connector: the height is the minute's total, and each
+  // connector's part is its own click target (overlapping lines would hide one another).
+  function minuteChart(id, series, onClick) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
     var names = Object.keys(series);
     new Chart(canvas, {
-      type: "line",
+      type: "bar",
       data: { labels: labels, datasets: names.map(function (name, i) {
-        return { label: name, data: series[name], borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
-                 pointRadius: 0, pointHitRadius: 6, borderWidth: 1.5, tension: 0 };
+        return { label: name, data: series[name], backgroundColor: palette[i % palette.length],
+                 barPercentage: 1, categoryPercentage: 1, minBarLength: 0 };
       }) },
-      options: { animation: false, maintainAspectRatio: false, interaction: { mode: "nearest", intersect: false },
-        scales: { x: { ticks: { maxTicksLimit: 12 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+      options: { animation: false, maintainAspectRatio: false, interaction: { mode: "nearest", axis: "xy", intersect: false },
+        scales: { x: { stacked: true, ticks: { maxTicksLimit: 12, autoSkip: true } },
+                  y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
         onClick: function (event, elements, chart) {
           if (!elements.length) return;
           var el = elements[0];
@@ -25,10 +28,10 @@
         } }
     });
   }
-  lineChart("chart-events", data.events, function (connector, minute) {
+  minuteChart("chart-events", data.events, function (connector, minute) {
     location.href = "/console/events?connector=" + encodeURIComponent(connector) + "&since=" + minute + "&until=" + plusMinute(minute) + "&test=" + test;
   });
-  lineChart("chart-refused", data.refused, function (code, minute) {
+  minuteChart("chart-refused", data.refused, function (code, minute) {
     location.href = "/console/requests?refused=true&error=" + encodeURIComponent(code) + "&since=" + minute + "&until=" + plusMinute(minute);
   });
   var points = document.getElementById("chart-points");

@@ -1,0 +1,159 @@
+"""Console pages beyond the main story, in Chromium: credentials, auth, purge, replay, the
+overview's click-through, and form errors shown next to their field."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Dialog, expect
+
+from tests.conftest import Server
+from tests.console.conftest import Console
+from tests.helpers import SIMPLE_MAPPING, create_connector, send, token_of, unique_email
+
+pytestmark = pytest.mark.browser
+
+
+def _event(email: str, amount: float = 10) -> dict[str, object]:
+    return {
+        "id": "e-" + uuid.uuid4().hex[:10],
+        "email": email,
+        "at": datetime.now(UTC).isoformat(),
+        "tags": {"channel": "web"},
+        "counters": {"amount": amount},
+    }
+
+
+def test_credentials_auth_and_test_data_are_managed_from_the_connector_page(
+    console: Console, server: Server
+) -> None:
+    connector = create_connector(server.admin, name="Managed", testSecret=True)
+    email = unique_email("purge")
+    assert (
+        send(server.client, connector, _event(email), token=token_of(connector, test=True)).status_code == 200
+    )
+    console.login()
+    page = console.go(f"/console/connectors/{connector['id']}")
+
+    # A new test credential is shown once, in full; the list shows it masked.
+    page.select_option("select[name=test]", "true")
+    page.click("button:has-text('Add credential')")
+    value = page.locator("#new-credential-value").inner_text()
+    assert len(value) >= 16
+    added = [c for c in server.admin.get(f"/api/connectors/{connector['id']}/credentials").json()["items"]]
+    new = next(c for c in added if value.startswith(c["value"][:4]) and c["value"].endswith(value[-2:]))
+    assert new["test"] is True
+    console.go(f"/console/connectors/{connector['id']}")
+    assert value not in page.content()
+
+    # Revoking asks first, then the sender's credential stops working.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"form[action$='/credentials/{new['id']}/revoke'] button")
+    expect(page.locator(".banner.ok")).to_contain_text(f"Credential {new['id']} revoked")
+    assert send(server.client, connector, _event(email), token=value).status_code == 401
+
+    # Bad auth settings: the API's message, next to the field.
+    page.fill("#auth", '{"method": "header_token", "header": ""}')
+    page.click("button:has-text('Save authentication')")
+    expect(page.locator("#form-error")).to_contain_text("auth")
+    expect(page.locator("#auth")).to_have_attribute("aria-invalid", "true")
+    page.fill("#auth", '{"method": "header_token", "header": "X-Shop-Token"}')
+    page.click("button:has-text('Save authentication')")
+    expect(page.locator(".banner.ok")).to_contain_text("Authentication saved")
+    assert server.admin.get(f"/api/connectors/{connector['id']}").json()["auth"]["header"] == "X-Shop-Token"
+
+    # Purge asks first, then says what went.
+    dismissed: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dismissed.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("button:has-text('Purge test data')")
+    assert "Purge all test data of Managed" in dismissed[0]
+    assert server.admin.get(f"/api/events?connector={connector['id']}&test=true").json()["items"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Purge test data')")
+    expect(page.locator(".banner.ok")).to_contain_text("Test data purged: 1 events")
+    assert server.admin.get(f"/api/events?connector={connector['id']}&test=true").json()["items"] == []
+    console.shot("connector-managed")
+
+
+def test_failed_events_are_replayed_from_the_stream_after_a_preview(console: Console, server: Server) -> None:
+    broken = SIMPLE_MAPPING.replace('"value": email', '"value": $number(email)')
+    connector = create_connector(server.admin, name="Replayed", mapping=broken)
+    server.admin.post(
+        "/api/rules",
+        json={
+            "name": "Replayed: 4",
+            "status": "active",
+            "source": {"connector": connector["id"]},
+            "reward": {"fixed": 4},
+        },
+    )
+    email = unique_email("replay")
+    answer = send(server.client, connector, _event(email)).json()
+    assert answer["results"][0]["status"] == "failed"
+    fixed = server.admin.patch(f"/api/connectors/{connector['id']}", json={"mapping": SIMPLE_MAPPING})
+    assert fixed.status_code == 200, fixed.text
+
+    console.login()
+    page = console.go(f"/console/events?connector={connector['id']}&status=failed")
+    expect(page.locator("#events-table")).to_contain_text("failed")
+    page.click("summary:has-text('Replay')")
+    page.click("button:has-text('Preview replay')")
+    result = page.locator("#replay-result")
+    expect(result).to_contain_text("Preview")
+    expect(result).to_contain_text("+4")
+    assert server.admin.get(f"/api/events?connector={connector['id']}&status=processed").json()["items"] == []
+    console.shot("replay-preview")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Apply replay')")
+    expect(result).to_contain_text("Applied")
+    processed = server.admin.get(f"/api/events?connector={connector['id']}&status=processed").json()["items"]
+    assert len(processed) == 1 and processed[0]["replayOf"] == answer["results"][0]["eventId"]
+
+
+def test_the_overview_charts_open_the_list_behind_them(console: Console, server: Server) -> None:
+    connector = create_connector(server.admin, name="Charted")
+    for _ in range(3):
+        assert send(server.client, connector, _event(unique_email("chart"))).status_code == 200
+    console.login()
+    page = console.go("/console/")
+    point = page.evaluate(
+        """(connector) => {
+            const chart = Chart.getChart("chart-events");
+            const index = chart.data.datasets.findIndex((d) => d.label === connector);
+            const data = chart.data.datasets[index].data;
+            const last = data.map((v, i) => [v, i]).filter(([v]) => v > 0).pop()[1];
+            const element = chart.getDatasetMeta(index).data[last];
+            const box = chart.canvas.getBoundingClientRect();
+            // The middle of this connector's part of the stacked bar.
+            return {x: box.left + element.x, y: box.top + (element.y + element.base) / 2};
+        }""",
+        connector["id"],
+    )
+    page.mouse.click(point["x"], point["y"])
+    expect(page).to_have_url(re.compile(rf"/console/events\?connector={connector['id']}&since=.*&until=.*"))
+    rows = page.locator("#events-table tbody tr")
+    expect(rows).to_have_count(3)
+
+
+def test_the_wizard_shows_the_apis_message_next_to_the_field(console: Console, server: Server) -> None:
+    console.login()
+    page = console.go("/console/connectors/new?auth=query_token")
+    page.fill("#name", "Bad param")
+    page.fill("#param", "bad param!")
+    page.click("button:has-text('Create connector')")
+    expect(page.locator("#form-error")).to_contain_text("auth.param")
+    expect(page.locator("#param")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#field-error-note")).to_be_visible()
+    # What was typed is kept.
+    expect(page.locator("#name")).to_have_value("Bad param")
+    page.fill("#param", "t")
+    page.click("button:has-text('Create connector')")
+    expect(page.locator("h1")).to_contain_text("Bad param is ready")
