@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,9 +62,23 @@ def credential_json(row: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
     return body
 
 
+@contextmanager
+def _mistakes_as(code: str) -> Iterator[None]:
+    """One code per kind of mistake: a connector's input is `invalid_connector` and a
+    credential's `invalid_credential`, whichever part found it (the auth parser and the secret
+    checks are shared, and raise `invalid_input` or `invalid_connector`)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.code not in ("invalid_input", "invalid_connector"):
+            raise
+        raise InvalidInput(exc.message, code=code, details=exc.details) from None
+
+
 async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Settings) -> None:
     if "auth" in values:
-        values["auth"] = to_json(parse_auth_settings(values["auth"]))
+        with _mistakes_as("invalid_connector"):
+            values["auth"] = to_json(parse_auth_settings(values["auth"]))
     if "mapping" in values:
         CompiledMapping.compile(values["mapping"], **settings.mapping_bounds)
     known = "event_type" in values and await get_event_type(conn, values["event_type"], share_lock=True)
@@ -104,7 +120,8 @@ async def create_connector_record(
         given = supplied[field]
         if given is not None:
             value = check_supplied_secret(field, given)
-            check_secret(auth, value)
+            with _mistakes_as("invalid_connector"):
+                check_secret(auth, value)
         else:
             value = generate_secret(auth)
         cred = {
@@ -266,8 +283,9 @@ async def add_credential(request: Request) -> Response:
         row = await _get_or_404(conn, request.path_params["connector_id"])
         auth = parse_auth_settings(row["auth"])
         if "value" in data:
-            value = check_supplied_secret("value", data["value"])
-            check_secret(auth, value)
+            with _mistakes_as("invalid_credential"):
+                value = check_supplied_secret("value", data["value"])
+                check_secret(auth, value)
         else:
             value = generate_secret(auth)
         cred = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +12,16 @@ from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
 from connectors.bodies import collect_fields, unquote_text
-from errors import Forbidden, InboundError, MalformedBody, PayloadTooLarge, status_of
-from pipeline.context import IngestRequest
+from connectors.encodings import decode_content
+from errors import (
+    Forbidden,
+    InboundError,
+    MalformedBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    status_of,
+)
+from pipeline.context import IngestRequest, new_request_id
 from pipeline.receive import receive, record_refusal
 from pipeline.snapshot import load_for_ingest
 from storage.database import Database
@@ -78,34 +88,68 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
     headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "X-Request-Id"}
     if origin != "*":
         headers["Vary"] = "Origin"
+        # sendBeacon and fetch(…, {credentials: "include"}) send cookies: without this the browser
+        # drops the answer (and, after a preflight, never sends the POST). Never with "*" (CORS).
+        headers["Access-Control-Allow-Credentials"] = "true"
     return headers
+
+
+# The smallest transparent GIF: what a tracking pixel (<img src=…>) expects back.
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _wants_pixel(request: Request) -> bool:
+    """A GET from an <img>: the browser asks for an image, and would block JSON (ORB), firing the
+    pixel's onerror. A client that asks for JSON (or anything, like curl) gets the JSON answer."""
+    if request.method != "GET":
+        return False
+    if request.headers.get("sec-fetch-dest") == "image":
+        return True
+    accept = request.headers.get("accept", "").lower()
+    return "image/" in accept and "application/json" not in accept
 
 
 async def ingest(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
+    request_id = new_request_id()
     try:
         try:
             query = _query(request)
-            body = await read_capped_body(request, settings.max_body_bytes)
-        except (PayloadTooLarge, MalformedBody) as exc:
+            wire = await read_capped_body(request, settings.max_body_bytes)
+            encoding = request.headers.get("content-encoding")
+            body = decode_content(wire, encoding, limit=settings.max_body_bytes) if encoding else wire
+        except (PayloadTooLarge, MalformedBody, UnsupportedMediaType) as exc:
             # Logged too: a refused request is still a request the developer will want to see.
-            await record_refusal(db, _request(request, connector_id, b"", received_at, {}), exc)
+            refused = _request(request, connector_id, b"", received_at, {}, request_id)
+            await record_refusal(db, refused, exc)
             raise
-        outcome = await receive(db, settings, _request(request, connector_id, body, received_at, query))
+        ingest_request = _request(request, connector_id, body, received_at, query, request_id)
+        if body is not wire:
+            ingest_request = replace(ingest_request, wire_body=wire)
+        outcome = await receive(db, settings, ingest_request)
     except InboundError as exc:
-        # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers too, or a browser sender
-        # could not read why its request failed.
-        cors = _cors_headers(await _allowed_origin(db, request, connector_id))
-        return JSON(exc.to_json(), status_code=status_of(exc), headers=cors)
+        # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers and the request id too, or
+        # a browser sender could not read why its request failed, nor find it in the log.
+        headers = {"X-Request-Id": request_id}
+        headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
+        return JSON(exc.to_json(), status_code=status_of(exc), headers=headers)
     headers = {"X-Request-Id": outcome.request_id}
     headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
+    if _wants_pixel(request):
+        headers["Cache-Control"] = "no-store"  # every view must reach Inbound again
+        return Response(PIXEL_GIF, media_type="image/gif", headers=headers)
     return JSON(outcome.to_json(), headers=headers)
 
 
 def _request(
-    request: Request, connector_id: str, body: bytes, received_at: datetime, query: dict[str, Any]
+    request: Request,
+    connector_id: str,
+    body: bytes,
+    received_at: datetime,
+    query: dict[str, Any],
+    request_id: str,
 ) -> IngestRequest:
     return IngestRequest(
         connector_id=connector_id,
@@ -115,16 +159,23 @@ def _request(
         body=body,
         content_type=request.headers.get("content-type"),
         received_at=received_at,
+        request_id=request_id,
     )
 
 
 async def preflight(request: Request) -> Response:
     """Answer a browser's CORS preflight for connectors that allow the asking origin."""
     connector_id = request.path_params["connector_id"]
+    db = db_of(request)
     try:
-        origin = await _check_origin(db_of(request), request, connector_id)
+        origin = await _check_origin(db, request, connector_id)
     except InboundError as exc:
-        return JSON(exc.to_json(), status_code=status_of(exc))
+        # A refused preflight means the browser never sends the event: log it, so the developer
+        # sees why a tag's events never arrive (the request log, refused=true).
+        request_id = new_request_id()
+        refused = _request(request, connector_id, b"", datetime.now(UTC), {}, request_id)
+        await record_refusal(db, refused, exc)
+        return JSON(exc.to_json(), status_code=status_of(exc), headers={"X-Request-Id": request_id})
     headers = _cors_headers(origin)
     headers.update(
         {

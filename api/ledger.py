@@ -61,7 +61,9 @@ async def adjust(request: Request) -> Response:
     profile_id = _profile_id(request)
     data = await read_json(request)
     if not isinstance(data, dict):
-        raise InvalidInput('body: expected {"points": 25, "reason": "…", "admin": "…"}')
+        raise InvalidInput(
+            'body: expected {"points": 25, "reason": "…", "admin": "…"}', code="invalid_adjustment"
+        )
     points, reason, admin = data.get("points"), data.get("reason"), data.get("admin")
     if not isinstance(points, int) or isinstance(points, bool) or points == 0:
         raise InvalidInput(

@@ -36,6 +36,12 @@ class IngestRequest:
     content_type: str | None
     received_at: datetime
     request_id: str = field(default_factory=new_request_id)
+    # The body as it came over the wire when a Content-Encoding changed it: what a signature covers.
+    wire_body: bytes | None = None
+
+    @property
+    def signed_body(self) -> bytes:
+        return self.body if self.wire_body is None else self.wire_body
 
 
 @dataclass(frozen=True)

@@ -263,7 +263,7 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
                 snapshot.credentials,
                 headers=request.headers,
                 query=request.query,
-                body=request.body,
+                body=request.signed_body,
                 now=request.received_at.timestamp(),
             )
         except AuthenticationFailed as exc:

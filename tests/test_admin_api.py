@@ -67,7 +67,7 @@ def test_connector_validation_names_field_and_value(server: Server) -> None:
     assert_error(
         post("/api/connectors", json={"name": "x", "auth": {"method": "carrier_pigeon"}}),
         422,
-        "invalid_input",
+        "invalid_connector",
         "carrier_pigeon",
     )
     assert_error(

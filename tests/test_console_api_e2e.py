@@ -240,3 +240,46 @@ def test_a_share_link_opens_the_integration_page_until_it_expires_or_is_revoked(
     assert_error(
         server.admin.post("/api/connectors/con_nope/share-links", json={"days": 1}), 404, "unknown_connector"
     )
+
+
+def test_one_error_code_per_kind_of_mistake(server: Server) -> None:
+    """A connector's mistakes are invalid_connector whichever part found them; a credential's,
+    invalid_credential; an adjustment's, invalid_adjustment."""
+    post = server.admin.post
+    assert_error(
+        post("/api/connectors", json={"name": "x", "auth": {"method": "carrier_pigeon"}}),
+        422,
+        "invalid_connector",
+        "auth.method",
+    )
+    assert_error(
+        post("/api/connectors", json={"name": "x", "mode": "staging"}), 422, "invalid_connector", "mode"
+    )
+    assert_error(
+        post(
+            "/api/connectors",
+            json={"name": "x", "auth": {"preset": "standard-webhooks"}, "secret": "whsec_not base64!!"},
+        ),
+        422,
+        "invalid_connector",
+        "secret: not valid base64",
+    )
+    connector = create_connector(server.admin, name="Codes")
+    assert_error(
+        server.admin.patch(
+            f"/api/connectors/{connector['id']}", json={"auth": {"method": "header_token", "x": 1}}
+        ),
+        422,
+        "invalid_connector",
+        "auth.x",
+    )
+    assert_error(
+        post(f"/api/connectors/{connector['id']}/credentials", json={"value": "short"}),
+        422,
+        "invalid_credential",
+        "value:",
+    )
+    profile = send(server.client, connector, _event(unique_email("codes"), 1)).json()["results"][0]["profile"]
+    assert_error(
+        post(f"/api/profiles/{profile['id']}/adjustments", json=[1]), 422, "invalid_adjustment", "body"
+    )
