@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench install browser clean
+.PHONY: run test lint bench install browser node-sdks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium || (apt-get update && apt-get install -y chromium) \
 	  || sudo apt-get install -y chromium
 
-test: $(STAMP) lint browser
+# The CDP SDKs for Node.js that tests/test_sdks_e2e.py runs, exactly as locked.
+NODE_SDKS := tests/node_sdks
+$(NODE_SDKS)/node_modules/.package-lock.json: $(NODE_SDKS)/package-lock.json
+	cd $(NODE_SDKS) && npm ci --no-audit --no-fund --ignore-scripts
+
+node-sdks: $(NODE_SDKS)/node_modules/.package-lock.json
+
+test: $(STAMP) lint browser node-sdks
 	INBOUND_TEST_POSTGRES_URL="$${INBOUND_TEST_POSTGRES_URL:-$$(pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_DEFAULT))}" \
 	  $(BIN)/pytest -q
 
@@ -38,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/wrk_ingest.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) inbound.db inbound.db-wal inbound.db-shm .pytest_cache .mypy_cache .ruff_cache test-artifacts tests/node_sdks/node_modules

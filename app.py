@@ -52,6 +52,11 @@ ROUTES = [
     # Senders deliver here.
     Route("/ingest/{connector_id}", ingest.ingest, methods=["POST", "GET"]),
     Route("/ingest/{connector_id}", ingest.preflight, methods=["OPTIONS"]),
+    # CDP SDKs post to paths after the host they are given: the connector's URL (docs/sdks.md).
+    Route("/ingest/{connector_id}/v1/{call}", ingest.ingest, methods=["POST"]),
+    Route("/ingest/{connector_id}/api/s/s2s/{call}", ingest.ingest, methods=["POST"]),
+    Route("/ingest/{connector_id}/api/s/{call}", ingest.ingest, methods=["POST"]),
+    Route("/ingest/{connector_id}/api/s/{call}", ingest.preflight, methods=["OPTIONS"]),
     # Admin API (Authorization: Bearer <admin token>).
     Route("/api/connectors", connectors.list_connectors, methods=["GET"]),
     Route("/api/connectors", connectors.create_connector, methods=["POST"]),

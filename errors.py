@@ -99,6 +99,13 @@ class MappingError(InboundError):
         self.path = path
 
 
+
+class SkippedByMapping(MappingError):
+    """The mapping said this raw event earns nothing, on purpose (`{"skip": "<reason>"}`): stored as
+    `skipped` with the reason, never `failed`, and not picked by a replay of failures."""
+
+    code = "skipped"
+
 class InvalidRule(InboundError):
     """An earning rule definition is invalid; the message names the field and value."""
 

@@ -19,6 +19,7 @@ from connectors.model import (
     new_connector_id,
     new_credential_id,
     parse_connector_input,
+    secret_warnings,
 )
 from errors import Conflict, InvalidInput, NotFound
 from mapping import CompiledMapping, compile_cached
@@ -49,7 +50,9 @@ def connector_json(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     }
 
 
-def credential_json(row: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
+def credential_json(
+    row: dict[str, Any], *, reveal: bool, warnings: list[str] | None = None
+) -> dict[str, Any]:
     value = row["value"]
     body = {
         "id": row["id"],
@@ -59,6 +62,8 @@ def credential_json(row: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
         # Shown in full once, when created; afterwards only enough to tell them apart.
         "value": value if reveal else f"{value[:4]}…{value[-2:]}",
     }
+    if warnings:
+        body["warnings"] = warnings
     return body
 
 
@@ -118,8 +123,10 @@ async def create_connector_record(
         if field not in supplied:
             continue
         given = supplied[field]
+        warnings: list[str] = []
         if given is not None:
             value = check_supplied_secret(field, given)
+            warnings = secret_warnings(field, value)
             with _mistakes_as("invalid_connector"):
                 check_secret(auth, value)
         else:
@@ -132,7 +139,7 @@ async def create_connector_record(
             "created_at": now,
         }
         await store.insert_credential(conn, cred)
-        created.append(credential_json(cred, reveal=True))
+        created.append(credential_json(cred, reveal=True, warnings=warnings))
     return row, created
 
 
@@ -148,7 +155,7 @@ def _supplied_secrets(data: Any) -> dict[str, str | None]:
         value = data["secret"]
         if not isinstance(value, str):
             raise InvalidInput(
-                f"secret: {_json(value)} is not a text; give the token or secret as a string of 8 to 512 "
+                f"secret: {_json(value)} is not a text; give the token or secret as a string of at most 512 "
                 "characters, or leave secret out to have one generated",
                 code="invalid_connector",
             )
@@ -161,8 +168,8 @@ def _supplied_secrets(data: Any) -> dict[str, str | None]:
             wanted["testSecret"] = None
         elif value is not False:
             raise InvalidInput(
-                f"testSecret: {_json(value)} is not a text; give the test token or secret as a string of 8 "
-                "to 512 characters, true or null to have one generated, or false for none",
+                f"testSecret: {_json(value)} is not a text; give the test token or secret as a string of at "
+                "most 512 characters, true or null to have one generated, or false for none",
                 code="invalid_connector",
             )
     return wanted
@@ -282,10 +289,12 @@ async def add_credential(request: Request) -> Response:
     async with db_of(request).write() as conn:
         row = await _get_or_404(conn, request.path_params["connector_id"])
         auth = parse_auth_settings(row["auth"])
+        warnings: list[str] = []
         if "value" in data:
             with _mistakes_as("invalid_credential"):
                 value = check_supplied_secret("value", data["value"])
                 check_secret(auth, value)
+            warnings = secret_warnings("value", value)
         else:
             value = generate_secret(auth)
         cred = {
@@ -296,7 +305,7 @@ async def add_credential(request: Request) -> Response:
             "created_at": datetime.now(UTC),
         }
         await store.insert_credential(conn, cred)
-    return JSON(credential_json(cred, reveal=True), status_code=201)
+    return JSON(credential_json(cred, reveal=True, warnings=warnings), status_code=201)
 
 
 async def list_credentials(request: Request) -> Response:

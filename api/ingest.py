@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from errors import (
     Forbidden,
     InboundError,
     MalformedBody,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     status_of,
@@ -109,25 +111,51 @@ def _wants_pixel(request: Request) -> bool:
     return "image/" in accept and "application/json" not in accept
 
 
+# The paths CDP SDKs post to, after the host they are given (the connector's URL):
+# Segment-compatible SDKs (Segment, RudderStack) /v1/{call}; Jitsu /api/s/{type}, /api/s/s2s/{type}.
+SEGMENT_CALLS = ("batch", "track", "identify", "page", "screen", "group", "alias")
+_JITSU_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def sdk_path(request: Request) -> str:
+    """The SDK path after the connector's URL ("/v1/batch"), "" for the URL itself; 404 for a call
+    no SDK makes (a typo must not reach the mapping as a new kind of call)."""
+    call = request.path_params.get("call")
+    if call is None:
+        return ""
+    prefix = f"/ingest/{request.path_params['connector_id']}"
+    path = str(request.scope["path"])[len(prefix) :]
+    if path.startswith("/v1/") and call not in SEGMENT_CALLS:
+        raise NotFound(
+            f"no SDK call {call!r} at {path}; Segment-compatible SDKs post to /v1/ + one of "
+            + ", ".join(SEGMENT_CALLS),
+            code="unknown_sdk_call",
+        )
+    if path.startswith("/api/s/") and not _JITSU_TYPE.fullmatch(call):
+        raise NotFound(f"no SDK call {call!r} at {path}: not an event type", code="unknown_sdk_call")
+    return path
+
+
 async def ingest(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
     request_id = new_request_id()
+    path = ""
     try:
         try:
+            path = sdk_path(request)
             query = _query(request)
             wire = await read_capped_body(request, settings.max_body_bytes)
             encoding = request.headers.get("content-encoding")
             body = decode_content(wire, encoding, limit=settings.max_body_bytes) if encoding else wire
-        except (PayloadTooLarge, MalformedBody, UnsupportedMediaType) as exc:
+        except (PayloadTooLarge, MalformedBody, UnsupportedMediaType, NotFound) as exc:
             # Logged too: a refused request is still a request the developer will want to see.
             refused = _request(request, connector_id, b"", received_at, {}, request_id)
             await record_refusal(db, refused, exc)
             raise
         ingest_request = _request(request, connector_id, body, received_at, query, request_id)
-        if body is not wire:
-            ingest_request = replace(ingest_request, wire_body=wire)
+        ingest_request = replace(ingest_request, path=path, wire_body=wire if body is not wire else None)
         outcome = await receive(db, settings, ingest_request)
     except InboundError as exc:
         # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers and the request id too, or

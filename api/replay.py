@@ -19,7 +19,7 @@ MAX_LIMIT = 10_000
 MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit
 # "duplicate" only on request: it picks events that an earlier replay found to be repeats (an
 # event that arrived as a duplicate is never replayed; the event it repeats is).
-CHOICES = (*REPLAYABLE, "duplicate")
+CHOICES = (*REPLAYABLE, "duplicate", "skipped")  # skipped on purpose: replayed only when asked
 
 
 def _bad(message: str) -> InvalidInput:

@@ -1,12 +1,14 @@
 """Authenticate a request to a connector on its raw bytes: pure, no database, no HTTP.
 
-Three methods: `query_token`, `header_token` and `hub_signature` (an HMAC of the body, with named
-presets for the senders that sign that way). Every active credential is tried, so two can be
-valid at once while rotating. Refusals are `AuthenticationFailed` with a stable `code`.
+Four methods: `query_token`, `header_token`, `basic` (HTTP Basic, as CDP SDKs send a write
+key) and `hub_signature` (an HMAC of the body, with named presets for the senders that sign that
+way). Every active credential is tried, so two can be valid at once while rotating. Refusals are
+`AuthenticationFailed` with a stable `code`.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from typing import Any
 
 from connectors.auth_models import (
     AuthSettings,
+    BasicSettings,
     HeaderTokenSettings,
     HubSignatureSettings,
     QueryTokenSettings,
@@ -23,13 +26,14 @@ from connectors.auth_parse import parse_auth_settings
 from connectors.credentials import REFUSAL_CODES, Credential, require_credentials
 from connectors.presets import PRESETS, Preset
 from connectors.signatures import check_signature, new_secret, secret_key, sign_request
-from connectors.tokens import check_header_token, check_query_token
+from connectors.tokens import check_basic, check_header_token, check_query_token
 from errors import InvalidInput
 
 __all__ = [
     "PRESETS",
     "REFUSAL_CODES",
     "AuthSettings",
+    "BasicSettings",
     "Credential",
     "HeaderTokenSettings",
     "HubSignatureSettings",
@@ -71,6 +75,8 @@ def authenticate(
         return check_query_token(settings, credentials, query)
     if isinstance(settings, HeaderTokenSettings):
         return check_header_token(settings, credentials, headers)
+    if isinstance(settings, BasicSettings):
+        return check_basic(settings, credentials, headers)
     if isinstance(settings, HubSignatureSettings):
         return check_signature(settings, credentials, headers=headers, body=body, now=now)
     raise TypeError(f"unknown auth settings {type(settings).__name__}")
@@ -85,6 +91,10 @@ def sign(
     if isinstance(settings, HeaderTokenSettings):
         value = f"{settings.scheme} {secret}" if settings.scheme else secret
         return SignedRequest(headers={settings.header: value})
+    if isinstance(settings, BasicSettings):
+        user_password = secret if settings.password == "match" else secret + ":"
+        encoded = base64.b64encode(user_password.encode("utf-8")).decode("ascii")
+        return SignedRequest(headers={"Authorization": f"Basic {encoded}"})
     if isinstance(settings, HubSignatureSettings):
         return SignedRequest(headers=sign_request(settings, secret, body, now=now, message_id=message_id))
     raise TypeError(f"unknown auth settings {type(settings).__name__}")
@@ -94,6 +104,8 @@ def generate_secret(settings: AuthSettings) -> str:
     """A fresh random token or secret in the format the method expects (256 bits)."""
     if isinstance(settings, HubSignatureSettings):
         return new_secret(settings)
+    if isinstance(settings, BasicSettings) and settings.password == "match":
+        return f"{secrets.token_urlsafe(12)}:{secrets.token_urlsafe(32)}"
     return secrets.token_urlsafe(32)
 
 
@@ -101,6 +113,12 @@ def check_secret(settings: AuthSettings, secret: str) -> None:
     """Refuse a supplied secret that can never authenticate (a Standard Webhooks key that is not base64)."""
     if isinstance(settings, HubSignatureSettings) and secret_key(settings, secret) is None:
         raise InvalidInput('secret: not valid base64; expected "whsec_" followed by base64')
+    if isinstance(settings, BasicSettings):
+        user, colon, _ = secret.partition(":")
+        if settings.password == "match" and (not colon or not user):
+            raise InvalidInput('secret: with password "match" give "user:password"')
+        if settings.password == "ignore" and colon:
+            raise InvalidInput('secret: the token is the Basic user name, which cannot hold ":"')
 
 
 def describe(settings: AuthSettings) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 
 from connectors.presets import PRESETS
 
-METHODS = ("query_token", "header_token", "hub_signature")
+METHODS = ("query_token", "header_token", "basic", "hub_signature")
+BASIC_PASSWORDS = ("ignore", "match")
 ALGORITHMS = ("sha1", "sha256", "sha512")
 ENCODINGS = ("hex", "base64")
 HEADER_FORMATS = ("plain", "stripe", "standard-webhooks")
@@ -36,6 +37,17 @@ class HeaderTokenSettings(AuthSettings):
     method: Literal["header_token"] = "header_token"
     header: str = "X-Authorization"
     scheme: str | None = None
+
+
+class BasicSettings(AuthSettings):
+    """HTTP Basic auth, as CDP SDKs send their write key: `Authorization: Basic base64(user:pass)`.
+
+    `password: ignore` (the default): the user name is the token and the password is ignored
+    (Segment and RudderStack send an empty one). `match`: the credential is `user:password` and
+    both must match."""
+
+    method: Literal["basic"] = "basic"
+    password: Literal["ignore", "match"] = "ignore"
 
 
 class HubSignatureSettings(AuthSettings):

@@ -13,11 +13,13 @@ from typing import Any
 
 from connectors.auth_models import (
     ALGORITHMS,
+    BASIC_PASSWORDS,
     ENCODINGS,
     HEADER_FORMATS,
     METHODS,
     SECRET_ENCODINGS,
     AuthSettings,
+    BasicSettings,
     HeaderTokenSettings,
     HubSignatureSettings,
     QueryTokenSettings,
@@ -35,6 +37,7 @@ _MAX_TOLERANCE = 86_400
 _FIELDS = {
     "query_token": ("param",),
     "header_token": ("header", "scheme"),
+    "basic": ("password",),
     "hub_signature": (
         "preset",
         "header",
@@ -148,6 +151,9 @@ def parse_auth_settings(data: Mapping[str, Any] | AuthSettings) -> AuthSettings:
     if method == "header_token":
         header = _header_name("header", data.get("header", "X-Authorization"))
         return HeaderTokenSettings(header=header, scheme=_CHECKS["scheme"]("scheme", data.get("scheme")))
+    if method == "basic":
+        password = _choice("password", data.get("password", "ignore"), BASIC_PASSWORDS)
+        return BasicSettings(password="match" if password == "match" else "ignore")
     return _hub_signature(data)
 
 

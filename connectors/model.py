@@ -131,10 +131,24 @@ def _check_field(key: str, value: Any) -> Any:
     raise AssertionError(key)  # pragma: no cover - FIELDS lists every key handled above
 
 
+SHORT_SECRET = 16  # characters: below this a supplied secret is accepted with a warning
+
+
 def check_supplied_secret(field: str, value: Any) -> str:
-    if not isinstance(value, str) or len(value) < 8 or len(value) > 512:
+    """A secret the sender issued: any non-empty text up to 512 characters (a vendor that issues
+    short secrets must still be connectable; `secret_warnings` says when it is weak)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 512:
         shown = value if not isinstance(value, str) else f"<{len(value)} characters>"
         raise InvalidInput(
-            f"{field}: {shown!r} must be a text of 8 to 512 characters", code="invalid_connector"
+            f"{field}: {shown!r} must be a non-empty text of at most 512 characters", code="invalid_connector"
         )
     return value
+
+
+def secret_warnings(field: str, value: str) -> list[str]:
+    if len(value) >= SHORT_SECRET:
+        return []
+    return [
+        f"{field}: {len(value)} characters is short: whoever guesses it can send events as this sender; "
+        f"use the longest secret the sender offers (at least {SHORT_SECRET} characters)"
+    ]

@@ -1,12 +1,14 @@
-"""The `query_token` and `header_token` methods: a shared token sent with each request."""
+"""The `query_token`, `header_token` and `basic` methods: a shared token sent with each request."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
-from connectors.auth_models import HeaderTokenSettings, QueryTokenSettings
+from connectors.auth_models import BasicSettings, HeaderTokenSettings, QueryTokenSettings
 from connectors.credentials import Credential, refuse
 
 
@@ -58,4 +60,34 @@ def check_header_token(
     credential = match_token(value, credentials)
     if credential is None:
         raise refuse("invalid_token", f"header {name} does not match any active token")
+    return credential
+
+
+def check_basic(
+    settings: BasicSettings, credentials: Sequence[Credential], headers: Mapping[str, str]
+) -> Credential:
+    value = (headers.get("authorization") or "").strip()
+    if not value:
+        raise refuse("missing_token", "header Authorization is missing or empty")
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        raise refuse("invalid_token", 'header Authorization must be "Basic <base64 of user:password>"')
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise refuse(
+            "invalid_token", "header Authorization: the Basic credentials are not base64 of UTF-8"
+        ) from None
+    user, colon, password = decoded.partition(":")
+    if not colon:
+        raise refuse(
+            "invalid_token", 'header Authorization: the Basic credentials have no ":" (user:password)'
+        )
+    presented = user if settings.password == "ignore" else f"{user}:{password}"
+    if not user:
+        raise refuse("missing_token", "header Authorization: the Basic user name (the token) is empty")
+    credential = match_token(presented, credentials)
+    if credential is None:
+        what = "user name" if settings.password == "ignore" else "user name and password"
+        raise refuse("invalid_token", f"header Authorization: the Basic {what} match no active token")
     return credential

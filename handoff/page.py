@@ -103,8 +103,8 @@ def integration_page(
             "contentTypes": list(SUPPORTED),
             "batches": "A top-level JSON array (or NDJSON, one event a line) is a batch: each item is "
             "mapped on its own.",
-            "response": "200 with one result per mapped event: processed, duplicate, ignored, rejected or "
-            'failed. A refused request gets 401 with {"error": {"code", "message"}}.',
+            "response": "200 with one result per mapped event: processed, duplicate, ignored, skipped, "
+            'rejected or failed. A refused request gets 401 with {"error": {"code", "message"}}.',
         },
         "auth": {
             "method": auth.method,

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from connectors.auth import AuthSettings, HeaderTokenSettings, HubSignatureSettings, QueryTokenSettings
+from connectors.auth import (
+    AuthSettings,
+    BasicSettings,
+    HeaderTokenSettings,
+    HubSignatureSettings,
+    QueryTokenSettings,
+)
 
 SECRET_PLACEHOLDER = "<YOUR_SECRET>"
 TOKEN_PLACEHOLDER = "<YOUR_TOKEN>"
@@ -25,7 +31,7 @@ class Lit:
 
 @dataclass(frozen=True)
 class Var:
-    name: str  # body | timestamp | id | signature | token
+    name: str  # body | timestamp | id | signature | token | basic (base64 of "token:" or "user:password")
 
 
 Part = Lit | Var
@@ -43,6 +49,7 @@ class Recipe:
     key_base64: bool = False  # Standard Webhooks: the key is the base64 after "whsec_"
     timestamp_format: str | None = None  # set when a timestamp is signed
     message_id: bool = False
+    basic_password: bool = False  # basic: the token is "user:password" (else the password is empty)
     uses: frozenset[str] = field(default_factory=frozenset)  # variables the snippet must compute
 
 
@@ -66,6 +73,13 @@ def recipe_for(auth: AuthSettings) -> Recipe:
     if isinstance(auth, HeaderTokenSettings):
         value: Parts = (Lit(auth.scheme + " "), Var("token")) if auth.scheme else (Var("token"),)
         return Recipe(TOKEN_PLACEHOLDER, headers=((auth.header, value),), uses=frozenset({"token"}))
+    if isinstance(auth, BasicSettings):
+        return Recipe(
+            TOKEN_PLACEHOLDER,
+            headers=(("Authorization", (Lit("Basic "), Var("basic"))),),
+            uses=frozenset({"token", "basic"}),
+            basic_password=auth.password == "match",
+        )
     if isinstance(auth, HubSignatureSettings):
         return _hub(auth)
     raise TypeError(f"unknown auth settings {type(auth).__name__}")

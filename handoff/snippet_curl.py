@@ -15,6 +15,7 @@ _NAMES = {
     "id": "MSG_ID",
     "signature": "SIG",
     "token": "TOKEN",
+    "basic": "BASIC",
 }
 _TIMESTAMP = {
     "unix": "$(date +%s)",
@@ -44,6 +45,9 @@ def curl_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "appl
         "# The exact bytes that are signed and sent:",
         f"BODY={shlex.quote(json.dumps(event, indent=2, ensure_ascii=False))}",
     ]
+    if "basic" in recipe.uses:
+        user_password = '"$TOKEN"' if recipe.basic_password else '"$TOKEN:"'
+        lines.append(f"BASIC=$(printf '%s' {user_password} | openssl base64 -A)  # HTTP Basic: token as user")
     if recipe.signed is not None:
         if recipe.timestamp_format is not None:
             lines.append(f"TS={_TIMESTAMP[recipe.timestamp_format]}  # now, at send time")

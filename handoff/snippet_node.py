@@ -7,7 +7,14 @@ from typing import Any
 
 from handoff.recipe import Lit, Parts, Recipe
 
-_NAMES = {"body": "body", "timestamp": "timestamp", "id": "msgId", "signature": "signature", "token": "TOKEN"}
+_NAMES = {
+    "body": "body",
+    "timestamp": "timestamp",
+    "id": "msgId",
+    "signature": "signature",
+    "token": "TOKEN",
+    "basic": "basic",
+}
 _TIMESTAMP = {
     "unix": "Math.floor(Date.now() / 1000).toString()",
     "unix_ms": "Date.now().toString()",
@@ -59,6 +66,9 @@ def node_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "appl
     if recipe.query:
         params = ", ".join(f"{json.dumps(name)}: {_js(value)}" for name, value in recipe.query)
         lines += [f'endpoint += "?" + new URLSearchParams({{{params}}});', ""]
+    if "basic" in recipe.uses:
+        user_password = "TOKEN" if recipe.basic_password else 'TOKEN + ":"'
+        lines += [f'const basic = Buffer.from({user_password}).toString("base64"); // token as user', ""]
     if recipe.signed is not None:
         if recipe.timestamp_format is not None:
             lines.append(f"const timestamp = {_TIMESTAMP[recipe.timestamp_format]}; // now, at send time")

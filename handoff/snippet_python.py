@@ -12,6 +12,7 @@ _NAMES = {
     "id": "msg_id",
     "signature": "signature",
     "token": "TOKEN",
+    "basic": "basic",
 }
 _TIMESTAMP = {
     "unix": "str(int(time.time()))",
@@ -60,6 +61,11 @@ def python_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "ap
         imports.add("urllib.parse")
         params = ", ".join(f"{name!r}: {_text(value)}" for name, value in recipe.query)
         lines += [f"ENDPOINT += '?' + urllib.parse.urlencode({{{params}}})", ""]
+    if "basic" in recipe.uses:
+        imports.add("base64")
+        user_password = "TOKEN" if recipe.basic_password else 'TOKEN + ":"'
+        encode = f'base64.b64encode(({user_password}).encode("utf-8")).decode("ascii")'
+        lines += [f"basic = {encode}  # HTTP Basic: the token as user name", ""]
     if recipe.signed is not None:
         imports.update({"hashlib", "hmac"})
         if recipe.timestamp_format is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from connectors.auth import (
     PRESETS,
     AuthSettings,
+    BasicSettings,
     HeaderTokenSettings,
     HubSignatureSettings,
     QueryTokenSettings,
@@ -31,6 +32,21 @@ def explain(auth: AuthSettings, url: str) -> dict[str, Any]:
         return {
             "summary": f"Send the connector's token in the `{auth.header}` header.",
             "steps": [f"POST the event to `{url}` with the header `{auth.header}: {value}`."],
+        }
+    if isinstance(auth, BasicSettings):
+        user = (
+            "the token as the user name and an empty password"
+            if auth.password == "ignore"
+            else ("the token's user name and password (the token is user:password)")
+        )
+        return {
+            "summary": "Use HTTP Basic auth with the connector's token as the user name "
+            "(a CDP SDK's write key).",
+            "steps": [
+                f"POST the event to `{url}` with HTTP Basic auth: {user}.",
+                "CDP SDKs do this when given the token as their write key and the URL as their host "
+                "(see docs/sdks.md).",
+            ],
         }
     if isinstance(auth, HubSignatureSettings):
         return _hub(auth, url)

@@ -18,8 +18,11 @@ def map_raw_event(
     query: Mapping[str, str],
     connector: Mapping[str, Any],
     budget_ms: int | None = None,
+    path: str = "",
 ) -> list[MappedEvent | MappingError]:
-    """Evaluate with `$` = the raw event, `$headers` (lower-case names), `$query`, `$connector`.
+    """Evaluate with `$` = the raw event, `$headers` (lower-case names), `$query`, `$connector`,
+    `$path` (the SDK path after the connector's URL, "" for none) and `$call` (its last segment:
+    "batch", "track", …; null for none).
 
     An evaluation failure, or more mapped events than `mapping.max_events`, raises MappingError
     (the whole raw event failed); a malformed mapped event is returned in place, as a MappingError
@@ -30,6 +33,8 @@ def map_raw_event(
         "headers": {str(name).lower(): value for name, value in headers.items()},
         "query": dict(query),
         "connector": dict(connector),
+        "path": path,
+        "call": path.rsplit("/", 1)[-1] if path else None,
     }
     return check_shape(mapping.evaluate(body, bindings, budget_ms=budget_ms), max_events=mapping.max_events)
 

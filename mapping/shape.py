@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from errors import MappingError
+from errors import MappingError, SkippedByMapping
 from mapping.describe import describe
 from mapping.fields import (
     SHAPE_ERROR,
@@ -120,11 +120,30 @@ def check_shape(output: Any, *, max_events: int | None = None) -> list[MappedEve
     return [_checked(output, "")]
 
 
+MAX_SKIP_REASON = 500
+
+
 def _checked(item: Any, prefix: str) -> MappedEvent | MappingError:
     try:
+        if isinstance(item, dict) and "skip" in item:
+            return _skip(item, prefix)
         return _event(item, prefix)
     except MappingError as error:
         return error
+
+
+def _skip(item: dict[str, Any], prefix: str) -> SkippedByMapping:
+    """`{"skip": "identify calls earn nothing"}`: this raw event is left out on purpose."""
+    if set(item) != {"skip"}:
+        other = sorted(set(item) - {"skip"})[0]
+        raise shape_error(join(prefix, other), "a skipped item holds only skip (its reason)")
+    reason = item["skip"]
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_SKIP_REASON:
+        raise shape_error(
+            join(prefix, "skip"),
+            f"expected the reason as a text of 1 to {MAX_SKIP_REASON} characters, got {describe(reason)}",
+        )
+    return SkippedByMapping(reason.strip())
 
 
 def _event(item: Any, prefix: str) -> MappedEvent:

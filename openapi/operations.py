@@ -29,8 +29,8 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "connector": ("only this connector's items", {"type": "string"}),
     "request_status": ("an HTTP status code such as 401", {"type": "integer"}),
     "event_status": (
-        "processed, duplicate, ignored, rejected or failed",
-        {"enum": ["processed", "duplicate", "ignored", "rejected", "failed"]},
+        "processed, duplicate, ignored, skipped, rejected or failed",
+        {"enum": ["processed", "duplicate", "ignored", "skipped", "rejected", "failed"]},
     ),
     "rule_status": ("draft, active, paused or archived", {"enum": ["draft", "active", "paused", "archived"]}),
     "since": ("ISO 8601 time, inclusive", {"type": "string", "format": "date-time"}),
@@ -69,6 +69,7 @@ PATH_PARAMS = {
     "rule_id": "a rule's id",
     "sample_id": "a sample's id",
     "token": "the signed token of a shared link",
+    "call": "the SDK's call: batch, track, … (Segment-compatible) or the event type (Jitsu)",
 }
 
 _LOG = ("connector", "since", "until", "limit", "before")
@@ -93,6 +94,30 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("OPTIONS", "/ingest/{connector_id}"): Op(
         "CORS preflight for allowed origins", "ingest", status=204, errors=(403,)
+    ),
+    ("POST", "/ingest/{connector_id}/v1/{call}"): Op(
+        "Segment-compatible SDKs (Segment, RudderStack): batch, track, identify, page, screen, group, alias",
+        "ingest",
+        "IngestResponse",
+        body="RawEvent",
+        errors=(400, 401, 404, 413, 415),
+    ),
+    ("POST", "/ingest/{connector_id}/api/s/s2s/{call}"): Op(
+        "Jitsu, server to server: one event of type {call}",
+        "ingest",
+        "IngestResponse",
+        body="RawEvent",
+        errors=(400, 401, 404, 413, 415),
+    ),
+    ("POST", "/ingest/{connector_id}/api/s/{call}"): Op(
+        "Jitsu, from a browser: one event of type {call}",
+        "ingest",
+        "IngestResponse",
+        body="RawEvent",
+        errors=(400, 401, 404, 413, 415),
+    ),
+    ("OPTIONS", "/ingest/{connector_id}/api/s/{call}"): Op(
+        "CORS preflight for Jitsu's browser SDK", "ingest", status=204, errors=(403,)
     ),
     ("GET", "/api/connectors"): Op("List connectors", "connectors", "Connector", list_of=True),
     ("POST", "/api/connectors"): Op(

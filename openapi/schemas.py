@@ -46,7 +46,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Health": _obj({"status": {"const": "ok"}}, ("status",)),
     "AuthSettings": _obj(
-        {"method": {"enum": ["query_token", "header_token", "hub_signature"]}, "preset": _S},
+        {"method": {"enum": ["query_token", "header_token", "basic", "hub_signature"]}, "preset": _S},
         ("method",),
         additionalProperties=True,
         description="See docs/auth-methods.md for every setting of each method.",
@@ -109,7 +109,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "index": _I,
             "subIndex": _I,
-            "status": {"enum": ["processed", "duplicate", "ignored", "rejected", "failed"]},
+            "status": {"enum": ["processed", "duplicate", "ignored", "skipped", "rejected", "failed"]},
             "eventId": {"type": ["integer", "null"]},
             "clientEventId": {"type": ["string", "null"]},
             "profile": {"type": ["object", "null"]},

@@ -38,6 +38,8 @@ class IngestRequest:
     request_id: str = field(default_factory=new_request_id)
     # The body as it came over the wire when a Content-Encoding changed it: what a signature covers.
     wire_body: bytes | None = None
+    # The SDK path after the connector's URL ("/v1/batch", "/api/s/track"); "" for the URL itself.
+    path: str = ""
 
     @property
     def signed_body(self) -> bytes:

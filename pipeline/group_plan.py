@@ -15,7 +15,7 @@ from typing import Any
 
 import event_types
 from earning_rules import RuleEvent
-from errors import MappingError
+from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
 from pipeline.context import RunContext, WorkItem
 from pipeline.process import base_result, base_row
@@ -72,6 +72,10 @@ def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
     row = base_row(ctx, item, trace)
     row["id"] = None
     planned = PlannedEvent(row, base_result(item), trace)
+    if isinstance(item.error, SkippedByMapping):
+        trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"], "skipped": True})
+        planned.finish("skipped", item.error.message)
+        return planned
     if item.error is not None or item.mapped is None:
         error = item.error or MappingError("the mapping returned nothing for this event")
         trace.append({"step": "map", "ok": False, "error": error.to_json()["error"]})

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import event_types
-from errors import MappingError
+from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
 from pipeline import chain as chains
 from pipeline.awards import award_points
@@ -93,6 +93,9 @@ async def process_item(
         result.update(status=status, eventId=event_id, reason=reason, **extra)
         return result
 
+    if isinstance(item.error, SkippedByMapping):
+        trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"], "skipped": True})
+        return await finish("skipped", item.error.message)
     if item.error is not None or item.mapped is None:
         error = item.error or MappingError("the mapping returned nothing for this event")
         trace.append({"step": "map", "ok": False, "error": error.to_json()["error"]})

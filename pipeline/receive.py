@@ -23,7 +23,7 @@ from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext,
 from pipeline.group_plan import Job, can_group
 from pipeline.group_writer import writer_of
 from pipeline.map_runner import run_mapping
-from pipeline.redaction import redact
+from pipeline.redaction import mask_body_credentials, redact
 from pipeline.snapshot import Judging, load_for_ingest, read_judging
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/testing
 from pipeline.snapshot import snapshot_of as snapshot_of
@@ -94,6 +94,7 @@ def _map_all(
                 query=query,
                 connector=snapshot.binding(),
                 budget_ms=budget_ms,
+                path=request.path,
             )
         except MappingError as failure:
             items.append(WorkItem(index, 0, raw, None, failure))
@@ -236,6 +237,7 @@ def _log_row(request: IngestRequest) -> dict[str, Any]:
         "method": request.method,
         "content_type": request.content_type,
         "body_bytes": len(request.body),
+        "path": request.path or None,
         "auth_outcome": "not_checked",
         "counts": {},
     }
@@ -309,4 +311,7 @@ def request_raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, sett
         # Pixel-style: the query string is the event, minus the token that authenticated it.
         param = snapshot.auth.model_dump().get("param") or "token"
         return parse_query_event({k: v for k, v in request.query.items() if k != param})
-    return parse_body(request.body, request.content_type, max_items=settings.max_batch_items)
+    # The SDKs' routes carry JSON whatever they call it (RudderStack's Node SDK labels its gzipped
+    # JSON application/x-www-form-urlencoded).
+    content_type = "application/json" if request.path else request.content_type
+    return mask_body_credentials(parse_body(request.body, content_type, max_items=settings.max_batch_items))

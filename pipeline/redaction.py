@@ -4,7 +4,8 @@ Replay and samples feed the kept headers and query back to the mapping as `$head
 `$query`, so a mapping that reads them maps a replayed event as it mapped the original. Never
 kept: `authorization`, `cookie`, `proxy-authorization`, the connector's token header
 (`header_token`), its signature header (`hub_signature`, with the `svix-` spelling Standard
-Webhooks senders may use) and its token query parameter (`query_token`). Signature timestamp
+Webhooks senders may use) and its token query parameter (`query_token`); a write key repeated in
+the body (`writeKey`, as Segment-compatible SDKs send it) is masked in the raw event. Signature timestamp
 and id headers are not secrets and stay. Transport headers (`content-length`, `connection`, …)
 are not kept either: they describe the delivery, not the event.
 """
@@ -12,6 +13,7 @@ are not kept either: they describe the delivery, not the event.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from connectors.auth import AuthSettings, HeaderTokenSettings, HubSignatureSettings, QueryTokenSettings
 
@@ -48,3 +50,20 @@ def redact(
     kept_headers = {k.lower(): v for k, v in headers.items() if k.lower() not in dropped}
     kept_query = {k: v for k, v in query.items() if k not in params}
     return kept_headers, kept_query
+
+
+# Credentials some senders repeat inside the body: Segment-compatible SDKs put the write key
+# (the connector's token) in every batch. Kept in a raw event, it would be in the event log, a
+# replay's input and an integration page's example.
+BODY_CREDENTIALS = frozenset({"writeKey", "write_key"})
+MASK = "[redacted]"
+
+
+def mask_body_credentials(raw_events: list[Any]) -> list[Any]:
+    """The raw events with any top-level write key replaced by a mask, before mapping and storing."""
+    return [
+        {k: (MASK if k in BODY_CREDENTIALS else v) for k, v in raw.items()}
+        if isinstance(raw, dict) and BODY_CREDENTIALS & raw.keys()
+        else raw
+        for raw in raw_events
+    ]

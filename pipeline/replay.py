@@ -170,7 +170,7 @@ async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run
     first = next(iter(chains.values())).first
     ctx = replace(ctx, test=bool(first["test"]))  # test events stay test events
     # The mapping sees the original request's $headers and $query as kept (credentials left out).
-    seen = replace(ctx.request, headers=raw.headers, query=raw.query)
+    seen = replace(ctx.request, headers=raw.headers, query=raw.query, path=raw.path)
     items = await anyio.to_thread.run_sync(_map_all, ctx.snapshot, seen, [first["raw"]])
     produced = set()
     for item in items:

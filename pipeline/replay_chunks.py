@@ -44,7 +44,7 @@ _PARAMS = 500  # rows per IN (...) list: well under SQLite's and asyncpg's param
 def _mapped(ctx: RunContext, raws: Sequence[RawEvent]) -> list[list[WorkItem]]:
     out = []
     for raw in raws:
-        request = replace(ctx.request, headers=raw.headers, query=raw.query)
+        request = replace(ctx.request, headers=raw.headers, query=raw.query, path=raw.path)
         out.append(_map_all(ctx.snapshot, request, [raw.raw]))
     return out
 

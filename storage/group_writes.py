@@ -74,7 +74,7 @@ async def move_balances(
 REQUEST_COLUMNS = (
     "id", "connector_id", "received_at", "method", "status_code", "auth_outcome", "auth_reason",
     "credential_id", "test", "content_type", "body_bytes", "error_code", "error_message", "counts",
-    "duration_ms", "headers", "query",
+    "duration_ms", "headers", "query", "path",
 )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ def _request_row(tx: RawTransaction, r: dict[str, Any]) -> tuple[Any, ...]:
         r["auth_outcome"], r.get("auth_reason"), r.get("credential_id"), bool(r.get("test", False)),
         r.get("content_type"), r.get("body_bytes", 0), r.get("error_code"), r.get("error_message"),
         json_text(r.get("counts") or {}), float(r.get("duration_ms", 0.0)),
-        nullable_json(r.get("headers")), nullable_json(r.get("query")),
+        nullable_json(r.get("headers")), nullable_json(r.get("query")), r.get("path"),
     )  # fmt: skip
 
 
@@ -125,10 +125,10 @@ WITH ev AS (
 ), rq AS (
   INSERT INTO requests (id, connector_id, received_at, method, status_code, auth_outcome, auth_reason,
     credential_id, test, content_type, body_bytes, error_code, error_message, counts, duration_ms,
-    headers, query)
+    headers, query, path)
   SELECT * FROM unnest(?::text[], ?::text[], ?::timestamp[], ?::text[], ?::int[], ?::text[], ?::text[],
     ?::text[], ?::bool[], ?::text[], ?::int[], ?::text[], ?::text[], ?::json[], ?::float8[], ?::json[],
-    ?::json[])
+    ?::json[], ?::text[])
 )
 SELECT 1
 """

@@ -31,6 +31,7 @@ class RawEvent:
     # logged before migration 0003 kept them.
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    path: str = ""  # the SDK path the request came to ($path)
 
 
 async def select_raw_events(
@@ -74,7 +75,7 @@ async def select_raw_events(
         picked = [r for r in firsts if current.get((r["request_id"], r["index"]), set()) & statuses]
         inputs = await request_inputs(conn, {r["request_id"] for r in picked})
         for r in picked:
-            seen_headers, seen_query = inputs.get(r["request_id"], ({}, {}))
+            seen_headers, seen_query, seen_path = inputs.get(r["request_id"], ({}, {}, ""))
             chosen.append(
                 RawEvent(
                     int(r["id"]),
@@ -84,6 +85,7 @@ async def select_raw_events(
                     r["raw"],
                     seen_headers,
                     seen_query,
+                    seen_path,
                 )
             )
         if len(firsts) < page:
@@ -93,13 +95,15 @@ async def select_raw_events(
 
 async def request_inputs(
     conn: AsyncConnection, request_ids: set[str]
-) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
-    """The kept headers and query of each request (empty when its log row has none)."""
+) -> dict[str, tuple[dict[str, str], dict[str, str], str]]:
+    """The kept headers, query and SDK path of each request (empty when its log row has none)."""
     if not request_ids:
         return {}
     t = requests_table
-    rows = await conn.execute(select(t.c.id, t.c.headers, t.c.query).where(t.c.id.in_(sorted(request_ids))))
-    return {r.id: (dict(r.headers or {}), dict(r.query or {})) for r in rows}
+    rows = await conn.execute(
+        select(t.c.id, t.c.headers, t.c.query, t.c.path).where(t.c.id.in_(sorted(request_ids)))
+    )
+    return {r.id: (dict(r.headers or {}), dict(r.query or {}), r.path or "") for r in rows}
 
 
 async def _current_statuses(

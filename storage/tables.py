@@ -139,6 +139,8 @@ class RequestLog(SQLModel, table=True):
     # What the mapping saw as $headers and $query, minus credentials: replay and samples need it.
     headers: dict[str, str] | None = _json(nullable=True)
     query: dict[str, str] | None = _json(nullable=True)
+    # The SDK path after the connector's URL ("/v1/batch"), the mapping's $path; null for none.
+    path: str | None = Field(default=None, max_length=128)
 
 
 class Event(SQLModel, table=True):

@@ -401,8 +401,9 @@ def test_any_value_in_any_field_is_accepted_or_refused_with_invalid_input(value:
         {"method": "hub_signature"},
         {"method": "hub_signature", "preset": "stripe"},
         {"method": "query_token"},
+        {"method": "basic"},
     ):
-        for field in [*fields, "secret_encoding"]:
+        for field in [*fields, "secret_encoding", "password"]:
             try:
                 parse_auth_settings({**base, field: value})
             except InvalidInput as error:

@@ -18,6 +18,8 @@ from tests.helpers import assert_error, create_connector, send, token_of, unique
 AUTHS: dict[str, dict[str, Any]] = {
     "query_token": {"method": "query_token", "param": "key"},
     "header_token": {"method": "header_token", "header": "Authorization", "scheme": "Bearer"},
+    "basic": {"method": "basic"},
+    "basic-match": {"method": "basic", "password": "match"},
     "github": {"preset": "github"},
     "shopify": {"preset": "shopify"},
     "stripe": {"preset": "stripe"},

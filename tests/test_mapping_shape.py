@@ -337,3 +337,28 @@ def test_reverses_in_full_or_by_fraction() -> None:
 )
 def test_reverses_errors(reverses: Any, message: str) -> None:
     assert refused(event(reverses=reverses)).message == message
+
+
+def test_a_skip_leaves_an_item_out_on_purpose() -> None:
+    from errors import SkippedByMapping
+
+    [skipped] = check_shape({"skip": "  identify calls earn nothing "})
+    assert isinstance(skipped, SkippedByMapping) and skipped.message == "identify calls earn nothing"
+    assert skipped.code == "skipped"
+    mixed = check_shape([{"skip": "page view"}, {"profile": {"value": "ann@example.com"}}])
+    assert isinstance(mixed[0], SkippedByMapping) and not isinstance(mixed[1], MappingError)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ({"skip": ""}, "skip: expected the reason as a text"),
+        ({"skip": 3}, "skip: expected the reason as a text of 1 to 500 characters, got 3"),
+        ({"skip": "x" * 501}, "skip: expected the reason"),
+        ({"skip": "why", "profile": {"value": "a"}}, "profile: a skipped item holds only skip"),
+    ],
+)
+def test_a_skip_names_what_is_wrong(output: Any, message: str) -> None:
+    [error] = check_shape(output)
+    assert isinstance(error, MappingError) and error.code != "skipped"
+    assert message in error.message, error.message

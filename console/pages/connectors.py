@@ -27,6 +27,7 @@ STARTER_MAPPING = """{
 METHODS = {
     "query_token": ("Token in the URL", "Tag managers, pixels and tools that only let you set a URL."),
     "header_token": ("Token in a header", "CDPs, CRMs and your own backend."),
+    "basic": ("Write key (HTTP Basic)", "CDP SDKs: Segment and RudderStack send their write key so."),
     "hub_signature": ("Signed body (HMAC)", "Webhooks that sign their body; describe the scheme yourself."),
 }
 

@@ -157,3 +157,15 @@ def test_the_wizard_shows_the_apis_message_next_to_the_field(console: Console, s
     page.fill("#param", "t")
     page.click("button:has-text('Create connector')")
     expect(page.locator("h1")).to_contain_text("Bad param is ready")
+
+
+def test_the_wizard_sets_up_a_cdp_sdk_connector(console: Console, server: Server) -> None:
+    console.login()
+    page = console.go("/console/connectors/new")
+    page.check("input[value=basic]")
+    page.click("button:has-text('Next')")
+    page.fill("#name", "Segment SDK")
+    page.click("button:has-text('Create connector')")
+    expect(page.locator("main")).to_contain_text("write key")
+    connector_id = page.locator("#url").inner_text().rsplit("/", 1)[1]
+    assert server.admin.get(f"/api/connectors/{connector_id}").json()["auth"]["method"] == "basic"
