@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import (
+    access_log,
     connectors,
     event_types,
     handoff,
@@ -23,6 +24,7 @@ from api import (
     ledger,
     logs,
     profiles,
+    rate_limits,
     replay,
     rules,
     samples,
@@ -142,6 +144,7 @@ GC_THRESHOLDS = (50_000, 20, 100)  # Python's defaults: (700, 10, 10)
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = ensure_admin_token(settings or load_settings())
+    access_log.install()  # no query token in any access log line
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -153,12 +156,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with db.write() as conn:
             await seed_builtin(conn, datetime.now(UTC))
         app.state.db = db
+        app.state.limits = rate_limits.ingest_limits(settings)
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
+        await app.state.limits.close()
         await db.dispose()
 
     app = Starlette(

@@ -15,6 +15,9 @@ class InboundError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        # Messages quote what callers sent, and are stored (reasons, the request log): a NUL,
+        # which PostgreSQL text cannot hold, is written as its JSON escape on every database.
+        message = message.replace("\x00", "\\u0000")
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -113,6 +116,16 @@ class InvalidRule(InboundError):
 
 
 # The one table from error class to HTTP status. A subclass inherits its parent's status.
+class RateLimited(InboundError):
+    """Over a rate limit: answered 429 with Retry-After (seconds)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 STATUS: dict[type[InboundError], int] = {
     InvalidInput: 422,
     MalformedBody: 400,
@@ -125,6 +138,7 @@ STATUS: dict[type[InboundError], int] = {
     UnsupportedMediaType: 415,
     MappingError: 422,
     InvalidRule: 422,
+    RateLimited: 429,
 }
 
 

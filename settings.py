@@ -14,6 +14,21 @@ from errors import InvalidInput
 
 ADMIN_TOKEN_FILE = Path(".inbound/admin-token")
 MAPPING_ENGINES = ("jlens", "jsonata-python")  # mapping.engine.ENGINES
+MIN_ADMIN_TOKEN = 16  # characters: a one-character admin token was accepted
+RATE_OFF = ("", "off", "0")
+
+
+def _check_rate(name: str, text: str) -> None:
+    from limits import parse  # the rate syntax is the `limits` library's (api/rate_limits.py)
+
+    if text.strip().lower() in RATE_OFF:
+        return
+    try:
+        parse(text)
+    except ValueError:
+        raise InvalidInput(
+            f"INBOUND_{name.upper()}: {text!r} is not a rate such as 1000/second, 60/minute or off"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,9 @@ class Settings:
     duplicate_window_seconds: int = 60
     timezone: str = "UTC"
     log_level: str = "info"
+    rate_limit_connector: str = "1000/second"
+    rate_limit_refused: str = "300/minute"
+    redis_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +116,18 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         raise InvalidInput(
             f"INBOUND_MAPPING_ENGINE: {settings.mapping_engine!r} is not a mapping engine; use one of "
             + ", ".join(MAPPING_ENGINES)
+        )
+    if settings.admin_token and len(settings.admin_token.strip()) < MIN_ADMIN_TOKEN:
+        raise InvalidInput(
+            f"INBOUND_ADMIN_TOKEN: {len(settings.admin_token.strip())} characters is too short for the key "
+            f"to everything; use at least {MIN_ADMIN_TOKEN}, e.g. from `openssl rand -hex 24`"
+        )
+    for name in ("rate_limit_connector", "rate_limit_refused"):
+        _check_rate(name, getattr(settings, name))
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://")):
+        raise InvalidInput(
+            f"INBOUND_REDIS_URL: {settings.redis_url!r} must start with redis:// or rediss://, "
+            "e.g. redis://127.0.0.1:6379/0"
         )
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise InvalidInput(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import JSON, db_of, read_json, settings_of
+from api.http import JSON, db_of, json_of, read_body, read_json, settings_of
 from connectors.auth import check_secret, describe, generate_secret, parse_auth_settings, to_json
 from connectors.model import (
     check_supplied_secret,
@@ -50,6 +50,13 @@ def connector_json(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     }
 
 
+def mask(value: str) -> str:
+    """The start of a secret, to tell credentials apart: at most a quarter of it, never more
+    than 4 characters (an 8-character secret once showed 6)."""
+    shown = min(4, len(value) // 4)
+    return value[:shown] + "…"
+
+
 def credential_json(
     row: dict[str, Any], *, reveal: bool, warnings: list[str] | None = None
 ) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def credential_json(
         "createdAt": row["created_at"],
         "revokedAt": row.get("revoked_at"),
         # Shown in full once, when created; afterwards only enough to tell them apart.
-        "value": value if reveal else f"{value[:4]}…{value[-2:]}",
+        "value": value if reveal else mask(value),
     }
     if warnings:
         body["warnings"] = warnings
@@ -276,8 +283,8 @@ async def list_mapping_versions(request: Request) -> Response:
 
 
 async def add_credential(request: Request) -> Response:
-    raw = await request.body()
-    data = await read_json(request) if raw.strip() else {}
+    raw = await read_body(request)
+    data = json_of(raw) if raw.strip() else {}
     if not isinstance(data, dict):
         raise InvalidInput('body: expected a JSON object such as {"test": false}', code="invalid_credential")
     unknown = sorted(set(data) - {"value", "test"})

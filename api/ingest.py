@@ -12,20 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
+from api.rate_limits import IngestLimits
 from connectors.bodies import collect_fields, unquote_text
 from connectors.encodings import decode_content
 from errors import (
+    AuthenticationFailed,
     Forbidden,
     InboundError,
     MalformedBody,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     UnsupportedMediaType,
     status_of,
 )
 from pipeline.context import IngestRequest, new_request_id
 from pipeline.receive import receive, record_refusal
-from pipeline.snapshot import load_for_ingest
+from pipeline.snapshot import UnknownConnector, load_for_ingest
 from storage.database import Database
 
 
@@ -142,6 +145,15 @@ async def ingest(request: Request) -> Response:
     received_at = datetime.now(UTC)
     request_id = new_request_id()
     path = ""
+    limits: IngestLimits = request.app.state.limits
+    address = request.client.host if request.client else "unknown"
+    try:
+        # A guesser waits before anything is read; a busy connector before its body is.
+        await limits.check_address(address)
+        await limits.check_connector(connector_id)
+    except RateLimited as exc:
+        headers = {"X-Request-Id": request_id, "Retry-After": str(exc.retry_after)}
+        return JSON(exc.to_json(), status_code=429, headers=headers)
     try:
         try:
             path = sdk_path(request)
@@ -158,6 +170,8 @@ async def ingest(request: Request) -> Response:
         ingest_request = replace(ingest_request, path=path, wire_body=wire if body is not wire else None)
         outcome = await receive(db, settings, ingest_request)
     except InboundError as exc:
+        if isinstance(exc, (AuthenticationFailed, UnknownConnector)):
+            await limits.count_refusal(address)
         # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers and the request id too, or
         # a browser sender could not read why its request failed, nor find it in the log.
         headers = {"X-Request-Id": request_id}

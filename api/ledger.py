@@ -16,6 +16,8 @@ from errors import InvalidInput
 from storage import ledger
 from storage.profiles import profiles
 
+MAX_REASON = 500  # characters of an adjustment's reason
+MAX_ADMIN = 100
 MAX_BALANCE = 2**53 - 1  # the largest whole number every JSON client (JavaScript) reads exactly
 
 
@@ -64,6 +66,11 @@ async def adjust(request: Request) -> Response:
         raise InvalidInput(
             'body: expected {"points": 25, "reason": "…", "admin": "…"}', code="invalid_adjustment"
         )
+    unknown = sorted(set(data) - {"points", "reason", "admin", "test"})
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field; expected points, reason, admin, test", code="invalid_adjustment"
+        )
     points, reason, admin = data.get("points"), data.get("reason"), data.get("admin")
     if not isinstance(points, int) or isinstance(points, bool) or points == 0:
         raise InvalidInput(
@@ -78,6 +85,12 @@ async def adjust(request: Request) -> Response:
         raise InvalidInput(
             f"reason: {got}; say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
         )
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"reason: {len(reason)} characters; at most {MAX_REASON}", code="invalid_adjustment"
+        )
+    if isinstance(admin, str) and len(admin) > MAX_ADMIN:
+        raise InvalidInput(f"admin: {len(admin)} characters; at most {MAX_ADMIN}", code="invalid_adjustment")
     if not isinstance(admin, str) or not admin.strip():
         got = "is required" if admin is None else f"{admin!r} is not a name"
         raise InvalidInput(f"admin: {got}; name who makes the adjustment", code="invalid_adjustment")

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from api.http import JSON, choice_param, db_of, read_json, settings_of
 from earning_rules import parse_rule, rule_definition_to_json
-from errors import InvalidInput, InvalidRule, NotFound
+from errors import Conflict, InvalidInput, InvalidRule, NotFound
 from pipeline.rule_preview import preview
 from storage import logs
 from storage import rules as store
@@ -106,8 +106,18 @@ async def update_rule(request: Request) -> Response:
     changes = await read_json(request)
     if not isinstance(changes, dict):
         raise InvalidRule("body: expected a JSON object with the fields to change")
+    rule_id = request.path_params["rule_id"]
+    if "id" in changes and changes["id"] != rule_id:
+        raise InvalidRule(f"id: {changes['id']!r} is not this rule's id {rule_id!r}; an id cannot be changed")
     async with db_of(request).write() as conn:
-        current = await _get_or_404(conn, request.path_params["rule_id"], for_update=True)
+        current = await _get_or_404(conn, rule_id, for_update=True)
+        if "version" in changes and changes["version"] != current["version"]:
+            # A PATCH of what was read (GET, edit, PATCH back) must not overwrite a newer version.
+            raise Conflict(
+                f"version: {changes['version']!r} is not the current version {current['version']}: the rule "
+                "changed since it was read; read it again, or leave version out to change it anyway",
+                code="rule_changed",
+            )
         definition = _normalised({**current["definition"], **changes})
         if definition == current["definition"]:
             return JSON(rule_json(current))

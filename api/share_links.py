@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from api.handoff import integration_html
-from api.http import JSON, db_of, json_of, settings_of
+from api.http import JSON, db_of, json_of, read_body, settings_of
 from errors import InvalidInput, NotFound
 from storage import connectors as store
 from storage import share_keys
@@ -55,7 +55,7 @@ def _days(data: Any) -> int:
 
 async def create_share_link(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
-    raw = await request.body()
+    raw = await read_body(request)
     days = _days(json_of(raw) if raw.strip() else None)
     async with db_of(request).read() as conn:
         if await store.get_connector(conn, connector_id) is None:

@@ -89,4 +89,9 @@ async def overview(request: Request) -> Response:
         events = await stats.events_per_minute(conn, since, until, test=test)
         refused = await stats.refused_requests(conn, since, until)
         points = await stats.points_per_rule(conn, since, until, test=test)
-    return JSON(overview_json(since, until, events, refused, points))
+    body = overview_json(since, until, events, refused, points)
+    # Requests to connector ids that do not exist are counted, not logged (this process, since start).
+    body["unknownConnectorRequests"] = db_of(request).unknown_connector_requests
+    # Answered 429 (this process, since start): over a connector's limit, or a refusing address.
+    body["rateLimitedRequests"] = dict(request.app.state.limits.limited)
+    return JSON(body)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from connectors.auth import parse_auth_settings, sign  # noqa: E402
 
-ADMIN = "adm_bench_token"
+ADMIN = "adm_bench_token_0123456789"
 SECRET = "bench-secret-0123456789"
 MAPPING = (
     '{"clientEventId": id, "profile": {"value": email}, "payload": {"timestamp": at,'

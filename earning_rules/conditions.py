@@ -11,7 +11,6 @@ condition and a sentence naming the ACTUAL value, e.g. `counter amount = 12 is n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any, Literal
 
 from earning_rules import validate as v
 from earning_rules.event import Facts, show_decimal
+from earning_rules.patterns import PatternError, PatternTimeout, check_pattern, search
 
 TAG_OPS = ("eq", "ne", "in", "not_in", "contains", "starts_with", "regex", "exists", "missing")
 COUNTER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "exists", "missing")
@@ -33,7 +33,7 @@ class TagCondition:
     tag: str
     op: str
     value: str | tuple[str, ...] | None = None
-    pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    pattern: str | None = field(default=None, compare=False, repr=False)  # a checked regex source
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,10 @@ def _parse_tag(data: Mapping[str, Any], path: str) -> TagCondition:
     pattern = None
     if op == "regex":
         try:
-            pattern = re.compile(text)
-        except re.error as exc:
-            v.fail(value_path, f"{v.show(text)} is not a valid regular expression: {exc}")
+            check_pattern(text)  # refused when it does not compile, or cannot be bounded
+        except PatternError as exc:
+            v.fail(value_path, f"{v.show(text)} {exc}")
+        pattern = text
     return TagCondition(name, op, text, pattern)
 
 
@@ -193,7 +194,7 @@ def _tag_matches(cond: TagCondition, value: str) -> bool:
         return isinstance(expected, str) and expected in value
     if op == "starts_with":
         return isinstance(expected, str) and value.startswith(expected)
-    return cond.pattern is not None and cond.pattern.search(value) is not None  # regex
+    return cond.pattern is not None and search(cond.pattern, value)  # regex, time-limited
 
 
 _TAG_VERB = {  # (single value fails, several values all fail)
@@ -212,7 +213,10 @@ def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
     if cond.op == "missing":
         return None if not values else f"{name} = {_quoted_list(values)} is present, expected missing"
     expected = _quoted_list(cond.value) if isinstance(cond.value, tuple) else _quote(cond.value or "")
-    hits = [value for value in values if _tag_matches(cond, value)]
+    try:
+        hits = [value for value in values if _tag_matches(cond, value)]
+    except PatternTimeout as exc:  # the condition cannot be decided: it does not hold, and says why
+        return f"{name}: {exc}"
     if cond.op in ("ne", "not_in"):
         # The exact opposite of eq / in: also true when the tag is missing.
         if not hits:

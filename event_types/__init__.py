@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import SchemaError
 from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
+from earning_rules.patterns import PatternError, PatternTimeout, check_pattern, search
 from errors import InvalidInput
 
 BUILTIN: dict[str, dict[str, Any]] = {
@@ -84,6 +87,47 @@ def check_schema(name: str, schema: Any) -> None:
             "such as '#/$defs/money' are allowed (Inbound never fetches schemas while it ingests)",
             code="invalid_event_type",
         )
+    for where, node in _nodes(schema, "(root)"):
+        _check_node(where, node, schema)
+
+
+def _nodes(node: Any, where: str) -> Any:
+    """Every object in the schema, with where it is."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, child in node.items():
+            yield from _nodes(child, f"{where}/{key}" if where != "(root)" else str(key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _nodes(child, f"{where}/{index}" if where != "(root)" else str(index))
+
+
+def _check_node(where: str, node: dict[str, Any], schema: dict[str, Any]) -> None:
+    """A `$ref` must resolve (else every event would fail later), and a pattern must be bounded
+    (else one event could freeze the server)."""
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        base = "urn:inbound:schema"
+        resolver = Registry().with_resource(base, DRAFT202012.create_resource(schema)).resolver(base)
+        try:
+            resolver.lookup(ref)
+        except Unresolvable:
+            raise InvalidInput(
+                f"schema at {where}: $ref {ref!r} points at nothing in this schema",
+                code="invalid_event_type",
+            ) from None
+    patterns = []
+    if isinstance(node.get("pattern"), str):
+        patterns.append(("pattern", node["pattern"]))
+    if isinstance(node.get("patternProperties"), dict):
+        patterns += [("patternProperties", key) for key in node["patternProperties"]]
+    for keyword, source in patterns:
+        try:
+            check_pattern(source)
+        except PatternError as exc:
+            raise InvalidInput(
+                f"schema at {where}: {keyword} {source!r} {exc}", code="invalid_event_type"
+            ) from None
 
 
 def _remote_ref(node: Any, where: str) -> tuple[str, str] | None:
@@ -119,16 +163,47 @@ def payload_view(payload: Mapping[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _bounded_pattern(validator: Any, source: str, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        if not search(source, instance):
+            yield ValidationError(f"{instance!r} does not match {source!r}")
+    except PatternTimeout as exc:  # cannot be decided in time: the value does not pass
+        yield ValidationError(f"{instance!r} could not be checked: {exc}")
+
+
+def _bounded_pattern_properties(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for source, subschema in properties.items():
+        for key, value in instance.items():
+            try:
+                matched = search(source, key)
+            except PatternTimeout as exc:
+                yield ValidationError(f"property {key!r} could not be checked: {exc}")
+                continue
+            if matched:
+                yield from validator.descend(value, subschema, path=key, schema_path=source)
+
+
+# jsonschema matches `pattern` with `re`, unbounded while holding the GIL: match with a time limit.
+BoundedValidator = validators.extend(
+    Draft202012Validator,
+    {"pattern": _bounded_pattern, "patternProperties": _bounded_pattern_properties},
+)
+
+
 @lru_cache(maxsize=256)
-def _validator(schema_text: str) -> Draft202012Validator:
+def _validator(schema_text: str) -> Any:
     # An empty registry that retrieves nothing: no schema is ever fetched over the network.
-    return Draft202012Validator(json.loads(schema_text), registry=Registry())
+    return BoundedValidator(json.loads(schema_text), registry=Registry())
 
 
-_by_object: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+_by_object: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
-def _validator_of(schema: dict[str, Any]) -> Draft202012Validator:
+def _validator_of(schema: dict[str, Any]) -> Any:
     """The validator of this schema object: ingest reuses one schema object per event type while
     the configuration does not change, so its text is computed once, not once per event."""
     found = _by_object.get(id(schema))

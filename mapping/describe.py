@@ -20,7 +20,8 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        digits = str(value)
+        return digits if len(digits) <= 40 else f"{digits[:20]}… ({len(digits.lstrip('-'))} digits)"
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "a non-finite number"
     if isinstance(value, str):

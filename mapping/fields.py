@@ -63,11 +63,21 @@ def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# The largest magnitude a double holds: a counter beyond it cannot be compared or shown anywhere.
+MAX_MAGNITUDE = 2**1024
+
+
+def finite(value: int | float) -> bool:
+    """Whether a number is finite. Integers always are: math.isfinite(10**309) raises OverflowError
+    (it converts to a float first), which once failed a whole batch with a 500."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def text_or_number(value: Any, path: str, *, max_length: int) -> str:
     """An identifier: text as sent, or a number written out exactly."""
     if isinstance(value, str):
         text = value
-    elif is_number(value) and math.isfinite(value):
+    elif is_number(value) and finite(value):
         text = number_text(value)
     else:
         raise shape_error(path, f"expected text or a number, got {describe(value)}")
@@ -117,13 +127,15 @@ def tag_values(value: Any, path: str) -> list[str]:
         return [storable(value, path)]
     if isinstance(value, bool):
         return ["true" if value else "false"]
-    if is_number(value) and math.isfinite(value):
+    if is_number(value) and finite(value):
         return [number_text(value)]
     raise shape_error(path, f"expected text, got {describe(value)}")
 
 
 def counter_value(value: Any, path: str) -> int | float:
     """Counter values are numbers, exactly as computed; text is refused, not guessed at."""
-    if is_number(value) and math.isfinite(value):
+    if is_number(value) and finite(value) and abs(value) < MAX_MAGNITUDE:
         return value
+    if is_number(value) and finite(value):
+        raise shape_error(path, f"the number {describe(value)} is too large for a counter (at most ±1.8e308)")
     raise shape_error(path, f"expected a number, got {describe(value)}")

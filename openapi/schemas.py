@@ -250,6 +250,8 @@ SCHEMAS: dict[str, Any] = {
             "refusedByCode": {"type": "object"},
             "pointsPerRule": {"type": "array", "items": {"type": "object"}},
             "connectorsWithFailures": {"type": "array", "items": {"type": "object"}},
+            "unknownConnectorRequests": {"type": "integer"},
+            "rateLimitedRequests": _obj({"connector": {"type": "integer"}, "address": {"type": "integer"}}),
         }
     ),
     "IntegrationPage": _obj(

@@ -60,6 +60,11 @@ class ConnectorSnapshot:
         return str(self.row["id"])
 
     @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every credential's value: never kept in a log row or shown to the mapping."""
+        return tuple(c.value for c in self.credentials)
+
+    @property
     def in_test_mode(self) -> bool:
         return self.row["mode"] == "test"
 

@@ -16,15 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.auth import Credential, authenticate
 from connectors.bodies import parse_body, parse_query_event
-from errors import AuthenticationFailed, InboundError, MappingError, MethodNotAllowed, status_of
-from mapping import check_request_total, map_raw_event
+from errors import (
+    AuthenticationFailed,
+    Forbidden,
+    InboundError,
+    MappingError,
+    MethodNotAllowed,
+    status_of,
+)
+from mapping import OverBudget, check_request_total, map_raw_event
 from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.group_plan import Job, can_group
 from pipeline.group_writer import writer_of
 from pipeline.map_runner import run_mapping
 from pipeline.redaction import mask_body_credentials, redact
-from pipeline.snapshot import Judging, load_for_ingest, read_judging
+from pipeline.snapshot import Judging, UnknownConnector, connector_exists, load_for_ingest, read_judging
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/testing
 from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
@@ -77,15 +84,32 @@ def counts_of(results: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Tally(r["status"] for r in results))
 
 
+# A request's raw events may take this many times the mapping timeout in all: 15 raw events that
+# each ran to the 1 s limit once held a request for 21 s. The rest fail, kept for a replay.
+REQUEST_BUDGET_TIMEOUTS = 3
+
+
 def _map_all(
     snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any], budget_ms: int | None = None
 ) -> list[WorkItem]:
     items: list[WorkItem] = []
     # The mapping never sees the credentials, so it cannot copy them into stored events, and a
     # replay (which only has the kept headers and query) maps exactly as live did.
-    headers, query = redact(snapshot.auth, request.headers, request.query)
+    headers, query = redact(snapshot.auth, request.headers, request.query, snapshot.secret_values)
     total = 0
+    timeout_ms = snapshot.mapping.bounds.timeout_ms
+    request_budget_ms = REQUEST_BUDGET_TIMEOUTS * timeout_ms
+    deadline = time.monotonic() + request_budget_ms / 1000
     for index, raw in enumerate(raw_events):
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if budget_ms is None and left_ms <= 0:
+            spent = MappingError(
+                f"not mapped: this request's raw events used up its mapping time ({request_budget_ms} ms, "
+                f"{REQUEST_BUDGET_TIMEOUTS}× the mapping timeout); kept, replay it after a fix",
+                code="mapping_request_budget",
+            )
+            items.append(WorkItem(index, 0, raw, None, spent))
+            continue
         try:
             mapped = map_raw_event(
                 snapshot.mapping,
@@ -93,9 +117,23 @@ def _map_all(
                 headers=headers,
                 query=query,
                 connector=snapshot.binding(),
-                budget_ms=budget_ms,
+                # Inline: the small inline budget; on a thread: what the request has left, at most
+                # the mapping's timeout.
+                budget_ms=budget_ms
+                if budget_ms is not None
+                else (None if left_ms >= timeout_ms else left_ms),
                 path=request.path,
             )
+        except OverBudget:
+            if budget_ms is not None:
+                raise  # the inline budget: map_runner runs the request again on a thread
+            spent = MappingError(
+                f"not mapped: this request's raw events used up its mapping time ({request_budget_ms} ms, "
+                f"{REQUEST_BUDGET_TIMEOUTS}× the mapping timeout); kept, replay it after a fix",
+                code="mapping_request_budget",
+            )
+            items.append(WorkItem(index, 0, raw, None, spent))
+            continue
         except MappingError as failure:
             items.append(WorkItem(index, 0, raw, None, failure))
             continue
@@ -243,10 +281,22 @@ def _log_row(request: IngestRequest) -> dict[str, Any]:
     }
 
 
+MAX_MESSAGE = 2000  # characters of an error message kept on a log row
+
+
 async def record_refusal(db: Database, request: IngestRequest, exc: InboundError) -> None:
-    """Log a request refused before the pipeline saw it (a body over the size limit)."""
+    """Log a request refused before the pipeline saw it (a body over the size limit); one to a
+    connector that does not exist is only counted."""
+    if not await connector_exists(db, request.connector_id):
+        db.unknown_connector_requests += 1
+        return
     log = _log_row(request)
-    log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message, duration_ms=0.0)
+    log.update(
+        status_code=status_of(exc),
+        error_code=exc.code,
+        error_message=exc.message[:MAX_MESSAGE],
+        duration_ms=0.0,
+    )
     async with db.write() as conn:
         await log_request(conn, log)
 
@@ -258,7 +308,9 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
     try:
         snapshot, judging = await load_for_ingest(db, settings, request.connector_id)
         # Kept for replay and samples (what the mapping sees as $headers and $query), never a credential.
-        log["headers"], log["query"] = redact(snapshot.auth, request.headers, request.query)
+        log["headers"], log["query"] = redact(
+            snapshot.auth, request.headers, request.query, snapshot.secret_values
+        )
         try:
             credential = authenticate(
                 snapshot.auth,
@@ -274,6 +326,8 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
         test = snapshot.in_test_mode or credential.test
         log.update(auth_outcome="accepted", credential_id=credential.id, test=test)
         raw_events = request_raw_events(snapshot, request, settings)
+        # After the body is read (a malformed one is reported first), before anything is written.
+        refuse_other_origins(snapshot, request)
         results = await run_events(
             db,
             settings,
@@ -288,8 +342,12 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
         if not pending.written:
             log.update(status_code=200, counts=counts)
         return IngestOutcome(request.request_id, results, credential, test, counts)
+    except UnknownConnector:
+        pending.written = True  # counted, not logged: made-up URLs must not fill the database
+        db.unknown_connector_requests += 1
+        raise
     except InboundError as exc:
-        log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message)
+        log.update(status_code=status_of(exc), error_code=exc.code, error_message=exc.message[:MAX_MESSAGE])
         raise
     finally:
         if not pending.written:
@@ -299,6 +357,18 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
             log["duration_ms"] = round((time.perf_counter() - pending.started) * 1000, 3)
             async with db.write() as conn:
                 await log_request_once(conn, log)
+
+
+def refuse_other_origins(snapshot: ConnectorSnapshot, request: IngestRequest) -> None:
+    """A browser connector (allowedOrigins set) takes no request from another origin: a simple
+    POST needs no preflight, so the preflight's check alone would not stop it."""
+    origin = request.headers.get("origin")
+    allowed = snapshot.row["allowed_origins"] or []
+    if origin and allowed and "*" not in allowed and origin.lower() not in allowed:
+        raise Forbidden(
+            f"origin {origin[:200]!r} is not in this connector's allowedOrigins",
+            code="cors_origin_not_allowed",
+        )
 
 
 def request_raw_events(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:

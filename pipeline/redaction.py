@@ -12,7 +12,7 @@ are not kept either: they describe the delivery, not the event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from connectors.auth import AuthSettings, HeaderTokenSettings, HubSignatureSettings, QueryTokenSettings
@@ -43,13 +43,26 @@ def secret_params(auth: AuthSettings) -> frozenset[str]:
 
 
 def redact(
-    auth: AuthSettings, headers: Mapping[str, str], query: Mapping[str, str]
+    auth: AuthSettings,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    secrets: Collection[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """(headers with lower-cased names, query), credentials left out."""
+    """(headers with lower-cased names, query), credentials left out: those the auth method names,
+    and any value holding one of `secrets` whatever its name (a token sent as `?Token=` or in
+    the wrong header is still a token)."""
     dropped, params = secret_headers(auth), secret_params(auth)
-    kept_headers = {k.lower(): v for k, v in headers.items() if k.lower() not in dropped}
-    kept_query = {k: v for k, v in query.items() if k not in params}
+    kept_headers = {
+        k.lower(): v for k, v in headers.items() if k.lower() not in dropped and not _holds(v, secrets)
+    }
+    kept_query = {k: v for k, v in query.items() if k not in params and not _holds(v, secrets)}
     return kept_headers, kept_query
+
+
+def _holds(value: Any, secrets: Collection[str]) -> bool:
+    if isinstance(value, list):  # a repeated query parameter
+        return any(_holds(v, secrets) for v in value)
+    return isinstance(value, str) and any(secret and secret in value for secret in secrets)
 
 
 # Credentials some senders repeat inside the body: Segment-compatible SDKs put the write key

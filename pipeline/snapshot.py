@@ -43,6 +43,21 @@ def credential_from_row(row: dict[str, Any]) -> Credential:
     return Credential(id=row["id"], value=row["value"], created_at=row["created_at"], test=bool(row["test"]))
 
 
+class UnknownConnector(NotFound):
+    """No connector has this id (a disabled one is a plain NotFound): its requests are counted,
+    not logged row by row, so nobody can fill the database by posting to made-up URLs."""
+
+
+def shown_id(connector_id: str) -> str:
+    """An id as a message may quote it: a 60 KB path must not be echoed back, nor stored."""
+    return repr(connector_id if len(connector_id) <= 64 else connector_id[:64] + "…")
+
+
+def _not_found(connector_id: str, *, known: bool) -> NotFound:
+    kind = NotFound if known else UnknownConnector
+    return kind(f"no active connector {shown_id(connector_id)}", code="unknown_connector")
+
+
 def snapshot_of(row: dict[str, Any], creds: list[dict[str, Any]], settings: Settings) -> ConnectorSnapshot:
     mapping = compile_cached(row["mapping"], **settings.mapping_bounds)
     creds_of = tuple(credential_from_row(c) for c in creds)
@@ -54,7 +69,7 @@ async def _read_snapshot(
 ) -> ConnectorSnapshot:
     row = await connector_store.get_connector(conn, connector_id)
     if row is None or (row["status"] != "active" and not include_disabled):
-        raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
+        raise _not_found(connector_id, known=row is not None)
     creds = await connector_store.list_credentials(conn, connector_id)
     return snapshot_of(row, creds, settings)
 
@@ -106,7 +121,7 @@ async def load_for_ingest(
         # Read after the version: a change committed meanwhile moves the version past ours.
         cached = db.ingest_cache[connector_id] = (version, settings, found)
     if isinstance(cached[2], NotFound):
-        raise NotFound(cached[2].message, code=cached[2].code)
+        raise type(cached[2])(cached[2].message, code=cached[2].code)
     return cached[2]
 
 
@@ -116,7 +131,16 @@ async def _read_for_ingest(
     async with db.read() as conn:
         found = await connector_store.get_connector_for_ingest(conn, connector_id)
         if found is None or found[0]["status"] != "active":
-            raise NotFound(f"no active connector {connector_id!r}", code="unknown_connector")
+            raise _not_found(connector_id, known=found is not None)
         rules = await load_rules(conn, ACTIVE)
     row, creds, schema = found
     return snapshot_of(row, creds, settings), Judging(_schema(schema), rules, ACTIVE)
+
+
+async def connector_exists(db: Database, connector_id: str) -> bool:
+    """Whether a connector has this id (active or not), from the ingest cache when it can."""
+    cached = db.ingest_cache.get(connector_id)
+    if cached is not None:
+        return not isinstance(cached[2], UnknownConnector)
+    async with db.read() as conn:
+        return await connector_store.get_connector(conn, connector_id) is not None

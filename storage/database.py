@@ -41,6 +41,8 @@ class Database:
         # What ingest caches per connector, checked against the configuration version per request.
         self.config_version = ConfigVersionReader(url, schema)
         self.ingest_cache: dict[str, Any] = {}
+        # Requests to connector ids that do not exist, counted instead of logged (this process).
+        self.unknown_connector_requests = 0
 
     @asynccontextmanager
     async def single_writer(self) -> AsyncIterator[None]:
