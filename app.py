@@ -23,6 +23,7 @@ from api import (
     ingest,
     ledger,
     logs,
+    metrics,
     profiles,
     rate_limits,
     replay,
@@ -51,6 +52,7 @@ async def health(request: Request) -> Response:
 
 ROUTES = [
     Route("/health", health, methods=["GET"]),
+    Route("/metrics", metrics.metrics, methods=["GET"]),
     # Senders deliver here.
     Route("/ingest/{connector_id}", ingest.ingest, methods=["POST", "GET"]),
     Route("/ingest/{connector_id}", ingest.preflight, methods=["OPTIONS"]),
@@ -120,16 +122,27 @@ async def inbound_error(request: Request, exc: Exception) -> Response:
     return JSON(exc.to_json(), status_code=status_of(exc))
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path: a path's methods may be spread over several
+    routes (GET and POST of /api/rules), and Starlette's 405 names only one route's."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path_regex.match(request.url.path):
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     message = {
         404: f"no route {request.url.path!r}; see /openapi.json",
         405: f"{request.method} is not allowed on {request.url.path!r}",
     }.get(exc.status_code, str(exc.detail))
-    return JSON(
-        {"error": {"code": code, "message": message}}, status_code=exc.status_code, headers=exc.headers
-    )
+    return JSON({"error": {"code": code, "message": message}}, status_code=exc.status_code, headers=headers)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

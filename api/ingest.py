@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -13,8 +14,11 @@ from starlette.responses import Response
 
 from api.http import JSON, db_of, settings_of
 from api.rate_limits import IngestLimits
+from connectors.auth import Credential, HubSignatureSettings
 from connectors.bodies import collect_fields, unquote_text
+from connectors.credentials import refuse
 from connectors.encodings import decode_content
+from connectors.signatures import replay_key
 from errors import (
     AuthenticationFailed,
     Forbidden,
@@ -26,8 +30,9 @@ from errors import (
     UnsupportedMediaType,
     status_of,
 )
-from pipeline.context import IngestRequest, new_request_id
-from pipeline.receive import receive, record_refusal
+from pipeline import metrics
+from pipeline.context import ConnectorSnapshot, IngestRequest, new_request_id
+from pipeline.receive import AfterAuth, receive, record_refusal
 from pipeline.snapshot import UnknownConnector, load_for_ingest
 from storage.database import Database
 
@@ -144,6 +149,7 @@ async def ingest(request: Request) -> Response:
     db, settings = db_of(request), settings_of(request)
     received_at = datetime.now(UTC)
     request_id = new_request_id()
+    started = time.perf_counter()
     path = ""
     limits: IngestLimits = request.app.state.limits
     address = request.client.host if request.client else "unknown"
@@ -152,6 +158,7 @@ async def ingest(request: Request) -> Response:
         await limits.check_address(address)
         await limits.check_connector(connector_id)
     except RateLimited as exc:
+        metrics.record_request("limited", 429, "other", time.perf_counter() - started)
         headers = {"X-Request-Id": request_id, "Retry-After": str(exc.retry_after)}
         return JSON(exc.to_json(), status_code=429, headers=headers)
     try:
@@ -168,21 +175,46 @@ async def ingest(request: Request) -> Response:
             raise
         ingest_request = _request(request, connector_id, body, received_at, query, request_id)
         ingest_request = replace(ingest_request, path=path, wire_body=wire if body is not wire else None)
-        outcome = await receive(db, settings, ingest_request)
+        outcome = await receive(
+            db, settings, ingest_request, after_auth=_replay_check(limits, ingest_request)
+        )
     except InboundError as exc:
         if isinstance(exc, (AuthenticationFailed, UnknownConnector)):
             await limits.count_refusal(address)
+        label = "unknown" if isinstance(exc, (UnknownConnector, NotFound)) else connector_id
+        auth = "refused" if isinstance(exc, AuthenticationFailed) else "other"
+        metrics.record_request(label, status_of(exc), auth, time.perf_counter() - started)
         # Refusals (400, 401, 404, 413, 415 …) carry the CORS headers and the request id too, or
         # a browser sender could not read why its request failed, nor find it in the log.
         headers = {"X-Request-Id": request_id}
         headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
         return JSON(exc.to_json(), status_code=status_of(exc), headers=headers)
+    metrics.record_request(connector_id, 200, "accepted", time.perf_counter() - started)
+    metrics.record_results(connector_id, outcome.results)
     headers = {"X-Request-Id": outcome.request_id}
     headers.update(_cors_headers(await _allowed_origin(db, request, connector_id)))
     if _wants_pixel(request):
         headers["Cache-Control"] = "no-store"  # every view must reach Inbound again
         return Response(PIXEL_GIF, media_type="image/gif", headers=headers)
     return JSON(outcome.to_json(), headers=headers)
+
+
+def _replay_check(limits: IngestLimits, request: IngestRequest) -> AfterAuth:
+    """Refuse a signed request seen before within its tolerance window (a captured delivery sent
+    again): its signature is valid and its timestamp fresh, so only memory can tell."""
+
+    async def check(snapshot: ConnectorSnapshot, credential: Credential) -> None:
+        if not isinstance(snapshot.auth, HubSignatureSettings):
+            return
+        found = replay_key(snapshot.auth, request.headers)
+        if found is not None and not await limits.first_use(snapshot.id, *found):
+            raise refuse(
+                "replayed_signature",
+                f"this signed request was already received within the last {found[1]} s "
+                "(the same signature or message id): a replay is refused",
+            )
+
+    return check
 
 
 def _request(

@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
@@ -51,6 +51,12 @@ class IngestLimits:
     async def count_refusal(self, address: str) -> None:
         if self.refused is not None:
             await self.limiter.hit(self.refused, "refused", address)
+
+    async def first_use(self, connector_id: str, key: str, window_seconds: int) -> bool:
+        """True the first time `key` is seen on this connector within the window (across every
+        process when counting in Redis): the replay check of signed requests."""
+        item = RateLimitItemPerSecond(1, max(window_seconds, 1))
+        return await self.limiter.hit(item, "replay", connector_id, key)
 
     async def close(self) -> None:
         """Close the Redis connections, if counting there (at shutdown)."""

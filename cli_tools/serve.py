@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -45,6 +46,9 @@ def serve(settings: Settings, workers: int = 1) -> None:
 
         uvicorn.run(create_app(settings), **options)
         return
+    # Each worker counts its own metrics; /metrics adds up every worker's (api/metrics.py).
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inbound-metrics-")
     # Each worker process builds its app from the environment: hand it what the command line set.
     os.environ.update(
         INBOUND_DATABASE_URL=settings.database_url,

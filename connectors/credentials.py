@@ -17,6 +17,7 @@ REFUSAL_CODES = (
     "invalid_signature",
     "missing_timestamp",
     "timestamp_outside_tolerance",
+    "replayed_signature",
     "no_active_credentials",
 )
 

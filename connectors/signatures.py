@@ -129,3 +129,16 @@ def new_secret(settings: HubSignatureSettings) -> str:
         return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
     # Hex: safe to paste into any vendor's form (no quotes, no HTML entities, no spaces).
     return secrets.token_hex(32)
+
+
+def replay_key(settings: HubSignatureSettings, headers: Mapping[str, str]) -> tuple[str, int] | None:
+    """(what identifies this delivery, for how many seconds) when the signature is time-limited:
+    its message id (Standard Webhooks' webhook-id), else the signature itself. A second request
+    with the same key inside the tolerance window is a replay. None: nothing bounds a replay."""
+    if settings.tolerance_seconds is None or not settings.has_timestamp:
+        return None
+    presented = read_presented(settings, headers)
+    if presented.message_id:
+        return "id:" + presented.message_id, settings.tolerance_seconds
+    raw = b"".join(sorted(presented.signatures))
+    return "sig:" + hashlib.sha256(raw).hexdigest(), settings.tolerance_seconds

@@ -27,6 +27,7 @@ _REASONS = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Invalid content; the message names the field and value",
+    429: "Too many requests: wait the seconds in Retry-After",
 }
 _ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminToken": []}]
 
@@ -50,6 +51,10 @@ def _fallback(route: Route) -> Op:
     return Op(summary, "other")
 
 
+# Path parameters that are numeric ids: a path with anything else is a 422 (not a number) or 404.
+_NUMERIC_IDS = {"event_id", "profile_id", "sample_id"}
+
+
 def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {
@@ -57,7 +62,7 @@ def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
             "in": "path",
             "required": True,
             "description": PATH_PARAMS.get(name, name),
-            "schema": {"type": "string"},
+            "schema": {"type": "integer", "minimum": 0} if name in _NUMERIC_IDS else {"type": "string"},
         }
         for name in _PARAM.findall(path)
     ]
@@ -70,17 +75,39 @@ def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
     return params
 
 
-def _responses(op: Op) -> dict[str, Any]:
+def _responses(op: Op, method: str, path: str) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": op.summary}
-    if op.media == "text/html":
-        ok["content"] = {"text/html": {"schema": {"type": "string"}}}
+    if op.media in ("text/html", "text/plain"):
+        ok["content"] = {op.media: {"schema": {"type": "string"}}}
     elif op.response is not None:
         schema = page_of(op.response) if op.list_of else ref(op.response)
         ok["content"] = {op.media: {"schema": schema}}
     responses: dict[str, Any] = {str(op.status): ok}
-    for status in op.errors:
-        responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
+    for status in sorted({*op.errors, *_always(op, method, path)}):
+        if op.error_media == "application/json":
+            responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
+        else:
+            page = {op.error_media: {"schema": {"type": "string"}}}
+            responses[str(status)] = {"description": _REASONS[status], "content": page}
     return responses
+
+
+def _always(op: Op, method: str, path: str) -> set[int]:
+    """Answers every operation of a kind can give, whatever its own line says."""
+    statuses: set[int] = set()
+    if method in ("POST", "PUT", "PATCH"):
+        statuses |= {400, 413}  # a body that is not JSON (or has a key twice); a body over the limit
+        if op.body is not None:
+            statuses.add(422)
+    if op.query or _PARAM.search(path):
+        statuses.add(422)  # a query parameter or a numeric id that is not what it says
+    if _PARAM.search(path) and path.startswith("/api/"):
+        statuses.add(404)
+    if path.startswith("/ingest/") and method != "OPTIONS":
+        statuses |= {400, 401, 403, 404, 405, 413, 415, 429}
+    if path.startswith("/ingest/") and method == "OPTIONS":
+        statuses |= {403, 404}
+    return statuses
 
 
 def _operation(method: str, path: str, route: Route) -> dict[str, Any]:
@@ -89,7 +116,7 @@ def _operation(method: str, path: str, route: Route) -> dict[str, Any]:
         "operationId": f"{method.lower()}_{route.name}",
         "summary": op.summary,
         "tags": [op.tag],
-        "responses": _responses(op),
+        "responses": _responses(op, method, path),
     }
     if (method, path) not in OPERATIONS:
         operation["x-undescribed"] = True  # tests/test_openapi.py asks for a line in OPERATIONS

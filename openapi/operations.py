@@ -20,6 +20,7 @@ class Op:
     errors: tuple[int, ...] = ()
     media: str = "application/json"
     list_of: bool = False  # the response is a page of `response` items
+    error_media: str = "application/json"  # a page for people (a shared link) answers errors in HTML
 
 
 QUERY: dict[str, tuple[str, dict[str, object]]] = {
@@ -81,7 +82,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Deliver one event or a batch",
         "ingest",
         "IngestResponse",
-        body="RawEvent",
+        body="IngestBody",
         query=("token",),
         errors=(400, 401, 404, 413, 415),
     ),
@@ -178,7 +179,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/event-types/{name}"): Op("Read an event type", "event types", "EventType", errors=(404,)),
     ("PUT", "/api/event-types/{name}"): Op(
-        "Replace a custom event type", "event types", "EventType", body="EventTypeInput", errors=(404, 422)
+        "Replace a custom event type",
+        "event types",
+        "EventType",
+        body="EventTypeInput",
+        errors=(404, 409, 422),
     ),
     ("DELETE", "/api/event-types/{name}"): Op(
         "Delete an unused custom event type", "event types", status=204, errors=(404, 409)
@@ -266,7 +271,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/rules/{rule_id}"): Op("The current version of a rule", "rules", "Rule", errors=(404,)),
     ("PATCH", "/api/rules/{rule_id}"): Op(
-        "Change a rule (a new version)", "rules", "Rule", body="Rule", errors=(404, 422)
+        "Change a rule (a new version); a stale version is 409 rule_changed",
+        "rules",
+        "Rule",
+        body="Rule",
+        errors=(404, 409, 422),
     ),
     ("GET", "/api/rules/{rule_id}/versions"): Op(
         "Every version of a rule", "rules", "Rule", list_of=True, errors=(404,)
@@ -324,6 +333,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/openapi.json"): Op("This OpenAPI document", "service", "OpenAPI"),
     ("GET", "/docs"): Op("The API reference, rendered from this document", "service", media="text/html"),
+    ("GET", "/metrics"): Op(
+        "Prometheus metrics (the admin token as a bearer credential)",
+        "service",
+        media="text/plain",
+        errors=(401,),
+    ),
     ("POST", _C + "/mapping-preview"): Op(
         "Try an unsaved mapping on a connector: its event type, rules and samples; nothing is written",
         "testing",
@@ -350,5 +365,6 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "hand-off",
         errors=(404, 410),
         media="text/html",
+        error_media="text/html",
     ),
 }

@@ -90,7 +90,17 @@ SCHEMAS: dict[str, Any] = {
     ),
     "CredentialInput": _obj({"value": _S, "test": _B}, additionalProperties=False),
     "MappingVersion": _obj({"version": _I, "mapping": _S, "createdAt": _T}),
-    "RawEvent": {"description": "One event as the sender sends it: any JSON value (usually an object)."},
+    "RawEvent": {
+        "description": "One event as the sender sends it (an object; its fields are the mapping's to read)",
+        "type": "object",
+    },
+    "StoredRawEvent": {
+        "description": "A raw event as it was kept: the JSON value received (usually an object)",
+    },
+    "IngestBody": {
+        "description": "One raw event, or a batch: a non-empty array of them (see docs/api.md)",
+        "oneOf": [ref("RawEvent"), {"type": "array", "items": ref("RawEvent"), "minItems": 1}],
+    },
     "MappedEvent": _obj(
         {
             "clientEventId": {"type": ["string", "null"]},
@@ -137,7 +147,14 @@ SCHEMAS: dict[str, Any] = {
             "receivedAt": _T,
             "method": _S,
             "statusCode": _I,
-            "auth": _obj({"outcome": _S, "reason": {"type": ["string", "null"]}, "credentialId": _S}),
+            "auth": _obj(
+                {
+                    "outcome": {"enum": ["accepted", "refused", "not_checked"]},
+                    "reason": {"type": ["string", "null"]},
+                    "credentialId": {"type": ["string", "null"]},
+                },
+                ("outcome", "reason", "credentialId"),
+            ),
             "counts": {"type": ["object", "null"]},
             "durationMs": {"type": ["number", "null"]},
         },
@@ -174,7 +191,7 @@ SCHEMAS: dict[str, Any] = {
             "profileId": {"type": ["integer", "null"]},
             "occurredAt": _T,
             "receivedAt": _T,
-            "raw": ref("RawEvent"),
+            "raw": ref("StoredRawEvent"),
             "mapped": {"anyOf": [ref("MappedEvent"), {"type": "null"}]},
             "trace": {"type": "array"},
         },
@@ -266,7 +283,7 @@ SCHEMAS: dict[str, Any] = {
             "example": _obj(
                 {
                     "source": {"enum": ["latest_event", "saved_sample", "sample"]},
-                    "rawEvent": ref("RawEvent"),
+                    "rawEvent": ref("StoredRawEvent"),
                     "warnings": {"type": "array", "items": _S},
                     "redacted": {"type": "array", "items": _S},
                 }
@@ -351,7 +368,7 @@ SCHEMAS: dict[str, Any] = {
             "id": _I,
             "connectorId": _S,
             "name": _S,
-            "body": ref("RawEvent"),
+            "body": ref("StoredRawEvent"),
             "headers": {"type": "object"},
             "query": {"type": "object"},
             "expected": _ANY,

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline import metrics
 from pipeline.batch import run_chunk_with
 from pipeline.group_plan import Job, plan_job
 from pipeline.group_steps import write_group
@@ -89,7 +90,9 @@ class GroupWriter:
                 await self._write_alone(job)
             return
         stats.groups += 1
-        stats.events += sum(len(job.items) for job in group)
+        size = sum(len(job.items) for job in group)
+        stats.events += size
+        metrics.GROUP_EVENTS.observe(size)
         duplicates = [e for job in group for e in job.events if e.first_id is not None]
         if duplicates:
             async with self._db.read() as conn:

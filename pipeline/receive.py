@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,8 +302,16 @@ async def record_refusal(db: Database, request: IngestRequest, exc: InboundError
         await log_request(conn, log)
 
 
-async def receive(db: Database, settings: Settings, request: IngestRequest) -> IngestOutcome:
-    """Authenticate, parse, map and process one request; log it whatever happens."""
+AfterAuth = Callable[[ConnectorSnapshot, Credential], Awaitable[None]]
+
+
+async def receive(
+    db: Database, settings: Settings, request: IngestRequest, *, after_auth: AfterAuth | None = None
+) -> IngestOutcome:
+    """Authenticate, parse, map and process one request; log it whatever happens.
+
+    `after_auth` runs once the request is authenticated, and may still refuse it (the replay
+    check of signed requests, api/ingest.py) with AuthenticationFailed."""
     pending = PendingLog(_log_row(request), time.perf_counter())
     log = pending.row
     try:
@@ -320,6 +329,8 @@ async def receive(db: Database, settings: Settings, request: IngestRequest) -> I
                 body=request.signed_body,
                 now=request.received_at.timestamp(),
             )
+            if after_auth is not None:
+                await after_auth(snapshot, credential)
         except AuthenticationFailed as exc:
             log.update(auth_outcome="refused", auth_reason=exc.message)
             raise

@@ -311,3 +311,26 @@ def test_a_request_maps_for_a_bounded_time_in_all(server: Server) -> None:
     codes = [r.get("error", {}).get("code") for r in answer.json()["results"]]
     assert "mapping_request_budget" in codes, codes
     assert took < 6, took  # 3 × the 1 s timeout, plus the writes; 12 × 1 s before
+
+
+def test_a_replayed_signed_request_is_refused_within_its_tolerance(server: Server) -> None:
+    from connectors.auth import parse_auth_settings, sign
+
+    auth = {"preset": "standard-webhooks", "tolerance_seconds": 300}
+    connector = create_connector(server.admin, name="Replay-proof", auth=auth)
+    secret = token_of(connector)
+    body = b'{"id": "r1", "email": "replay@example.com"}'
+    signed = sign(parse_auth_settings(auth), secret, body, now=time.time(), message_id="msg_replay_1")
+    headers = {"Content-Type": "application/json", **signed.headers}
+    first = server.client.post(f"/ingest/{connector['id']}", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    again = server.client.post(f"/ingest/{connector['id']}", content=body, headers=headers)
+    assert again.status_code == 401 and again.json()["error"]["code"] == "replayed_signature", again.text
+    # A new delivery (another message id) of the same body is not a replay.
+    other = sign(parse_auth_settings(auth), secret, body, now=time.time(), message_id="msg_replay_2")
+    fresh = server.client.post(
+        f"/ingest/{connector['id']}",
+        content=body,
+        headers={"Content-Type": "application/json", **other.headers},
+    )
+    assert fresh.status_code == 200, fresh.text

@@ -1,0 +1,38 @@
+"""GET /metrics: Prometheus metrics (pipeline/metrics.py), for the admin token only.
+
+Scrape it with the admin token as a bearer credential (`authorization: {credentials: …}` in the
+scrape config): the labels name connectors and rules.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import JSON, settings_of
+
+
+async def metrics(request: Request) -> Response:
+    token = settings_of(request).admin_token
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if not (scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())):
+        return JSON(
+            {
+                "error": {
+                    "code": "admin_unauthorized",
+                    "message": "send 'Authorization: Bearer <admin token>'",
+                }
+            },
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="inbound-admin"'},
+        )
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # every worker's samples, added up
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

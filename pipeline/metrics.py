@@ -1,0 +1,70 @@
+"""What Inbound counts for Prometheus (served at /metrics by api/metrics.py).
+
+Labels stay bounded: a connector label is a connector that exists ("unknown" for made-up ids),
+a rule label a rule id, a status one of a few words. With several worker processes
+(`inbound serve --workers N`) each writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics
+adds them up, so a scrape sees the whole deployment whichever process answers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+log = logging.getLogger("inbound.metrics")
+
+REQUESTS = Counter(
+    "inbound_ingest_requests_total",
+    "Requests to connector URLs, by connector, HTTP status and auth outcome",
+    ["connector", "status", "auth"],
+)
+EVENTS = Counter("inbound_events_total", "Events stored, by connector and status", ["connector", "status"])
+POINTS = Counter("inbound_points_awarded_total", "Points awarded by earning rules, by rule", ["rule"])
+# A rule may award negative points (a refund rule): counted apart, a counter only goes up.
+POINTS_TAKEN = Counter(
+    "inbound_points_taken_total", "Points taken back by rules with negative rewards, by rule", ["rule"]
+)
+MAPPING_ERRORS = Counter(
+    "inbound_mapping_errors_total",
+    "Raw events the mapping failed on, by connector and code",
+    ["connector", "code"],
+)
+LATENCY = Histogram(
+    "inbound_ingest_seconds",
+    "Time to answer a request to a connector URL",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+GROUP_EVENTS = Histogram(
+    "inbound_group_commit_events",
+    "Events written per group commit (pipeline/group_writer.py)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
+)
+
+
+def record_request(connector: str, status: int, auth: str, seconds: float) -> None:
+    try:
+        REQUESTS.labels(connector, str(status), auth).inc()
+        LATENCY.observe(seconds)
+    except Exception:  # counting must never change an answer: the events are already stored
+        log.exception("could not count a request")
+
+
+def record_results(connector: str, results: Iterable[dict[str, Any]]) -> None:
+    try:
+        _record_results(connector, results)
+    except Exception:
+        log.exception("could not count a request's results")
+
+
+def _record_results(connector: str, results: Iterable[dict[str, Any]]) -> None:
+    for result in results:
+        EVENTS.labels(connector, result["status"]).inc()
+        error = result.get("error")
+        if result["status"] == "failed" and isinstance(error, dict):
+            MAPPING_ERRORS.labels(connector, str(error.get("code", "unknown"))).inc()
+        for award in result.get("awards") or ():
+            points = award["points"]
+            (POINTS if points >= 0 else POINTS_TAKEN).labels(award["ruleId"]).inc(abs(points))
