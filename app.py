@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -38,6 +40,7 @@ from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
+from pipeline import retention
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
@@ -170,12 +173,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await seed_builtin(conn, datetime.now(UTC))
         app.state.db = db
         app.state.limits = rate_limits.ingest_limits(settings)
+        pruning = asyncio.create_task(retention.run_forever(db, settings))
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
         await app.state.limits.close()
         await db.dispose()
 

@@ -48,6 +48,58 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_serve(args, settings)
 
 
+async def _prune(settings: Settings) -> dict[str, int]:
+    from pipeline.retention import prune
+
+    db = Database(settings.database_url)
+    try:
+        return (await prune(db, settings)).to_json()
+    finally:
+        await db.dispose()
+
+
+def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_migrate(settings))
+    pruned = asyncio.run(_prune(settings))
+    print(
+        f"pruned {pruned['requestRows']} request-log rows older than {settings.retention_request_days} days "
+        f"and the raw payloads of {pruned['rawPayloads']} events older than {settings.retention_raw_days} "
+        "days (0 days: kept forever); ledger entries are never pruned"
+    )
+    return 0
+
+
+async def _rotate_key(settings: Settings) -> int:
+    from storage.connectors import reseal_all
+
+    db = Database(settings.database_url)
+    try:
+        async with db.write() as conn:
+            return await reseal_all(conn)
+    finally:
+        await db.dispose()
+
+
+def cmd_rotate_key(args: argparse.Namespace, settings: Settings) -> int:
+    """A new key first in .inbound/secret-key (the old ones stay after it, so nothing is locked
+    out), then every credential sealed with it. With INBOUND_SECRET_KEY, rotate it yourself:
+    put the new key first, keep the old after a comma, and run this."""
+    import os
+
+    from cryptography.fernet import Fernet
+
+    from storage import secrets
+
+    asyncio.run(_migrate(settings))
+    if not os.environ.get("INBOUND_SECRET_KEY"):
+        old = secrets.key_lines()
+        secrets.KEY_FILE.write_text("\n".join([Fernet.generate_key().decode(), *old]) + "\n")
+    count = asyncio.run(_rotate_key(settings))
+    where = "INBOUND_SECRET_KEY" if os.environ.get("INBOUND_SECRET_KEY") else str(secrets.KEY_FILE)
+    print(f"sealed {count} credentials with the first key of {where}")
+    return 0
+
+
 def _service_options(parser: argparse.ArgumentParser, default: object) -> None:
     # A subcommand's copy defaults to SUPPRESS so it never overwrites a value given before it.
     parser.add_argument("--database-url", default=default, help="overrides INBOUND_DATABASE_URL")
@@ -65,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, text in (
         ("serve", cmd_serve, "migrate the database and start the service"),
         ("migrate", cmd_migrate, "bring the database schema up to date"),
+        ("prune", cmd_prune, "apply the retention periods now (the service does it every hour)"),
+        ("rotate-key", cmd_rotate_key, "seal every stored credential with a new secret key"),
         (
             "demo",
             cmd_demo,

@@ -52,6 +52,8 @@ class Settings:
     rate_limit_connector: str = "1000/second"
     rate_limit_refused: str = "300/minute"
     redis_url: str = ""
+    retention_request_days: int = 90
+    retention_raw_days: int = 90
 
     @property
     def tz(self) -> ZoneInfo:
@@ -94,6 +96,8 @@ _MINIMUMS = {
     "mapping_max_depth": 10,
     "mapping_max_items": 100,
     "duplicate_window_seconds": 0,
+    "retention_request_days": 0,
+    "retention_raw_days": 0,
 }
 
 

@@ -106,6 +106,9 @@ def generate_secret(settings: AuthSettings) -> str:
         return new_secret(settings)
     if isinstance(settings, BasicSettings) and settings.password == "match":
         return f"{secrets.token_urlsafe(12)}:{secrets.token_urlsafe(32)}"
+    if isinstance(settings, HeaderTokenSettings) and settings.header.lower() == "x-write-key":
+        # Jitsu's SDK takes only write keys of the form key:secret (it refuses others).
+        return f"{secrets.token_hex(8)}:{secrets.token_urlsafe(32)}"
     return secrets.token_urlsafe(32)
 
 

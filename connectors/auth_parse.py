@@ -24,7 +24,7 @@ from connectors.auth_models import (
     HubSignatureSettings,
     QueryTokenSettings,
 )
-from connectors.presets import OVERRIDABLE, PRESETS
+from connectors.presets import OVERRIDABLE, PRESETS, SDK_PRESETS
 from connectors.timestamps import TIMESTAMP_FORMATS
 from errors import InvalidInput
 
@@ -135,6 +135,9 @@ def parse_auth_settings(data: Mapping[str, Any] | AuthSettings) -> AuthSettings:
         return data
     if not isinstance(data, Mapping):
         raise InvalidInput(f'auth: {_show(data)} must be an object such as {{"method": "query_token"}}')
+    sdk = data.get("preset")
+    if isinstance(sdk, str) and sdk in SDK_PRESETS:
+        return _sdk_preset(sdk, data)
     method = data.get("method", "hub_signature" if "preset" in data else None)
     if method is None:
         raise InvalidInput(f"auth.method: required; one of {', '.join(METHODS)}")
@@ -155,6 +158,21 @@ def parse_auth_settings(data: Mapping[str, Any] | AuthSettings) -> AuthSettings:
         password = _choice("password", data.get("password", "ignore"), BASIC_PASSWORDS)
         return BasicSettings(password="match" if password == "match" else "ignore")
     return _hub_signature(data)
+
+
+def _sdk_preset(name: str, data: Mapping[str, Any]) -> AuthSettings:
+    """A CDP SDK's preset: its settings, which may not be changed (the SDK sends what it sends)."""
+    fields = dict(SDK_PRESETS[name])
+    for key, value in data.items():
+        if key == "preset" or fields.get(key) == value:
+            continue
+        raise _bad(
+            key,
+            value,
+            f"cannot be set with preset {_show(name)} (it means {_show(fields)}); "
+            "leave out the preset to set every field yourself",
+        )
+    return parse_auth_settings(fields)
 
 
 def _with_preset(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,14 @@ _ALL = (
 )
 
 PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in _ALL})
+
+
+# Presets for CDP SDKs: shorthands for the auth a client library sends with its write key (see
+# docs/sdks.md). They expand when a connector is saved; the connector keeps the plain settings.
+SDK_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "segment-sdk": MappingProxyType({"method": "basic"}),
+        "rudderstack-sdk": MappingProxyType({"method": "basic"}),
+        "jitsu": MappingProxyType({"method": "header_token", "header": "X-Write-Key"}),
+    }
+)

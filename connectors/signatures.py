@@ -13,7 +13,7 @@ from connectors.auth_models import HubSignatureSettings
 from connectors.credentials import Credential, refuse
 from connectors.signature_headers import encode_signature, read_presented, render_headers
 from connectors.timestamps import describe_format, format_timestamp, parse_timestamp
-from errors import InvalidInput
+from errors import AuthenticationFailed, InvalidInput
 
 _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 
@@ -66,6 +66,33 @@ def compute_mac(settings: HubSignatureSettings, key: bytes, content: bytes) -> b
 
 
 def check_signature(
+    settings: HubSignatureSettings,
+    credentials: Sequence[Credential],
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> Credential:
+    try:
+        return _check_signature(settings, credentials, headers=headers, body=body, now=now)
+    except AuthenticationFailed as exc:
+        if not _sent_as_svix(settings, headers):
+            raise
+        # Name the headers the sender actually sent: svix-signature, not webhook-signature.
+        raise AuthenticationFailed(exc.message.replace("webhook-", "svix-"), code=exc.code) from None
+
+
+def _sent_as_svix(settings: HubSignatureSettings, headers: Mapping[str, str]) -> bool:
+    """A Standard Webhooks request that came with Svix's svix-* header names."""
+    names = [name.lower() for name in headers]
+    return (
+        settings.header_format == "standard-webhooks"
+        and any(n.startswith("svix-") for n in names)
+        and not any(n.startswith("webhook-") for n in names)
+    )
+
+
+def _check_signature(
     settings: HubSignatureSettings,
     credentials: Sequence[Credential],
     *,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.secrets import reseal, seal, unseal
 from storage.tables import Connector, Credential, EventType, MappingVersion
 
 connectors = Connector.__table__  # type: ignore[attr-defined]
@@ -63,6 +64,8 @@ async def get_connector_for_ingest(
     creds = [
         {name: r[f"credential_{name}"] for name in _CRED} for r in rows if r["credential_id"] is not None
     ]
+    for cred in creds:
+        cred["value"] = unseal(cred["value"])
     schema = first["event_type_schema"] if first["event_type_found"] is not None else None
     return row, creds, schema
 
@@ -110,7 +113,7 @@ async def list_mapping_versions(conn: AsyncConnection, connector_id: str) -> lis
 
 
 async def insert_credential(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(credentials.insert().values(**row))
+    await conn.execute(credentials.insert().values(**{**row, "value": seal(row["value"])}))
 
 
 async def list_credentials(
@@ -120,7 +123,17 @@ async def list_credentials(
     if active_only:
         query = query.where(credentials.c.revoked_at.is_(None))
     rows = await conn.execute(query.order_by(credentials.c.created_at, credentials.c.id))
-    return [dict(r) for r in rows.mappings()]
+    return [{**r, "value": unseal(r["value"])} for r in rows.mappings()]
+
+
+async def reseal_all(conn: AsyncConnection) -> int:
+    """Every credential sealed with the first key (after `inbound rotate-key`); how many."""
+    rows = (await conn.execute(select(credentials.c.id, credentials.c.value))).all()
+    for credential_id, value in rows:
+        await conn.execute(
+            update(credentials).where(credentials.c.id == credential_id).values(value=reseal(value))
+        )
+    return len(rows)
 
 
 async def revoke_credential(

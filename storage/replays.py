@@ -62,6 +62,7 @@ async def select_raw_events(
             events.c.replay_of.is_(None),
             events.c.sub_index == 0,
             events.c.id > after,
+            events.c.raw.is_not(None),  # pruned by retention (storage/retention.py): nothing to replay
         )
         if since is not None:
             query = query.where(events.c.received_at >= since)

@@ -395,3 +395,15 @@ def test_rotation_with_two_secrets(preset: str) -> None:
 def test_every_preset_is_documented_with_a_vendor_link(preset: str) -> None:
     assert PRESETS[preset].docs_url.startswith("https://")
     assert PRESETS[preset].secret_from in ("sender", "inbound")
+
+
+def test_refusals_of_svix_requests_name_the_svix_headers() -> None:
+    """A Svix sender reads `svix-id is missing`, not the webhook-id it never sent."""
+    headers = {"svix-id": "", "svix-timestamp": "1614265330", "svix-signature": STANDARD_SIGNATURE}
+    with pytest.raises(AuthenticationFailed) as caught:
+        check("standard-webhooks", STANDARD_SECRET, STANDARD_BODY, headers, now=1614265330)
+    assert "svix-id" in caught.value.message and "webhook-" not in caught.value.message
+    standard = {"webhook-id": "", "webhook-timestamp": "1614265330", "webhook-signature": STANDARD_SIGNATURE}
+    with pytest.raises(AuthenticationFailed) as caught:
+        check("standard-webhooks", STANDARD_SECRET, STANDARD_BODY, standard, now=1614265330)
+    assert "webhook-id" in caught.value.message

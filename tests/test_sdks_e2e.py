@@ -191,10 +191,11 @@ def test_a_node_sdk_delivers_with_its_defaults(server: Server, sdk: str) -> None
     node = shutil.which("node")
     assert node, "Node.js is needed for the Node SDK tests"
     assert (NODE_SDKS / "node_modules").is_dir(), "run `make test` (it runs npm ci in tests/node_sdks)"
-    auth = {"method": "header_token", "header": "X-Write-Key"} if sdk == "jitsu" else {"method": "basic"}
-    # Jitsu's SDK refuses a write key that is not "key:secret".
-    secret = f"{uuid.uuid4().hex[:12]}:{uuid.uuid4().hex}" if sdk == "jitsu" else None
-    connector = _sdk_connector(server, auth, secret)
+    # The SDK presets; jitsu's generates a write key of the form key:secret, the only one its SDK takes.
+    connector = _sdk_connector(
+        server,
+        {"preset": {"segment": "segment-sdk", "rudderstack": "rudderstack-sdk", "jitsu": "jitsu"}[sdk]},
+    )
     user = f"usr_node_{sdk}_{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [node, "send.js", sdk, server.ingest_url(connector["id"]), token_of(connector), user],
@@ -236,3 +237,20 @@ def test_a_skipped_request_is_not_a_failure_and_a_replay_of_failures_leaves_it(s
         f"/api/connectors/{connector['id']}/replay", json={"statuses": ["skipped"], "apply": False}
     ).json()
     assert asked["counts"]["rawEvents"] == 1
+
+
+def test_sdk_presets_expand_to_plain_settings() -> None:
+    from connectors.auth import generate_secret, parse_auth_settings, to_json
+    from errors import InvalidInput
+
+    assert to_json(parse_auth_settings({"preset": "segment-sdk"})) == {
+        "method": "basic",
+        "password": "ignore",
+    }
+    assert to_json(parse_auth_settings({"preset": "rudderstack-sdk"}))["method"] == "basic"
+    jitsu = parse_auth_settings({"preset": "jitsu"})
+    assert to_json(jitsu) == {"method": "header_token", "header": "X-Write-Key", "scheme": None}
+    key, colon, secret = generate_secret(jitsu).partition(":")
+    assert key and colon and len(secret) >= 32
+    with pytest.raises(InvalidInput, match=r"auth\.header: .* cannot be set with preset"):
+        parse_auth_settings({"preset": "jitsu", "header": "X-Other"})

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from connectors.presets import PRESETS
+from connectors.presets import PRESETS, SDK_PRESETS
 from console.api_client import Answer, call
 from console.render import page
 from console.session import form_of
@@ -24,6 +24,12 @@ STARTER_MAPPING = """{
   }
 }"""
 
+SDK_CHOICES = {
+    "segment-sdk": ("Segment SDK", "analytics-python, analytics-node: the token is the write key."),
+    "rudderstack-sdk": ("RudderStack SDK", "rudder-sdk-python, rudder-sdk-node: the token is the write key."),
+    "jitsu": ("Jitsu", "@jitsu/js: the token (key:secret) is the write key."),
+}
+
 METHODS = {
     "query_token": ("Token in the URL", "Tag managers, pixels and tools that only let you set a URL."),
     "header_token": ("Token in a header", "CDPs, CRMs and your own backend."),
@@ -35,7 +41,8 @@ METHODS = {
 def _auth_from_form(form: dict[str, str]) -> dict[str, Any]:
     choice = form.get("auth", "query_token")
     if choice.startswith("preset:"):
-        return {"method": "hub_signature", "preset": choice.removeprefix("preset:")}
+        name = choice.removeprefix("preset:")
+        return {"preset": name} if name in SDK_PRESETS else {"method": "hub_signature", "preset": name}
     auth: dict[str, Any] = {"method": choice}
     if choice == "query_token" and form.get("param"):
         auth["param"] = form["param"]
@@ -95,6 +102,7 @@ async def _wizard_context(
         "choice": choice,
         "methods": METHODS,
         "presets": sorted(PRESETS.values(), key=lambda p: p.vendor.lower()),
+        "sdk_presets": SDK_CHOICES,
         "preset": preset,
         "event_types": await _event_types(request),
         "form": {"mapping": STARTER_MAPPING, "eventType": "custom.basic", "test": "on", **form},

@@ -175,3 +175,17 @@ def test_the_wizard_sets_up_a_cdp_sdk_connector(console: Console, server: Server
     expect(page.locator("main")).to_contain_text("write key")
     connector_id = page.locator("#url").inner_text().rsplit("/", 1)[1]
     assert server.admin.get(f"/api/connectors/{connector_id}").json()["auth"]["method"] == "basic"
+
+
+def test_the_wizard_offers_the_sdk_presets(console: Console, server: Server) -> None:
+    console.login()
+    page = console.go("/console/connectors/new")
+    page.check("input[value='preset:jitsu']")
+    page.click("button:has-text('Next')")
+    expect(page.locator("main")).to_contain_text("Authentication: Jitsu")
+    page.fill("#name", "Jitsu site")
+    page.click("button:has-text('Create connector')")
+    assert ":" in page.locator("#cred-1").inner_text()  # Jitsu takes only key:secret write keys
+    connector_id = page.locator("#url").inner_text().rsplit("/", 1)[1]
+    auth = server.admin.get(f"/api/connectors/{connector_id}").json()["auth"]
+    assert auth["method"] == "header_token" and auth["header"] == "X-Write-Key"
