@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from api import (
     access_log,
+    admin_keys,
     connectors,
     event_types,
     handoff,
@@ -117,6 +118,8 @@ ROUTES = [
     *replay.ROUTES,
     *samples.ROUTES,
     *share_links.ROUTES,
+    # Named admin keys with roles, and the audit log of every admin write (owners).
+    *admin_keys.ROUTES,
 ]
 
 

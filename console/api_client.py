@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message
 
+from api.admin_auth import IDENTITY, AdminAuth
 from api.http import dumps
+from api.roles import Identity
 from errors import InboundError, status_of
 
 
@@ -54,9 +56,13 @@ async def call(
     body: Any = None,
     query: dict[str, Any] | None = None,
 ) -> Answer:
-    """Dispatch `method path` through the app's router with the admin token, as the API would."""
+    """Dispatch `method path` through the admin API's guard and router, as whoever is logged in:
+    their key's role decides what they may do, and their writes are audited as theirs."""
     app = request.app
-    token = app.state.settings.admin_token
+    session = request.scope.get("session") or {}
+    identity = Identity(
+        session.get("key_id"), session.get("key_name") or "admin token", session.get("role", "viewer")
+    )
     payload = b"" if body is None else dumps(body)
     clean = {k: v for k, v in (query or {}).items() if v not in (None, "")}
     scope = {
@@ -69,8 +75,8 @@ async def call(
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": urlencode(clean).encode(),
+        IDENTITY: identity,
         "headers": [
-            (b"authorization", f"Bearer {token}".encode()),
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),
             (b"accept", b"application/json"),
@@ -100,7 +106,7 @@ async def call(
             chunks.append(message.get("body", b""))
 
     try:
-        await app.router(scope, receive, send)
+        await AdminAuth(app.router)(scope, receive, send)
     except InboundError as exc:
         return Answer(status_of(exc), exc.to_json())
     except HTTPException as exc:

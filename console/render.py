@@ -16,7 +16,11 @@ HERE = Path(__file__).parent
 
 def _common(request: Request) -> dict[str, Any]:
     session = request.scope.get("session") or {}
-    return {"csrf_token": session.get("csrf", ""), "admin_name": session.get("name", "")}
+    return {
+        "csrf_token": session.get("csrf", ""),
+        "admin_name": session.get("name", ""),
+        "admin_role": session.get("role", ""),
+    }
 
 
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_common])

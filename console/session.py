@@ -20,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.roles import Identity
+from storage.admin_keys import key_is_active
+
 IDLE_SECONDS = 30 * 60  # a console left alone this long asks for the token again
 MAX_AGE_SECONDS = 12 * 60 * 60  # and after a working day, whatever happens
 MAX_FORM_BYTES = 16 * 1024 * 1024  # the playground posts payloads up to the ingest limit, escaped
@@ -36,9 +39,17 @@ def session_key(admin_token: str) -> str:
     return hmac.new(admin_token.encode(), b"inbound console session", hashlib.sha256).hexdigest()
 
 
-def new_session(session: dict[str, Any], name: str) -> None:
+def new_session(session: dict[str, Any], name: str, identity: Identity) -> None:
     session.clear()
-    session.update(admin=True, name=name, csrf=secrets.token_urlsafe(24), seen=now())
+    session.update(
+        admin=True,
+        name=name,
+        key_id=identity.key_id,
+        key_name=identity.name,  # the audit log names the key; `name` is the person, on adjustments
+        role=identity.role,
+        csrf=secrets.token_urlsafe(24),
+        seen=now(),
+    )
 
 
 def form_of(request: Request) -> dict[str, str]:
@@ -85,6 +96,10 @@ class ConsoleGuard:
                 session.clear()
                 await _to_login(scope, receive, send, "idle")
                 return
+            if session.get("key_id") and not await _key_active(scope, session["key_id"]):
+                session.clear()  # a revoked admin key logs its console sessions out
+                await _to_login(scope, receive, send, "revoked")
+                return
             if method not in SAFE_METHODS and not _csrf_ok(scope, session):
                 await _refuse(
                     scope,
@@ -97,6 +112,11 @@ class ConsoleGuard:
                 return
             session["seen"] = moment
         await self.app(scope, _replay(body, receive) if method not in SAFE_METHODS else receive, send)
+
+
+async def _key_active(scope: Scope, key_id: str) -> bool:
+    async with scope["app"].state.db.read() as conn:
+        return await key_is_active(conn, key_id)
 
 
 def _csrf_ok(scope: Scope, session: dict[str, Any]) -> bool:

@@ -68,7 +68,7 @@ def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
     ]
     for key in op.query:
         description, schema = QUERY[key]
-        name = key.rsplit("_", 1)[-1] if key.endswith(("_status", "_limit")) else key
+        name = key.rsplit("_", 1)[-1] if key.endswith(("_status", "_limit", "_key")) else key
         params.append(
             {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
         )

@@ -43,6 +43,8 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "error": ("only requests refused with this error code, e.g. invalid_signature", {"type": "string"}),
     "prefix": ("the start of an identity value (emails match case-insensitively)", {"type": "string"}),
     "search_limit": ("how many, 1 to 200 (default 20)", {"type": "integer", "minimum": 1, "maximum": 200}),
+    "audit_key": ("only this admin key's writes (its id)", {"type": "string"}),
+    "path": ("only writes to paths that start with this", {"type": "string"}),
     "hours": (
         "how many hours back, 1 to 168 (default 24)",
         {"type": "integer", "minimum": 1, "maximum": 168},
@@ -70,6 +72,7 @@ PATH_PARAMS = {
     "rule_id": "a rule's id",
     "sample_id": "a sample's id",
     "token": "the signed token of a shared link",
+    "key_id": "an admin key's id (key_…)",
     "call": "the SDK's call: batch, track, … (Segment-compatible) or the event type (Jitsu)",
 }
 
@@ -333,6 +336,26 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/openapi.json"): Op("This OpenAPI document", "service", "OpenAPI"),
     ("GET", "/docs"): Op("The API reference, rendered from this document", "service", media="text/html"),
+    ("GET", "/api/admin-keys"): Op("Admin keys (owners)", "admin", "AdminKey", list_of=True, errors=(403,)),
+    ("POST", "/api/admin-keys"): Op(
+        "Make an admin key with a role; its token is shown this once (owners)",
+        "admin",
+        "NewAdminKey",
+        201,
+        "AdminKeyInput",
+        errors=(403, 422),
+    ),
+    ("DELETE", "/api/admin-keys/{key_id}"): Op(
+        "Revoke an admin key (owners)", "admin", None, 204, errors=(403, 404)
+    ),
+    ("GET", "/api/audit"): Op(
+        "Every admin write, newest first (owners)",
+        "admin",
+        "AuditEntry",
+        list_of=True,
+        query=("audit_key", "path", "since", "limit", "before"),
+        errors=(403, 422),
+    ),
     ("GET", "/metrics"): Op(
         "Prometheus metrics (the admin token as a bearer credential)",
         "service",

@@ -254,6 +254,35 @@ SCHEMAS: dict[str, Any] = {
             "items": {"type": "array", "items": {"type": "object"}},
         }
     ),
+    "AdminKeyInput": _obj(
+        {"name": _S, "role": {"enum": ["owner", "developer", "marketer", "viewer"]}},
+        ("name", "role"),
+        additionalProperties=False,
+    ),
+    "AdminKey": _obj(
+        {
+            "id": _S,
+            "name": _S,
+            "role": {"enum": ["owner", "developer", "marketer", "viewer"]},
+            "prefix": _S,
+            "createdAt": _T,
+            "revokedAt": {"type": ["string", "null"]},
+        }
+    ),
+    "NewAdminKey": {"allOf": [ref("AdminKey"), _obj({"token": _S}, ("token",))]},
+    "AuditEntry": _obj(
+        {
+            "id": _I,
+            "at": _T,
+            "key": _obj({"id": {"type": ["string", "null"]}, "name": _S, "role": _S}),
+            "method": _S,
+            "path": _S,
+            "status": _I,
+            "request": _ANY,
+            "before": _ANY,
+            "after": _ANY,
+        }
+    ),
     "ShareLinkInput": _obj({"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}}),
     "ShareLink": _obj({"url": _S, "expiresAt": _S, "connectorId": _S}),
     "ShareLinkRotation": _obj({"connectorId": _S, "revoked": _B, "epoch": {"type": "integer"}}),

@@ -281,3 +281,34 @@ class ShareKey(SQLModel, table=True):
     )
     epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     rotated_at: datetime = _ts(nullable=False)
+
+
+class AdminKey(SQLModel, table=True):
+    """A named admin key with a role; only a digest of the token is kept (it is shown once)."""
+
+    __tablename__ = "admin_keys"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    digest: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    prefix: str = Field(max_length=12)
+    created_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class AdminAudit(SQLModel, table=True):
+    """One admin write: who, what (method and path, the request), and the resource before/after."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_at", "at"), _NEVER_REUSE_IDS)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    at: datetime = _ts(nullable=False)
+    key_id: str | None = Field(default=None, max_length=40)
+    key_name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=512)
+    status: int
+    request: Any = _json(nullable=True)
+    before: Any = _json(nullable=True)
+    after: Any = _json(nullable=True)

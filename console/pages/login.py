@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from api.admin_auth import identify
 from console.render import page
 from console.session import form_of, new_session
 
-WHY = {"idle": "You were logged out after 30 minutes without activity. Log in again to go on."}
+WHY = {
+    "idle": "You were logged out after 30 minutes without activity. Log in again to go on.",
+    "revoked": "Your admin key was revoked. Log in with another key.",
+}
 
 
 def _safe_next(target: str) -> str:
@@ -34,18 +36,20 @@ async def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = form_of(request)
-    token = request.app.state.settings.admin_token
     presented = form.get("token", "").strip()
     name = form.get("name", "").strip()[:100]
-    if not (token and hmac.compare_digest(presented.encode(), token.encode())):
-        message = "That is not the admin token." if presented else "Enter the admin token."
+    identity = await identify(request.app, presented)
+    if identity is None:
+        message = (
+            "That is not the admin token or an active admin key." if presented else "Enter the admin token."
+        )
         return page(
             request,
             "login.html",
             {"next": _safe_next(form.get("next", "")), "message": message, "failed": True, "name": name},
             status_code=401,
         )
-    new_session(request.session, name or "admin")
+    new_session(request.session, name or identity.name, identity)
     return RedirectResponse(_safe_next(form.get("next", "")), status_code=303)
 
 

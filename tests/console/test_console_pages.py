@@ -189,3 +189,49 @@ def test_the_wizard_offers_the_sdk_presets(console: Console, server: Server) -> 
     connector_id = page.locator("#url").inner_text().rsplit("/", 1)[1]
     auth = server.admin.get(f"/api/connectors/{connector_id}").json()["auth"]
     assert auth["method"] == "header_token" and auth["header"] == "X-Write-Key"
+
+
+def test_a_marketer_key_logs_in_with_its_role_and_its_writes_are_audited(
+    console: Console, server: Server
+) -> None:
+    # An owner makes a marketer's key in the console.
+    console.login()
+    page = console.go("/console/admin")
+    page.fill("input[name=name]", "Mia (marketing)")
+    page.select_option("select[name=role]", "marketer")
+    page.click("button:has-text('Make a key')")
+    token = page.locator("#new-key-token").inner_text()
+    assert token.startswith("adk_")
+    console.shot("admin-keys")
+    page.click("button:has-text('Log out')")
+    # Mia logs in with it: her role shows, she may write rules and not connectors.
+    page.fill("#token", token)
+    page.fill("#name", "Mia")
+    page.click("button[type=submit]")
+    expect(page.locator("nav .who")).to_contain_text("(marketer)")
+    connector = create_connector(server.admin, name="Marketer cannot")
+    console.go(f"/console/connectors/{connector['id']}")
+    page.click("button:has-text('Disable')")
+    expect(page.locator("#form-error")).to_contain_text("admin_forbidden")
+    assert server.admin.get(f"/api/connectors/{connector['id']}").json()["status"] == "active"
+    console.go("/console/members")
+    key_id = next(
+        k["id"] for k in server.admin.get("/api/admin-keys").json()["items"] if k["name"] == "Mia (marketing)"
+    )
+    profile = send(server.client, connector, {"id": "mk1", "email": unique_email()}).json()["results"][0][
+        "profile"
+    ]
+    console.go(f"/console/members/{profile['id']}")
+    page.fill("#points", "5")
+    page.fill("#reason", "welcome gift")
+    page.click("button:has-text('Adjust')")
+    expect(page.locator("#balance")).to_contain_text("5")
+    audit = server.admin.get(f"/api/audit?key={key_id}").json()["items"]
+    assert [(a["method"], a["path"]) for a in audit] == [
+        ("POST", f"/api/profiles/{profile['id']}/adjustments")
+    ]
+    assert audit[0]["key"]["name"] == "Mia (marketing)"
+    # Revoked: her console session ends at the next page.
+    assert server.admin.delete(f"/api/admin-keys/{key_id}").status_code == 204
+    page = console.go("/console/rules")
+    expect(page).to_have_url(re.compile(r"/console/login\?.*why=revoked"))

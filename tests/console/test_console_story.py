@@ -188,7 +188,7 @@ def test_login_refuses_a_wrong_token_and_never_redirects_off_site(console: Conso
     page = console.go("/console/login?next=//evil.example.com/")
     page.fill("#token", "adm_wrong")
     page.click("button[type=submit]")
-    expect(page.locator("#token-error")).to_have_text("That is not the admin token.")
+    expect(page.locator("#token-error")).to_have_text("That is not the admin token or an active admin key.")
     expect(page.locator("#token")).to_have_attribute("aria-invalid", "true")
     page.fill("#token", ADMIN_TOKEN)
     page.click("button[type=submit]")
