@@ -49,6 +49,7 @@ class Settings:
     duplicate_window_seconds: int = 60
     timezone: str = "UTC"
     log_level: str = "info"
+    log_format: str = "text"
     rate_limit_connector: str = "1000/second"
     rate_limit_refused: str = "300/minute"
     redis_url: str = ""
@@ -126,6 +127,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             f"INBOUND_ADMIN_TOKEN: {len(settings.admin_token.strip())} characters is too short for the key "
             f"to everything; use at least {MIN_ADMIN_TOKEN}, e.g. from `openssl rand -hex 24`"
         )
+    if settings.log_format not in ("text", "json"):
+        raise InvalidInput(f"INBOUND_LOG_FORMAT: {settings.log_format!r} is not one of text, json")
     for name in ("rate_limit_connector", "rate_limit_refused"):
         _check_rate(name, getattr(settings, name))
     if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://")):

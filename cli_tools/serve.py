@@ -41,6 +41,10 @@ def serve(settings: Settings, workers: int = 1) -> None:
         "proxy_headers": True,
         "http": NoDelayHttpTools,
     }
+    if settings.log_format == "json":
+        from cli_tools.json_logs import log_config
+
+        options["log_config"] = log_config(settings.log_level)
     if workers <= 1:
         from app import create_app
 
@@ -55,5 +59,6 @@ def serve(settings: Settings, workers: int = 1) -> None:
         INBOUND_ADMIN_TOKEN=settings.admin_token or "",
         INBOUND_HOST=settings.host,
         INBOUND_PORT=str(settings.port),
+        INBOUND_LOG_FORMAT=settings.log_format,
     )
     uvicorn.run("app:create_app", factory=True, workers=workers, **options)

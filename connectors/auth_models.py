@@ -16,7 +16,9 @@ METHODS = ("query_token", "header_token", "basic", "hub_signature")
 BASIC_PASSWORDS = ("ignore", "match")
 ALGORITHMS = ("sha1", "sha256", "sha512")
 ENCODINGS = ("hex", "base64")
-HEADER_FORMATS = ("plain", "stripe", "standard-webhooks")
+HEADER_FORMATS = ("plain", "stripe", "paddle", "standard-webhooks")
+# Formats whose signature header carries the timestamp as an item: stripe t=…,v1=…; paddle ts=…;h1=…
+ITEM_FORMATS = {"stripe": (",", "t="), "paddle": (";", "ts=")}
 SECRET_ENCODINGS = ("text", "base64")
 
 
@@ -57,7 +59,7 @@ class HubSignatureSettings(AuthSettings):
     algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
     encoding: Literal["hex", "base64"] = "hex"
     prefix: str = "sha256="
-    header_format: Literal["plain", "stripe", "standard-webhooks"] = "plain"
+    header_format: Literal["plain", "stripe", "paddle", "standard-webhooks"] = "plain"
     signed_payload: str = "{body}"
     timestamp_header: str | None = None
     timestamp_format: Literal["unix", "unix_ms", "iso8601"] = "unix"

@@ -16,6 +16,7 @@ from connectors.auth_models import (
     BASIC_PASSWORDS,
     ENCODINGS,
     HEADER_FORMATS,
+    ITEM_FORMATS,
     METHODS,
     SECRET_ENCODINGS,
     AuthSettings,
@@ -220,12 +221,17 @@ def _fill_defaults(values: dict[str, Any]) -> None:
     values.setdefault("algorithm", "sha256")
     values.setdefault("header_format", "plain")
     header_format = values["header_format"]
-    default_prefix = {"plain": f"{values['algorithm']}=", "stripe": "v1=", "standard-webhooks": "v1,"}
+    default_prefix = {
+        "plain": f"{values['algorithm']}=",
+        "stripe": "v1=",
+        "paddle": "h1=",
+        "standard-webhooks": "v1,",
+    }
     values.setdefault("prefix", default_prefix[header_format])
     values.setdefault("encoding", "base64" if header_format == "standard-webhooks" else "hex")
     values.setdefault("timestamp_format", "unix")
     values.setdefault("secret_encoding", "text")
-    has_timestamp = header_format == "stripe" or values.get("timestamp_header") is not None
+    has_timestamp = header_format in ("stripe", "paddle") or values.get("timestamp_header") is not None
     if "signed_payload" not in values:
         parts = (["{id}"] if values.get("id_header") else []) + (["{timestamp}"] if has_timestamp else [])
         values["signed_payload"] = ".".join([*parts, "{body}"])
@@ -235,7 +241,7 @@ def _fill_defaults(values: dict[str, Any]) -> None:
 
 def _check_consistency(values: dict[str, Any]) -> None:
     template = values["signed_payload"]
-    stripe = values["header_format"] == "stripe"
+    stripe = values["header_format"] in ("stripe", "paddle")  # the timestamp is an item of the header
     if values["header_format"] != "plain" and not values["prefix"]:
         raise _bad(
             "prefix",
@@ -246,7 +252,8 @@ def _check_consistency(values: dict[str, Any]) -> None:
         raise _bad(
             "timestamp_header",
             values["timestamp_header"],
-            'is not used with header_format "stripe": the timestamp is the t= item of the signature header',
+            f'is not used with header_format "{values["header_format"]}": the timestamp is the '
+            f"{ITEM_FORMATS[values['header_format']][1]} item of the signature header",
         )
     has_timestamp = stripe or values.get("timestamp_header") is not None
     if has_timestamp != ("{timestamp}" in template):

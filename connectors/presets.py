@@ -78,6 +78,21 @@ _ALL = (
         ),
     ),
     Preset(
+        name="paddle",
+        vendor="Paddle",
+        docs_url="https://developer.paddle.com/webhooks/signature-verification",
+        summary="Paddle-Signature: ts=<unix seconds>;h1=<hex HMAC-SHA256 of '{ts}:{body}'>; 5 seconds",
+        secret_from="sender",
+        # Paddle's SDK refuses a timestamp more than 5 s off; raise tolerance_seconds for slow clocks.
+        settings=_hub(
+            header="Paddle-Signature",
+            prefix="h1=",
+            header_format="paddle",
+            signed_payload="{timestamp}:{body}",
+            tolerance_seconds=5,
+        ),
+    ),
+    Preset(
         name="standard-webhooks",
         vendor="Standard Webhooks / Svix",
         docs_url="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",

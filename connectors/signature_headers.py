@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from connectors.auth_models import HubSignatureSettings
+from connectors.auth_models import ITEM_FORMATS, HubSignatureSettings
 from connectors.credentials import refuse
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -71,8 +71,8 @@ def read_presented(settings: HubSignatureSettings, headers: Mapping[str, str]) -
         raise refuse(
             "malformed_signature", f"header {settings.header} is longer than {_MAX_HEADER} characters"
         )
-    if settings.header_format == "stripe":
-        signatures, timestamp = _stripe(settings, raw)
+    if settings.header_format in ITEM_FORMATS:
+        signatures, timestamp = _items(settings, raw)
     else:
         signatures = (
             _standard(settings, raw)
@@ -116,11 +116,13 @@ def _plain(settings: HubSignatureSettings, raw: str) -> tuple[bytes, ...]:
     return (signature,)
 
 
-def _stripe(settings: HubSignatureSettings, raw: str) -> tuple[tuple[bytes, ...], str]:
-    items = [item.strip() for item in raw.split(",")]
-    timestamps = [item[2:] for item in items if item.startswith("t=")]
+def _items(settings: HubSignatureSettings, raw: str) -> tuple[tuple[bytes, ...], str]:
+    """Stripe's `t=…,v1=…` and Paddle's `ts=…;h1=…`: the timestamp item, and every signature item."""
+    separator, key = ITEM_FORMATS[settings.header_format]
+    items = [item.strip() for item in raw.split(separator)]
+    timestamps = [item[len(key) :] for item in items if item.startswith(key)]
     if not timestamps or not timestamps[0].strip():
-        raise refuse("missing_timestamp", f"header {settings.header} has no t= timestamp")
+        raise refuse("missing_timestamp", f"header {settings.header} has no {key} timestamp")
     found = [
         _usable(settings, item[len(settings.prefix) :]) for item in items if item.startswith(settings.prefix)
     ]
@@ -153,8 +155,9 @@ def render_headers(
     settings: HubSignatureSettings, signature: str, timestamp: str | None, message_id: str | None
 ) -> dict[str, str]:
     """The headers a sender attaches, for `sign`."""
-    if settings.header_format == "stripe":
-        return {settings.header: f"t={timestamp},{settings.prefix}{signature}"}
+    if settings.header_format in ITEM_FORMATS:
+        separator, key = ITEM_FORMATS[settings.header_format]
+        return {settings.header: f"{key}{timestamp}{separator}{settings.prefix}{signature}"}
     headers = {settings.header: settings.prefix + signature}
     if settings.timestamp_header is not None and timestamp is not None:
         headers[settings.timestamp_header] = timestamp

@@ -90,6 +90,8 @@ def _hub(auth: HubSignatureSettings) -> Recipe:
     signature: Parts
     if auth.header_format == "stripe":
         signature = (Lit("t="), Var("timestamp"), Lit("," + auth.prefix), Var("signature"))
+    elif auth.header_format == "paddle":
+        signature = (Lit("ts="), Var("timestamp"), Lit(";" + auth.prefix), Var("signature"))
     else:
         signature = (Lit(auth.prefix), Var("signature")) if auth.prefix else (Var("signature"),)
     headers: list[tuple[str, Parts]] = [(auth.header, signature)]

@@ -56,6 +56,8 @@ def explain(auth: AuthSettings, url: str) -> dict[str, Any]:
 def _signature_header(auth: HubSignatureSettings) -> str:
     if auth.header_format == "stripe":
         return f"`{auth.header}: t=<timestamp>,{auth.prefix}<signature>`"
+    if auth.header_format == "paddle":
+        return f"`{auth.header}: ts=<timestamp>;{auth.prefix}<signature>`"
     return f"`{auth.header}: {auth.prefix}<signature>`"
 
 
@@ -67,11 +69,10 @@ def _hub(auth: HubSignatureSettings, url: str) -> dict[str, Any]:
             f"Make a unique message id for this delivery and send it in the `{auth.id_header}` header."
         )
     if auth.has_timestamp:
-        where = (
-            "the `t=` item of the signature header"
-            if auth.header_format == "stripe"
-            else (f"the `{auth.timestamp_header}` header")
-        )
+        where = {
+            "stripe": "the `t=` item of the signature header",
+            "paddle": "the `ts=` item of the signature header",
+        }.get(auth.header_format, f"the `{auth.timestamp_header}` header")
         steps.append(
             f"Take the current time as {describe_format(auth.timestamp_format)}, at send time, "
             f"and send it in {where}."

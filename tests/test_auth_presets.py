@@ -377,7 +377,7 @@ def test_timestamp_outside_tolerance_fails(preset: str) -> None:
 
 def test_presets_with_a_timestamp() -> None:
     with_timestamp = {n for n in PRESETS if describe(parse_auth_settings({"preset": n}))["tolerance_seconds"]}
-    assert with_timestamp == {"stripe", "standard-webhooks", "slack", "zendesk"}
+    assert with_timestamp == {"stripe", "paddle", "standard-webhooks", "slack", "zendesk"}
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -407,3 +407,23 @@ def test_refusals_of_svix_requests_name_the_svix_headers() -> None:
     with pytest.raises(AuthenticationFailed) as caught:
         check("standard-webhooks", STANDARD_SECRET, STANDARD_BODY, standard, now=1614265330)
     assert "webhook-id" in caught.value.message
+
+
+def test_paddle_agrees_with_paddles_own_library() -> None:
+    """paddle-python-sdk is the oracle: its verifier accepts what Inbound signs, and Inbound accepts
+    the signature Paddle's library computes; a body changed or a second past 5 s is refused."""
+    from paddle_billing.Notifications.PaddleSignature import PaddleSignature
+    from paddle_billing.Notifications.Secret import Secret
+
+    secret = "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI4vEn"
+    body = b'{"event_id":"evt_01","event_type":"transaction.completed","data":{"id":"txn_01"}}'
+    now = 1_700_000_000
+    ours = signed_by_inbound("paddle", secret, body, now)
+    assert set(ours) == {"Paddle-Signature"} and ours["Paddle-Signature"].startswith(f"ts={now};h1=")
+    assert PaddleSignature().verify(ours["Paddle-Signature"], body.decode(), Secret(secret))
+    theirs = PaddleSignature.calculate_hmac(secret, f"{now}:".encode() + body).hexdigest()
+    header = {"Paddle-Signature": f"ts={now};h1=0000;h1={theirs}"}  # any h1 may match
+    assert check("paddle", secret, body, header, now=now + 5)
+    refused("timestamp_outside_tolerance", "paddle", secret, body, header, now=now + 6)
+    refused("invalid_signature", "paddle", secret, body + b" ", header, now=now)
+    refused("missing_timestamp", "paddle", secret, body, {"Paddle-Signature": f"h1={theirs}"}, now=now)

@@ -23,6 +23,7 @@ AUTHS: dict[str, dict[str, Any]] = {
     "github": {"preset": "github"},
     "shopify": {"preset": "shopify"},
     "stripe": {"preset": "stripe"},
+    "paddle": {"preset": "paddle", "tolerance_seconds": 300},  # the snippets run slower than 5 s
     "standard-webhooks": {"preset": "standard-webhooks"},
     "slack": {"preset": "slack"},
     "typeform": {"preset": "typeform"},

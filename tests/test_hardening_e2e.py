@@ -334,3 +334,49 @@ def test_a_replayed_signed_request_is_refused_within_its_tolerance(server: Serve
         headers={"Content-Type": "application/json", **other.headers},
     )
     assert fresh.status_code == 200, fresh.text
+
+
+def test_json_logs_are_one_object_a_line_without_tokens(tmp_path: Path) -> None:
+    import json as json_module
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "INBOUND_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'json.db'}",
+        "INBOUND_ADMIN_TOKEN": ADMIN_TOKEN,
+        "INBOUND_LOG_LEVEL": "info",
+        "INBOUND_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if admin.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        connector = create_connector(admin, name="Json logged")
+        assert (
+            admin.post(f"/ingest/{connector['id']}?token={token_of(connector)}", json={"id": 1}).status_code
+            == 200
+        )
+    finally:
+        admin.close()
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    lines = [line for line in output.decode().splitlines() if line.strip()]
+    entries = [json_module.loads(line) for line in lines]  # every line is JSON
+    ingest = [e for e in entries if e.get("path", "").startswith(f"/ingest/{connector['id']}")]
+    assert ingest and ingest[0]["status"] == 200 and ingest[0]["path"].endswith("?token=***")
+    assert token_of(connector) not in output.decode()
