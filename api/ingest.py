@@ -174,7 +174,11 @@ async def ingest(request: Request) -> Response:
             await record_refusal(db, refused, exc)
             raise
         ingest_request = _request(request, connector_id, body, received_at, query, request_id)
-        ingest_request = replace(ingest_request, path=path, wire_body=wire if body is not wire else None)
+        query_string = request.scope.get("query_string", b"").decode("latin-1")
+        url = f"{settings.base_url}{request.scope['path']}" + (f"?{query_string}" if query_string else "")
+        ingest_request = replace(
+            ingest_request, path=path, url=url, wire_body=wire if body is not wire else None
+        )
         outcome = await receive(
             db, settings, ingest_request, after_auth=_replay_check(limits, ingest_request)
         )

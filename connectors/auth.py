@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.auth_models import (
+    ASYMMETRIC,
     AuthSettings,
     BasicSettings,
     HeaderTokenSettings,
@@ -25,7 +26,7 @@ from connectors.auth_models import (
 from connectors.auth_parse import parse_auth_settings
 from connectors.credentials import REFUSAL_CODES, Credential, require_credentials
 from connectors.presets import PRESETS, Preset
-from connectors.signatures import check_signature, new_secret, secret_key, sign_request
+from connectors.signatures import check_signature, new_secret, public_key, secret_key, sign_request
 from connectors.tokens import check_basic, check_header_token, check_query_token
 from errors import InvalidInput
 
@@ -66,8 +67,13 @@ def authenticate(
     query: Mapping[str, str],
     body: bytes,
     now: float,
+    url: str = "",
+    method: str = "POST",
 ) -> Credential:
-    """The credential that authenticates this request, or `AuthenticationFailed` with a precise code."""
+    """The credential that authenticates this request, or `AuthenticationFailed` with a precise code.
+
+    `url` is the connector URL the sender was given (with the query string), for signatures that
+    cover it (`{url}` in signed_payload: Square, HubSpot)."""
     require_credentials(credentials)
     if any(name != name.lower() for name in headers):
         headers = {name.lower(): value for name, value in headers.items()}  # callers should lower-case
@@ -78,12 +84,20 @@ def authenticate(
     if isinstance(settings, BasicSettings):
         return check_basic(settings, credentials, headers)
     if isinstance(settings, HubSignatureSettings):
-        return check_signature(settings, credentials, headers=headers, body=body, now=now)
+        return check_signature(
+            settings, credentials, headers=headers, body=body, now=now, url=url, method=method
+        )
     raise TypeError(f"unknown auth settings {type(settings).__name__}")
 
 
 def sign(
-    settings: AuthSettings, secret: str, body: bytes, *, now: float, message_id: str | None = None
+    settings: AuthSettings,
+    secret: str,
+    body: bytes,
+    *,
+    now: float,
+    message_id: str | None = None,
+    url: str = "",
 ) -> SignedRequest:
     """What a sender holding `secret` attaches to `body` at time `now`; authenticate() accepts it."""
     if isinstance(settings, QueryTokenSettings):
@@ -96,12 +110,19 @@ def sign(
         encoded = base64.b64encode(user_password.encode("utf-8")).decode("ascii")
         return SignedRequest(headers={"Authorization": f"Basic {encoded}"})
     if isinstance(settings, HubSignatureSettings):
-        return SignedRequest(headers=sign_request(settings, secret, body, now=now, message_id=message_id))
+        return SignedRequest(
+            headers=sign_request(settings, secret, body, now=now, message_id=message_id, url=url)
+        )
     raise TypeError(f"unknown auth settings {type(settings).__name__}")
 
 
 def generate_secret(settings: AuthSettings) -> str:
     """A fresh random token or secret in the format the method expects (256 bits)."""
+    if isinstance(settings, HubSignatureSettings) and settings.algorithm in ASYMMETRIC:
+        raise InvalidInput(
+            "secret: required: this sender signs with its private key, so give its public key "
+            "(for SendGrid: Mail Settings, Event Webhook, Signed Event Webhook, verification key)"
+        )
     if isinstance(settings, HubSignatureSettings):
         return new_secret(settings)
     if isinstance(settings, BasicSettings) and settings.password == "match":
@@ -114,6 +135,12 @@ def generate_secret(settings: AuthSettings) -> str:
 
 def check_secret(settings: AuthSettings, secret: str) -> None:
     """Refuse a supplied secret that can never authenticate (a Standard Webhooks key that is not base64)."""
+    if isinstance(settings, HubSignatureSettings) and settings.algorithm in ASYMMETRIC:
+        if public_key(secret) is None:
+            raise InvalidInput(
+                "secret: not an ECDSA P-256 public key; paste the sender's verification key (base64 DER)"
+            )
+        return
     if isinstance(settings, HubSignatureSettings) and secret_key(settings, secret) is None:
         raise InvalidInput('secret: not valid base64; expected "whsec_" followed by base64')
     if isinstance(settings, BasicSettings):

@@ -1,7 +1,7 @@
 """Turn the `auth` object of a connector (admin API input or stored JSON) into typed settings.
 
 Every refusal is an `InvalidInput` whose message names the field and the value, such as
-`auth.algorithm: "md5" is not one of sha1, sha256, sha512`.
+`auth.algorithm: "md5" is not one of sha1, sha256, sha512, ecdsa-p256-sha256`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")  # an RFC 9110 t
 _PARAM_NAME = re.compile(r"[^\s&=#]{1,64}")
 _PREFIX = re.compile(r"[!-~]{0,32}")  # printable ASCII, no spaces: it is matched literally
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# {url}: the connector URL the sender was given (INBOUND_PUBLIC_URL + path + query); {method}: POST.
+# {form}: the form fields sorted by name, each name then value (Twilio, Mandrill), instead of {body}.
+SIGNED_PLACEHOLDERS = ("id", "timestamp", "method", "url", "body", "form")
 _MAX_TOLERANCE = 86_400
 
 _FIELDS = {
@@ -105,11 +108,20 @@ def _template(field: str, value: Any) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= 200 or not value.isprintable():
         raise _bad(field, value, 'must be a template such as "{timestamp}.{body}"')
     names = _PLACEHOLDER.findall(value)
-    unknown = [n for n in names if n not in ("id", "timestamp", "body")]
+    unknown = [n for n in names if n not in SIGNED_PLACEHOLDERS]
     if unknown or "{" in _PLACEHOLDER.sub("", value) or "}" in _PLACEHOLDER.sub("", value):
-        raise _bad(field, value, "may only use the placeholders {id}, {timestamp} and {body}")
-    if names.count("body") != 1 or names.count("id") > 1 or names.count("timestamp") > 1:
-        raise _bad(field, value, "must contain {body} once, and {id} and {timestamp} at most once")
+        raise _bad(
+            field,
+            value,
+            "may only use the placeholders {id}, {timestamp}, {method}, {url}, {body} and {form}",
+        )
+    repeated = any(names.count(n) > 1 for n in SIGNED_PLACEHOLDERS)
+    if names.count("body") + names.count("form") != 1 or repeated:
+        raise _bad(
+            field,
+            value,
+            "must contain {body} once (or {form} instead), and each other placeholder at most once",
+        )
     return value
 
 

@@ -78,6 +78,89 @@ _ALL = (
         ),
     ),
     Preset(
+        name="square",
+        vendor="Square",
+        docs_url="https://developer.squareup.com/docs/webhooks/step3validate",
+        summary="x-square-hmacsha256-signature: base64 HMAC-SHA256 of the notification URL + body",
+        secret_from="sender",
+        # Square signs the notification URL as entered in its portal: the connector's URL, which
+        # Inbound builds from INBOUND_PUBLIC_URL (set it behind a proxy).
+        settings=_hub(
+            header="x-square-hmacsha256-signature", encoding="base64", signed_payload="{url}{body}"
+        ),
+    ),
+    Preset(
+        name="hubspot",
+        vendor="HubSpot",
+        docs_url="https://developers.hubspot.com/docs/api/webhooks/validating-requests",
+        summary="X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms); "
+        "5 minutes",
+        secret_from="sender",
+        settings=_hub(
+            header="X-HubSpot-Signature-v3",
+            encoding="base64",
+            signed_payload="{method}{url}{body}{timestamp}",
+            timestamp_header="X-HubSpot-Request-Timestamp",
+            timestamp_format="unix_ms",
+            tolerance_seconds=300,
+        ),
+    ),
+    Preset(
+        name="twilio",
+        vendor="Twilio",
+        docs_url="https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+        summary="X-Twilio-Signature: base64 HMAC-SHA1 of the URL + the form fields sorted (name then value)",
+        secret_from="sender",
+        # Twilio signs the URL it calls: the connector's URL with its query string, as entered in
+        # Twilio (Inbound builds it from INBOUND_PUBLIC_URL).
+        settings=_hub(
+            header="X-Twilio-Signature", algorithm="sha1", encoding="base64", signed_payload="{url}{form}"
+        ),
+    ),
+    Preset(
+        name="mandrill",
+        vendor="Mandrill (Mailchimp Transactional)",
+        docs_url="https://mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks/",
+        summary="X-Mandrill-Signature: base64 HMAC-SHA1 of the URL + the form fields sorted by name",
+        secret_from="sender",
+        settings=_hub(
+            header="X-Mandrill-Signature", algorithm="sha1", encoding="base64", signed_payload="{url}{form}"
+        ),
+    ),
+    Preset(
+        name="sendgrid",
+        vendor="SendGrid (Twilio) Event Webhook",
+        docs_url="https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",
+        summary="X-Twilio-Email-Event-Webhook-Signature: base64 ECDSA P-256 of timestamp + body; public key",
+        secret_from="sender",
+        # Asymmetric: the credential is SendGrid's verification (public) key. SendGrid retries for
+        # up to 72 hours, re-sending the same signed timestamp: a day's tolerance, the most allowed.
+        settings=_hub(
+            header="X-Twilio-Email-Event-Webhook-Signature",
+            algorithm="ecdsa-p256-sha256",
+            encoding="base64",
+            signed_payload="{timestamp}{body}",
+            timestamp_header="X-Twilio-Email-Event-Webhook-Timestamp",
+            tolerance_seconds=86_400,
+        ),
+    ),
+    Preset(
+        name="meta",
+        vendor="Meta (WhatsApp, Messenger, Instagram)",
+        docs_url="https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads",
+        summary="X-Hub-Signature-256: sha256= + hex HMAC-SHA256 of the body, with the app secret",
+        secret_from="sender",
+        settings=_hub(header="X-Hub-Signature-256", prefix="sha256="),
+    ),
+    Preset(
+        name="intercom",
+        vendor="Intercom",
+        docs_url="https://developers.intercom.com/docs/references/webhooks/webhook-models#signed-notifications",
+        summary="X-Hub-Signature: sha1= + hex HMAC-SHA1 of the body, with the app's client secret",
+        secret_from="sender",
+        settings=_hub(header="X-Hub-Signature", algorithm="sha1", prefix="sha1="),
+    ),
+    Preset(
         name="paddle",
         vendor="Paddle",
         docs_url="https://developer.paddle.com/webhooks/signature-verification",

@@ -21,6 +21,7 @@ from connectors.credentials import refuse
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _DIGEST_SIZES = {"sha1": 20, "sha256": 32, "sha512": 64}
+_ECDSA_DER = range(8, 73)  # an ECDSA P-256 signature in DER: 8 to 72 bytes
 _MAX_HEADER = 16_384
 
 
@@ -98,10 +99,16 @@ def read_presented(settings: HubSignatureSettings, headers: Mapping[str, str]) -
 def _usable(settings: HubSignatureSettings, text: str) -> bytes | None:
     """A decoded signature of the right length for the algorithm, or None."""
     decoded = decode_signature(text, settings.encoding)
-    return decoded if decoded is not None and len(decoded) == _DIGEST_SIZES[settings.algorithm] else None
+    if decoded is None:
+        return None
+    if settings.algorithm not in _DIGEST_SIZES:  # asymmetric: its own format
+        return decoded if len(decoded) in _ECDSA_DER else None
+    return decoded if len(decoded) == _DIGEST_SIZES[settings.algorithm] else None
 
 
 def _expected(settings: HubSignatureSettings) -> str:
+    if settings.algorithm not in _DIGEST_SIZES:
+        return f"{settings.encoding} {settings.algorithm} signature (DER)"
     size = _DIGEST_SIZES[settings.algorithm]
     return f"{settings.encoding} {settings.algorithm} signature ({size} bytes)"
 

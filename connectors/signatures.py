@@ -8,8 +8,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
 
-from connectors.auth_models import HubSignatureSettings
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from connectors.auth_models import ASYMMETRIC, HubSignatureSettings
 from connectors.credentials import Credential, refuse
 from connectors.signature_headers import encode_signature, read_presented, render_headers
 from connectors.timestamps import describe_format, format_timestamp, parse_timestamp
@@ -40,13 +46,22 @@ def _header_bytes(value: str) -> bytes:
 
 
 def signed_content(
-    settings: HubSignatureSettings, body: bytes, timestamp: str | None, message_id: str | None
+    settings: HubSignatureSettings,
+    body: bytes,
+    timestamp: str | None,
+    message_id: str | None,
+    *,
+    url: str = "",
+    method: str = "POST",
 ) -> bytes:
     """The exact bytes the sender signs: the `signed_payload` template with the raw body spliced in."""
     values = {
         "{body}": body,
         "{timestamp}": _header_bytes(timestamp or ""),
         "{id}": _header_bytes(message_id or ""),
+        "{url}": url.encode("utf-8"),
+        "{method}": method.encode("ascii", "replace"),
+        "{form}": form_sorted(body) if "{form}" in settings.signed_payload else b"",
     }
     out = bytearray()
     rest = settings.signed_payload
@@ -61,6 +76,37 @@ def signed_content(
     return bytes(out)
 
 
+def form_sorted(body: bytes) -> bytes:
+    """A form body as Twilio and Mandrill sign it: field names sorted, each name then its values
+    (sorted, once each), nothing between. A body that is not a form signs as no fields."""
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    fields: dict[str, set[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, set()).add(value)
+    return "".join(name + value for name in sorted(fields) for value in sorted(fields[name])).encode("utf-8")
+
+
+def public_key(secret: str) -> Any:
+    """The sender's ECDSA P-256 public key (base64 DER, as SendGrid shows it); None if not one."""
+    try:
+        loaded = serialization.load_der_public_key(base64.b64decode(secret.strip(), validate=True))
+    except (ValueError, binascii.Error, TypeError):
+        return None
+    return loaded if isinstance(loaded, ec.EllipticCurvePublicKey) else None
+
+
+def verified(settings: HubSignatureSettings, secret: str, content: bytes, signature: bytes) -> bool:
+    """An asymmetric signature checked with the sender's public key."""
+    key = public_key(secret)
+    if key is None:
+        return False
+    try:
+        key.verify(signature, content, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
 def compute_mac(settings: HubSignatureSettings, key: bytes, content: bytes) -> bytes:
     return hmac.new(key, content, _HASHES[settings.algorithm]).digest()
 
@@ -72,9 +118,13 @@ def check_signature(
     headers: Mapping[str, str],
     body: bytes,
     now: float,
+    url: str = "",
+    method: str = "POST",
 ) -> Credential:
     try:
-        return _check_signature(settings, credentials, headers=headers, body=body, now=now)
+        return _check_signature(
+            settings, credentials, headers=headers, body=body, now=now, url=url, method=method
+        )
     except AuthenticationFailed as exc:
         if not _sent_as_svix(settings, headers):
             raise
@@ -99,6 +149,8 @@ def _check_signature(
     headers: Mapping[str, str],
     body: bytes,
     now: float,
+    url: str,
+    method: str,
 ) -> Credential:
     presented = read_presented(settings, headers)
     moment = None
@@ -110,9 +162,16 @@ def _check_signature(
                 "malformed_signature",
                 f"{where or settings.timestamp_header} is not {describe_format(settings.timestamp_format)}",
             )
-    content = signed_content(settings, body, presented.timestamp, presented.message_id)
+    content = signed_content(
+        settings, body, presented.timestamp, presented.message_id, url=url, method=method
+    )
     matched = None
     for credential in credentials:
+        if settings.algorithm in ASYMMETRIC:
+            if any(verified(settings, credential.value, content, s) for s in presented.signatures):
+                matched = credential
+                break
+            continue
         key = secret_key(settings, credential.value)
         if key is None:
             continue
@@ -138,15 +197,26 @@ def _check_signature(
 
 
 def sign_request(
-    settings: HubSignatureSettings, secret: str, body: bytes, *, now: float, message_id: str | None
+    settings: HubSignatureSettings,
+    secret: str,
+    body: bytes,
+    *,
+    now: float,
+    message_id: str | None,
+    url: str = "",
 ) -> dict[str, str]:
     """The headers a sender would attach to `body` at time `now`."""
+    if settings.algorithm in ASYMMETRIC:
+        raise InvalidInput(
+            f"secret: {settings.algorithm} signatures are made with the sender's private key; Inbound "
+            "only verifies them with the public key, and cannot sign"
+        )
     key = secret_key(settings, secret)
     if key is None:
         raise InvalidInput('secret: not valid base64; expected "whsec_" followed by base64')
     timestamp = format_timestamp(now, settings.timestamp_format) if settings.has_timestamp else None
     message_id = (message_id or "msg_" + secrets.token_urlsafe(18)) if settings.has_id else None
-    content = signed_content(settings, body, timestamp, message_id)
+    content = signed_content(settings, body, timestamp, message_id, url=url)
     signature = encode_signature(compute_mac(settings, key, content), settings.encoding)
     return render_headers(settings, signature, timestamp, message_id)
 

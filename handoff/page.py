@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.auth import describe, parse_auth_settings
+from connectors.auth import PRESETS, AuthSettings, HubSignatureSettings, describe, parse_auth_settings
+from connectors.auth_models import ASYMMETRIC
 from connectors.bodies import SUPPORTED
 from errors import MappingError
 from handoff.example import (
@@ -112,7 +113,8 @@ def integration_page(
             "placeholder": recipe.placeholder,
             **explain(auth, url),
         },
-        "snippets": {
+        "snippets": _vendor_signs(auth)
+        or {
             "curl": curl_snippet(recipe, url, raw),
             "python": python_snippet(recipe, url, raw),
             "javascript": node_snippet(recipe, url, raw),
@@ -133,3 +135,20 @@ def integration_page(
         "mappedEventContract": MAPPED_EVENT_CONTRACT,
         "generatedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
+
+
+def _vendor_signs(auth: AuthSettings) -> dict[str, str] | None:
+    """Senders that sign form posts (Twilio, Mandrill) send only what their platform builds:
+    nobody writes that request by hand, so the page says where to trigger it instead."""
+    if not isinstance(auth, HubSignatureSettings):
+        return None
+    if "{form}" not in auth.signed_payload and auth.algorithm not in ASYMMETRIC:
+        return None
+    vendor = PRESETS[auth.preset].vendor if auth.preset else "The sender"
+    how = "with its private key" if auth.algorithm in ASYMMETRIC else "(form posts)"
+    note = (
+        f"{vendor} signs its own requests {how}; there is nothing to sign by hand. Enter the "
+        "connector's URL exactly as shown in its settings, then send a test from its dashboard, "
+        "or try the mapping with a dry run (POST /api/connectors/{id}/dry-run)."
+    )
+    return {"curl": "# " + note + "\n", "python": "# " + note + "\n", "javascript": "// " + note + "\n"}

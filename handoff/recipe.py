@@ -21,7 +21,7 @@ from connectors.auth import (
 SECRET_PLACEHOLDER = "<YOUR_SECRET>"
 TOKEN_PLACEHOLDER = "<YOUR_TOKEN>"
 
-_PLACEHOLDER = re.compile(r"\{(body|timestamp|id)\}")
+_PLACEHOLDER = re.compile(r"\{(body|timestamp|id|url|method)\}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,9 @@ def template_parts(template: str) -> Parts:
     for match in _PLACEHOLDER.finditer(template):
         if match.start() > last:
             parts.append(Lit(template[last : match.start()]))
-        parts.append(Var(match.group(1)))
+        name = match.group(1)
+        # {url}: the endpoint the snippet posts to; {method}: the snippets always POST.
+        parts.append(Lit("POST") if name == "method" else Var("endpoint" if name == "url" else name))
         last = match.end()
     if last < len(template):
         parts.append(Lit(template[last:]))

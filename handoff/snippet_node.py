@@ -14,6 +14,7 @@ _NAMES = {
     "signature": "signature",
     "token": "TOKEN",
     "basic": "basic",
+    "endpoint": "endpoint",
 }
 _TIMESTAMP = {
     "unix": "Math.floor(Date.now() / 1000).toString()",

@@ -13,6 +13,7 @@ _NAMES = {
     "signature": "signature",
     "token": "TOKEN",
     "basic": "basic",
+    "endpoint": "ENDPOINT",
 }
 _TIMESTAMP = {
     "unix": "str(int(time.time()))",

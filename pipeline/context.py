@@ -40,6 +40,9 @@ class IngestRequest:
     wire_body: bytes | None = None
     # The SDK path after the connector's URL ("/v1/batch", "/api/s/track"); "" for the URL itself.
     path: str = ""
+    # The URL the sender posted to, as it was given it (public URL + path + query): what a
+    # signature with {url} covers (Square, HubSpot).
+    url: str = ""
 
     @property
     def signed_body(self) -> bytes:

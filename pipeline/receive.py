@@ -328,6 +328,8 @@ async def receive(
                 query=request.query,
                 body=request.signed_body,
                 now=request.received_at.timestamp(),
+                url=request.url,
+                method=request.method,
             )
             if after_auth is not None:
                 await after_auth(snapshot, credential)

@@ -161,8 +161,8 @@ class Event(SQLModel, table=True):
     event_type: str
     status: str  # processed | duplicate | ignored | rejected | failed
     reason: str | None = None
-    duplicate_of: int | None = None
-    profile_id: int | None = None
+    duplicate_of: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    profile_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
     raw: Any = _json(nullable=True)
     mapped: Any = _json(nullable=True)
     trace: list[Any] = _json()

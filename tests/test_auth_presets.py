@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from connectors.auth import PRESETS, Credential, authenticate, describe, parse_auth_settings, sign
+from connectors.auth_models import ASYMMETRIC
 from errors import AuthenticationFailed
 
 
@@ -330,18 +334,22 @@ NOW = 1_700_000_000.0
 BODY = b'{"order":{"id":1001,"email":"ann@example.com","total":"42.00"}}'
 
 
+# Presets Inbound can sign as the sender would: not those signed with the sender's private key.
+SIGNABLE = [name for name in PRESETS if PRESETS[name].settings.get("algorithm") not in ASYMMETRIC]
+
+
 def secret_for(preset: str) -> str:
     return STANDARD_SECRET if preset == "standard-webhooks" else "a-shared-secret-of-the-sender"
 
 
-@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("preset", SIGNABLE)
 def test_round_trip(preset: str) -> None:
     signed = sign(parse_auth_settings({"preset": preset}), secret_for(preset), BODY, now=NOW)
     assert check(preset, secret_for(preset), BODY, signed.headers, now=NOW).id == "cred_1"
     assert signed.query == {}
 
 
-@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("preset", SIGNABLE)
 def test_one_byte_changed_in_the_body_fails(preset: str) -> None:
     signed = sign(parse_auth_settings({"preset": preset}), secret_for(preset), BODY, now=NOW)
     tampered = BODY.replace(b"42.00", b"42.01")
@@ -350,7 +358,7 @@ def test_one_byte_changed_in_the_body_fails(preset: str) -> None:
 
 @pytest.mark.parametrize(
     "preset",
-    [name for name in PRESETS if describe(parse_auth_settings({"preset": name}))["tolerance_seconds"]],
+    [name for name in SIGNABLE if describe(parse_auth_settings({"preset": name}))["tolerance_seconds"]],
 )
 def test_timestamp_outside_tolerance_fails(preset: str) -> None:
     settings = parse_auth_settings({"preset": preset})
@@ -377,10 +385,18 @@ def test_timestamp_outside_tolerance_fails(preset: str) -> None:
 
 def test_presets_with_a_timestamp() -> None:
     with_timestamp = {n for n in PRESETS if describe(parse_auth_settings({"preset": n}))["tolerance_seconds"]}
-    assert with_timestamp == {"stripe", "paddle", "standard-webhooks", "slack", "zendesk"}
+    assert with_timestamp == {
+        "stripe",
+        "paddle",
+        "hubspot",
+        "standard-webhooks",
+        "slack",
+        "zendesk",
+        "sendgrid",
+    }
 
 
-@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("preset", SIGNABLE)
 def test_rotation_with_two_secrets(preset: str) -> None:
     settings = parse_auth_settings({"preset": preset})
     old = secret_for(preset)
@@ -427,3 +443,143 @@ def test_paddle_agrees_with_paddles_own_library() -> None:
     refused("timestamp_outside_tolerance", "paddle", secret, body, header, now=now + 6)
     refused("invalid_signature", "paddle", secret, body + b" ", header, now=now)
     refused("missing_timestamp", "paddle", secret, body, {"Paddle-Signature": f"h1={theirs}"}, now=now)
+
+
+def _check_at(
+    preset: str, secret: str, body: bytes, headers: dict[str, str], url: str, now: float
+) -> Credential:
+    settings = parse_auth_settings({"preset": preset})
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return authenticate(settings, [cred(secret)], headers=lowered, query={}, body=body, now=now, url=url)
+
+
+def test_square_agrees_with_squares_own_library() -> None:
+    """Square signs the notification URL + body; squareup's verify_signature is the oracle."""
+    from square.utils.webhooks_helper import verify_signature
+
+    key, url = "Ib2Ji9tRIgLy-ptjXTZeyg", "https://inbound.example.com/ingest/con_square"
+    body = b'{"merchant_id":"MLEFBHHSJGVHD","type":"payment.updated","event_id":"1f84d2a6"}'
+    ours = sign(parse_auth_settings({"preset": "square"}), key, body, now=NOW, url=url).headers
+    signature = ours["x-square-hmacsha256-signature"]
+    assert verify_signature(
+        request_body=body.decode(), signature_header=signature, signature_key=key, notification_url=url
+    )
+    assert _check_at("square", key, body, ours, url, NOW)
+    with pytest.raises(AuthenticationFailed) as caught:  # another URL: not what Square signed
+        _check_at("square", key, body, ours, url + "?x=1", NOW)
+    assert caught.value.code == "invalid_signature"
+
+
+def test_hubspot_v3_agrees_with_hubspots_own_library() -> None:
+    """HubSpot v3 signs method + URL + body + timestamp (ms); hubspot-api-client is the oracle."""
+    from hubspot.utils.signature import Signature
+
+    secret, url = "hubspot-client-secret-123", "https://inbound.example.com/ingest/con_hubspot"
+    body = b'[{"eventId":1,"subscriptionType":"contact.creation","objectId":123}]'
+    now = time.time()
+    ours = sign(parse_auth_settings({"preset": "hubspot"}), secret, body, now=now, url=url).headers
+    timestamp = ours["X-HubSpot-Request-Timestamp"]
+    assert Signature.is_valid(
+        signature=ours["X-HubSpot-Signature-v3"],
+        client_secret=secret,
+        request_body=body.decode(),
+        http_uri=url,
+        http_method="POST",
+        signature_version="v3",
+        timestamp=timestamp,
+    )
+    theirs = Signature.get_signature(secret, body.decode(), "v3", url, "POST", timestamp)
+    headers = {"X-HubSpot-Signature-v3": theirs, "X-HubSpot-Request-Timestamp": timestamp}
+    assert _check_at("hubspot", secret, body, headers, url, now)
+    with pytest.raises(AuthenticationFailed) as caught:
+        _check_at("hubspot", secret, body, headers, url, now + 301)
+    assert caught.value.code == "timestamp_outside_tolerance"
+
+
+@pytest.mark.parametrize(
+    ("preset", "header", "algorithm", "prefix"),
+    [
+        ("meta", "X-Hub-Signature-256", hashlib.sha256, "sha256="),
+        ("intercom", "X-Hub-Signature", hashlib.sha1, "sha1="),
+    ],
+)
+def test_meta_and_intercom_sign_the_body_with_the_app_secret(
+    preset: str, header: str, algorithm: Any, prefix: str
+) -> None:
+    """Constructed from each vendor's documentation (neither ships a verifier library)."""
+    secret, body = "app-secret-0123456789", b'{"object":"whatsapp_business_account","entry":[]}'
+    headers = {header: prefix + hmac.new(secret.encode(), body, algorithm).hexdigest()}
+    assert check(preset, secret, body, headers)
+    refused("invalid_signature", preset, secret, body + b"x", headers)
+
+
+def test_twilio_agrees_with_twilios_own_library() -> None:
+    """Twilio signs the URL + the form fields sorted; twilio's RequestValidator is the oracle."""
+    from twilio.request_validator import RequestValidator
+
+    token, url = "12345", "https://inbound.example.com/ingest/con_twilio?foo=1"
+    fields = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+12349013030",
+        "Digits": "1234",
+        "To": "+18005551212",
+    }
+    body = urlencode(fields).encode()
+    theirs = RequestValidator(token).compute_signature(url, fields)
+    assert _check_at("twilio", token, body, {"X-Twilio-Signature": theirs}, url, NOW)
+    ours = sign(parse_auth_settings({"preset": "twilio"}), token, body, now=NOW, url=url).headers
+    assert RequestValidator(token).validate(url, fields, ours["X-Twilio-Signature"])
+    with pytest.raises(AuthenticationFailed):  # a field changed
+        _check_at("twilio", token, body.replace(b"1234", b"9999"), {"X-Twilio-Signature": theirs}, url, NOW)
+
+
+def test_mandrill_signs_the_url_and_the_sorted_form() -> None:
+    """Constructed from Mandrill's documented algorithm (it ships no verifier)."""
+    key, url = "mandrill-webhook-key", "https://inbound.example.com/ingest/con_mandrill"
+    body = urlencode({"mandrill_events": '[{"event":"open","msg":{"email":"ann@example.com"}}]'}).encode()
+    content = url + "mandrill_events" + '[{"event":"open","msg":{"email":"ann@example.com"}}]'
+    theirs = base64.b64encode(hmac.new(key.encode(), content.encode(), hashlib.sha1).digest()).decode()
+    assert _check_at("mandrill", key, body, {"X-Mandrill-Signature": theirs}, url, NOW)
+
+
+def test_sendgrid_verifies_an_ecdsa_signature_with_the_public_key() -> None:
+    """SendGrid signs timestamp + body with its private key (ECDSA P-256); the credential is the
+    public key. sendgrid's EventWebhook is the oracle for what a valid signature is."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    public_der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    public_b64 = base64.b64encode(public_der).decode()
+    body = b'[{"email":"ann@example.com","event":"open","sg_event_id":"e1"}]'
+    timestamp = str(int(NOW))
+    signature = base64.b64encode(private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
+    webhook = EventWebhook()
+    assert webhook.verify_signature(
+        body.decode(), signature, timestamp, webhook.convert_public_key_to_ecdsa(public_b64)
+    )
+    headers = {
+        "X-Twilio-Email-Event-Webhook-Signature": signature,
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+    }
+    assert check("sendgrid", public_b64, body, headers, now=NOW)
+    refused("invalid_signature", "sendgrid", public_b64, body + b" ", headers, now=NOW)
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    other_b64 = base64.b64encode(
+        other.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ).decode()
+    refused("invalid_signature", "sendgrid", other_b64, body, headers, now=NOW)
+
+
+def test_an_asymmetric_sender_needs_its_public_key() -> None:
+    from connectors.auth import check_secret, generate_secret
+    from errors import InvalidInput
+
+    settings = parse_auth_settings({"preset": "sendgrid"})
+    with pytest.raises(InvalidInput, match="give its public key"):
+        generate_secret(settings)
+    with pytest.raises(InvalidInput, match="not an ECDSA P-256 public key"):
+        check_secret(settings, "not-a-key")

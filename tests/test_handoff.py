@@ -24,6 +24,8 @@ AUTHS: dict[str, dict[str, Any]] = {
     "shopify": {"preset": "shopify"},
     "stripe": {"preset": "stripe"},
     "paddle": {"preset": "paddle", "tolerance_seconds": 300},  # the snippets run slower than 5 s
+    "square": {"preset": "square"},  # signs the connector URL: the snippets sign what they post to
+    "hubspot": {"preset": "hubspot"},
     "standard-webhooks": {"preset": "standard-webhooks"},
     "slack": {"preset": "slack"},
     "typeform": {"preset": "typeform"},
@@ -434,3 +436,10 @@ def test_a_sample_saved_from_a_real_event_shows_only_what_the_mapping_reads_and_
     assert server.admin.patch(f"/api/connectors/{connector['id']}", json=whole).status_code == 200
     example = page_of(server, connector)["example"]
     assert set(example["headers"]) == {"x-shop", "x-trace"} and example["query"] == {}
+
+
+def test_a_form_signing_sender_gets_a_note_not_a_snippet(server: Server) -> None:
+    connector = create_connector(server.admin, auth={"preset": "twilio"}, secret="twilio-auth-token-1")
+    page = page_of(server, connector)
+    for language in ("curl", "python", "javascript"):
+        assert "Twilio signs its own requests" in page["snippets"][language]
