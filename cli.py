@@ -31,9 +31,20 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _port_problem(settings: Settings) -> bool:
+    from cli_tools.serve import port_in_use
+
+    problem = port_in_use(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+    return problem is not None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from cli_tools.serve import serve
 
+    if _port_problem(settings):
+        return 2
     asyncio.run(_migrate(settings))
     serve(settings, workers=getattr(args, "workers", 1))
     return 0
@@ -42,6 +53,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from demo import load_demo, print_welcome
 
+    if _port_problem(settings):
+        return 2
     asyncio.run(_migrate(settings))
     loaded = asyncio.run(load_demo(settings))
     print_welcome(settings, loaded)

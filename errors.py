@@ -64,6 +64,10 @@ class AuthenticationFailed(InboundError):
 class PayloadTooLarge(InboundError):
     code = "payload_too_large"
 
+    def __init__(self, message: str, *, body_bytes: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.body_bytes = body_bytes  # declared or read before the refusal, for the request log
+
 
 class UnsupportedMediaType(InboundError):
     code = "unsupported_media_type"
@@ -102,12 +106,12 @@ class MappingError(InboundError):
         self.path = path
 
 
-
 class SkippedByMapping(MappingError):
     """The mapping said this raw event earns nothing, on purpose (`{"skip": "<reason>"}`): stored as
     `skipped` with the reason, never `failed`, and not picked by a replay of failures."""
 
     code = "skipped"
+
 
 class InvalidRule(InboundError):
     """An earning rule definition is invalid; the message names the field and value."""

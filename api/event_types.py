@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,7 +13,6 @@ from api.http import JSON, db_of, read_json
 from errors import Conflict, InvalidInput, NotFound
 from storage import event_types as store
 from storage import rules as rule_store
-from storage.connectors import connectors
 
 
 def event_type_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -89,28 +86,20 @@ async def replace_event_type(request: Request) -> Response:
     return JSON(event_type_json(row))
 
 
-async def _locked(conn: AsyncConnection, name: str) -> dict[str, Any] | None:
-    """The event type, its row locked on PostgreSQL before its users are counted: a rule saved at
-    the same time (storage.rules.source_exists takes a share lock) is then either counted or
-    refused, never left naming a deleted event type."""
-    query = select(store.table).where(store.table.c.name == name)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).mappings().first()
-    return dict(row) if row else None
-
-
 async def delete_event_type(request: Request) -> Response:
     name = request.path_params["name"]
     async with db_of(request).write() as conn:
-        row = await _locked(conn, name)
+        row = await store.get_event_type(conn, name, lock=True)
         if row is None:
             raise NotFound(f"no event type {name!r}", code="unknown_event_type")
         if row["builtin"]:
             raise Conflict(f"event type {name!r} is built in and cannot be deleted")
-        users = (await conn.execute(select(func.count()).where(connectors.c.event_type == name))).scalar_one()
+        users = await store.connectors_using(conn, name)
         if users:
-            raise Conflict(f"event type {name!r} is used by {users} connector(s); change them first")
+            raise Conflict(
+                f"event type {name!r} is the event type of {len(users)} connector(s) ({', '.join(users)}); "
+                "change their event type first"
+            )
         rules = await rule_store.rules_naming(conn, "event_type", name)
         if rules:
             raise Conflict(

@@ -41,13 +41,15 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     """The body, refusing (413) as soon as it is known to be larger than `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body is {int(declared)} bytes; at most {limit} bytes are accepted")
+        raise PayloadTooLarge(
+            f"body is {int(declared)} bytes; at most {limit} bytes are accepted", body_bytes=int(declared)
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"body is larger than {limit} bytes, the most accepted")
+            raise PayloadTooLarge(f"body is larger than {limit} bytes, the most accepted", body_bytes=size)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -151,6 +153,7 @@ async def ingest(request: Request) -> Response:
     request_id = new_request_id()
     started = time.perf_counter()
     path = ""
+    wire = b""
     limits: IngestLimits = request.app.state.limits
     address = request.client.host if request.client else "unknown"
     try:
@@ -171,7 +174,8 @@ async def ingest(request: Request) -> Response:
         except (PayloadTooLarge, MalformedBody, UnsupportedMediaType, NotFound) as exc:
             # Logged too: a refused request is still a request the developer will want to see.
             refused = _request(request, connector_id, b"", received_at, {}, request_id)
-            await record_refusal(db, refused, exc)
+            size = exc.body_bytes if isinstance(exc, PayloadTooLarge) and exc.body_bytes else len(wire)
+            await record_refusal(db, refused, exc, body_bytes=size)
             raise
         ingest_request = _request(request, connector_id, body, received_at, query, request_id)
         query_string = request.scope.get("query_string", b"").decode("latin-1")

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from api.http import JSON, MAX_ID, bool_param, check_text, db_of, int_param, page, path_id
 from api.logs import event_json
 from errors import InvalidInput, NotFound
+from mapping.identity import normalise_identity
 from storage import ledger, logs, members
-from storage.profiles import normalise_identity, profiles
+from storage.profiles import profiles
 
 
 def _profile_id(request: Request) -> int:

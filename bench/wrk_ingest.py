@@ -39,7 +39,7 @@ from connectors.auth import parse_auth_settings, sign  # noqa: E402
 AUTH = {"method": "hub_signature", "preset": "github"}
 # An order with 20 line items -> a tag per SKU and category, a counter per SKU and the total.
 HEAVY_MAPPING = (
-    '{"clientEventId": $string(order_id), "profile": {"kind": "email", "value": customer.email},'
+    '{"clientEventId": $string(order_id), "profile": {"kind": "default", "value": customer.email},'
     ' "payload": {"timestamp": created_at, "tags": [line_items.{"name": "sku", "value": sku},'
     ' line_items.{"name": "category", "value": category}], "counters": [{"name": "total", "value":'
     ' $sum(line_items.(price * quantity))}, line_items.{"name": "qty_" & sku, "value": quantity}]}}'

@@ -31,6 +31,24 @@ class NoDelayHttpTools(HttpToolsProtocol):
         super().connection_made(transport)
 
 
+def port_in_use(settings: Settings) -> str | None:
+    """Why the service could not listen on its host and port, or None. Checked before anything
+    is printed: a banner and a ready-to-run curl for a server that then fails to bind mislead."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            other = settings.port + 10
+            return (
+                f"inbound: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}. "
+                f"Another Inbound or another program is using it: stop it, or start on another port, "
+                f"e.g. INBOUND_PORT={other} make run (or inbound serve --port {other})."
+            )
+    return None
+
+
 def serve(settings: Settings, workers: int = 1) -> None:
     import uvicorn
 

@@ -3,8 +3,9 @@
 Order: higher `priority` first; ties by rule id (then version), so the order never depends on
 how the rules were loaded. Each rule is judged as of the event's own timestamp: a backdated
 event is judged by the windows and limits of when it happened. A rule with `stop` that awards
-ends the evaluation; the rules after it are traced as `skipped_after_stop`. Per rule: status,
-source, active window, conditions, reward, limits; the first that fails is the rule's outcome.
+ends the evaluation; the rules after it are traced as `skipped_after_stop`. Only the rules whose
+source takes the event are judged (the others are counted); per rule: status, active window,
+conditions, reward, limits; the first that fails is the rule's outcome.
 """
 
 from __future__ import annotations
@@ -47,11 +48,16 @@ class Award:
 @dataclass(frozen=True)
 class Evaluation:
     awards: list[Award]
-    trace: list[dict[str, Any]]  # one JSON-safe entry per rule considered, in evaluation order
+    trace: list[dict[str, Any]]  # one JSON-safe entry per rule that listens to the event's source
+    elsewhere: int = 0  # rules left out of the trace: they listen to other connectors or types
 
     @property
     def points(self) -> int:
         return sum(a.points for a in self.awards)
+
+    def trace_step(self) -> dict[str, Any]:
+        """The event trace's `rules` step: the rules that listen, and how many others there are."""
+        return {"step": "rules", "rules": list(self.trace), "otherSources": self.elsewhere}
 
 
 def order(rules: Sequence[Rule]) -> list[Rule]:
@@ -71,6 +77,22 @@ def order(rules: Sequence[Rule]) -> list[Rule]:
 _ordered: dict[tuple[int, ...], list[Rule]] = {}
 
 
+def listening(rules: Sequence[Rule], connector_id: str, event_type: str) -> list[Rule]:
+    """The rules, in evaluation order, whose source takes events of this connector and type:
+    indexed once per source, so 100 rules for other sources cost an event nothing."""
+    key = (tuple(map(id, rules)), connector_id, event_type)
+    found = _listening.get(key)
+    if found is None:
+        found = [r for r in order(rules) if r.definition.source.accepts(connector_id, event_type)]
+        if len(_listening) > 1024:
+            _listening.clear()
+        _listening[key] = found
+    return found
+
+
+_listening: dict[tuple[tuple[int, ...], str, str], list[Rule]] = {}
+
+
 def evaluate(
     rules: Sequence[Rule],
     event: RuleEvent,
@@ -78,13 +100,17 @@ def evaluate(
     tz: ZoneInfo,
     *,
     include_statuses: frozenset[str] = frozenset({"active"}),
+    every_source: bool = False,
 ) -> Evaluation:
+    """`every_source`: judge (and trace, as `wrong_source`) the rules of other sources too, as a
+    rule's preview does; otherwise they are only counted."""
     facts = Facts.of(event)
     awards: list[Award] = []
     trace: list[dict[str, Any]] = []
     stopped_by: str | None = None
     earlier_points = 0
-    for rule in order(rules):
+    judged = order(rules) if every_source else listening(rules, event.connector_id, event.event_type)
+    for rule in judged:
         entry: dict[str, Any] = {
             "ruleId": rule.id,
             "ruleVersion": rule.version,
@@ -104,7 +130,7 @@ def evaluate(
             if rule.definition.stop:
                 stopped_by = rule.id
                 entry["stopped"] = True
-    return Evaluation(awards, trace)
+    return Evaluation(awards, trace, len(rules) - len(judged))
 
 
 def _judge(

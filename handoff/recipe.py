@@ -18,8 +18,9 @@ from connectors.auth import (
     QueryTokenSettings,
 )
 
-SECRET_PLACEHOLDER = "<YOUR_SECRET>"
-TOKEN_PLACEHOLDER = "<YOUR_TOKEN>"
+# The examples name the test credential: run as given, they write test data that can be purged.
+SECRET_PLACEHOLDER = "<YOUR_TEST_SECRET>"
+TOKEN_PLACEHOLDER = "<YOUR_TEST_TOKEN>"
 
 _PLACEHOLDER = re.compile(r"\{(body|timestamp|id|url|method)\}")
 

@@ -39,7 +39,8 @@ def curl_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "appl
     secret_name = "TOKEN" if "token" in recipe.uses else "SECRET"
     lines = [
         "# bash, with curl and openssl." if recipe.signed is not None else "# bash, with curl.",
-        f"# Replace {recipe.placeholder} with the connector's {secret_name.lower()}; the body with yours.",
+        f"# Replace {recipe.placeholder} with the connector's test {secret_name.lower()} (test data, purged "
+        f"when you are done; the live {secret_name.lower()} once this works), and the body with yours.",
         f"ENDPOINT={shlex.quote(url)}",
         f"{secret_name}={shlex.quote(recipe.placeholder)}",
         "# The exact bytes that are signed and sent:",

@@ -54,7 +54,8 @@ def node_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "appl
     secret_name = "TOKEN" if "token" in recipe.uses else "SECRET"
     lines = [
         "// Node.js 18+ (built-in fetch), no dependencies.",
-        f"// Replace {recipe.placeholder} with the connector's {secret_name.lower()}; the event with yours.",
+        f"// Replace {recipe.placeholder} with the connector's test {secret_name.lower()} (test data, purged "
+        f"when you are done; the live {secret_name.lower()} once this works), and the event with yours.",
     ]
     if recipe.signed is not None:
         lines += ['const crypto = require("node:crypto");', ""]

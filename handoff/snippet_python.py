@@ -53,7 +53,8 @@ def python_snippet(recipe: Recipe, url: str, event: Any, content_type: str = "ap
     secret_name = "TOKEN" if "token" in recipe.uses else "SECRET"
     lines = [
         "# Python 3.9+, standard library only.",
-        f"# Replace {recipe.placeholder} with the connector's {secret_name.lower()}; the event with yours.",
+        f"# Replace {recipe.placeholder} with the connector's test {secret_name.lower()} (test data, purged "
+        f"when you are done; the live {secret_name.lower()} once this works), and the event with yours.",
     ]
     lines += [f"ENDPOINT = {url!r}", f"{secret_name} = {recipe.placeholder!r}", ""]
     lines += [f"event = {literal(event)}"]

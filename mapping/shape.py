@@ -25,9 +25,9 @@ from mapping.fields import (
     tag_values,
     text_or_number,
 )
+from mapping.identity import DEFAULT_KIND, normalise_identity, normalise_kind
 from mapping.timestamps import format_timestamp, normalise_timestamp
 
-DEFAULT_KIND = "default"
 # The storage columns these end up in (a longer value would fail on PostgreSQL, not SQLite).
 MAX_CLIENT_EVENT_ID = 256
 MAX_PROFILE_KIND = 64
@@ -59,7 +59,12 @@ class Reversal:
     fraction: Decimal = Decimal(1)
 
     def to_json(self) -> dict[str, Any]:
-        return {"clientEventId": self.client_event_id, "fraction": float(self.fraction)}
+        return {"clientEventId": self.client_event_id, "fraction": fraction_to_json(self.fraction)}
+
+
+def fraction_to_json(fraction: Decimal) -> int | float:
+    """One JSON number wherever a fraction is shown (answer, trace, stored event): 1, not "1" or 1.0."""
+    return int(fraction) if fraction == fraction.to_integral_value() else float(fraction)
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,12 @@ class MappedEvent:
         return body
 
     def to_json(self) -> dict[str, Any]:
-        body = {
-            "clientEventId": self.client_event_id,
-            "profile": {"kind": self.profile_kind, "value": self.profile_value},
-            "payload": self.payload_json(),
-        }
+        """As stored and shown: optional fields that are absent or null are left out."""
+        body: dict[str, Any] = {}
+        if self.client_event_id is not None:
+            body["clientEventId"] = self.client_event_id
+        body["profile"] = {"kind": self.profile_kind, "value": self.profile_value}
+        body["payload"] = self.payload_json()
         if self.reverses is not None:
             body["reverses"] = self.reverses.to_json()
         return body
@@ -197,6 +203,8 @@ def _client_event_id(value: Any, path: str) -> str | None:
 
 
 def _profile(value: Any, path: str) -> tuple[str, str | None]:
+    """The identity as the profile is looked up (mapping/identity.py), so the stored event, the
+    profile and the trace show the same kind and value."""
     if value is None:
         return DEFAULT_KIND, None
     if not isinstance(value, dict):
@@ -213,8 +221,9 @@ def _profile(value: Any, path: str) -> tuple[str, str | None]:
         storable(kind, join(path, "kind"))
     identifier = value.get("value")
     if identifier is None:
-        return kind, None
-    return kind, text_or_number(identifier, join(path, "value"), max_length=MAX_PROFILE_VALUE)
+        return normalise_kind(kind), None
+    text = text_or_number(identifier, join(path, "value"), max_length=MAX_PROFILE_VALUE)
+    return normalise_identity(kind, text)
 
 
 def _payload(value: Any, path: str) -> tuple[datetime | None, tuple[Tag, ...], tuple[Counter, ...]]:

@@ -354,7 +354,7 @@ SCHEMAS: dict[str, Any] = {
         additionalProperties=True,
         description="Every step of the pipeline for the request; nothing is stored (docs/test-mode.md).",
     ),
-    "Purge": _obj({"purged": _obj({"events": _I, "pointsEntries": _I, "profiles": _I})}),
+    "Purge": _obj({"purged": _obj({"events": _I, "pointsEntries": _I, "profiles": _I, "requests": _I})}),
     "ReplayInput": _obj(
         {
             "since": _T,

@@ -48,6 +48,7 @@ class AwardOutcome:
     awards: list[dict[str, Any]]
     trace: list[dict[str, Any]]
     balance: int
+    rules_step: dict[str, Any]  # the trace's `rules` step: the rules that listen, and a count of the others
 
 
 async def _lock_rule(conn: AsyncConnection, rule_id: str) -> None:
@@ -192,4 +193,6 @@ async def award_points(
     if balance is None:
         balance, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
         seen[(profile_id, test)] = balance
-    return AwardOutcome(awards=awards, trace=list(evaluation.trace), balance=balance)
+    return AwardOutcome(
+        awards=awards, trace=list(evaluation.trace), balance=balance, rules_step=evaluation.trace_step()
+    )

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mapping.identity import normalise_identity
 from pipeline.awards import lock_rules, rule_event_of, windows_to_count
 from pipeline.context import RunContext, WorkItem
 from pipeline.reversal import reversed_profiles
@@ -44,7 +45,6 @@ from storage.profiles import (
     create_profiles,
     lock_identities,
     make_live,
-    normalise_identity,
 )
 from storage.purge import lock_test_data
 

@@ -12,6 +12,7 @@ from pipeline.context import ConnectorSnapshot, IngestRequest
 from pipeline.receive import request_raw_events, run_events
 from settings import Settings
 from storage.database import Database
+from storage.profiles import common_kinds, kinds_of_other_members
 
 RULE_STATUSES = ("active", "draft", "paused")
 METHODS = ("POST", "GET")
@@ -129,7 +130,7 @@ async def dry_run(
     except InboundError as exc:
         # What live would answer instead of 200 (413, 405, 400, 415), shown with the error.
         report["parse"] = {"ok": False, "status": status_of(exc), "error": exc.to_json()["error"]}
-        report.update(test=test, results=[], counts={})  # the same keys as every other answer
+        report.update(test=test, results=[], counts={}, warnings=[])  # the keys of every other answer
         return report
     report["parse"] = {"ok": True, "rawEvents": raw_events}
     results = await run_events(
@@ -147,4 +148,26 @@ async def dry_run(
     report["counts"] = {
         s: sum(1 for r in results if r["status"] == s) for s in {r["status"] for r in results}
     }
+    report["warnings"] = await _profile_kind_warnings(db, snapshot.id, results)
     return report
+
+
+async def _profile_kind_warnings(db: Database, connector_id: str, results: list[dict[str, Any]]) -> list[str]:
+    """A profile kind that no other connector's members have: probably one person, two balances."""
+    kinds = {
+        r["mapped"]["profile"]["kind"]
+        for r in results
+        if isinstance(r.get("mapped"), dict) and (r["mapped"].get("profile") or {}).get("value")
+    }
+    if not kinds:
+        return []
+    async with db.read() as conn:
+        lonely = await kinds_of_other_members(conn, connector_id, kinds)
+        common = await common_kinds(conn, connector_id) if lonely else []
+    return [
+        f"profile.kind {kind!r}: no member from another connector has this kind (they use "
+        f"{', '.join(repr(k) for k in common)}), so the same person would get a second profile and "
+        "balance here. Use the kind the other connectors use for the same identifier "
+        "(`default` for email addresses); ignore this if the identifier really is new."
+        for kind in sorted(lonely)
+    ]

@@ -128,6 +128,6 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     if answers:
         moved = state.moves.get((pid, test), (0, 0))
         state.moves[(pid, test)] = (moved[0] + total, moved[1] + gained)
-    trace.append({"step": "rules", "rules": list(evaluation.trace)})
+    trace.append(evaluation.trace_step())
     trace.append({"step": "ledger", "awards": answers, "balance": balance})
     planned.finish("processed", None, awards=answers, balance=balance)

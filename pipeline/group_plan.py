@@ -17,9 +17,9 @@ import event_types
 from earning_rules import RuleEvent
 from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
+from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
 from pipeline.process import base_result, base_row
-from storage.profiles import normalise_identity
 
 # The request's log row from all of its results, written in the transaction of its last chunk.
 LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]

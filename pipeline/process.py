@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import event_types
 from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
+from mapping.identity import normalise_identity
 from pipeline import chain as chains
 from pipeline.awards import award_points
 from pipeline.batch_state import BatchState, prepare
@@ -23,7 +24,6 @@ from pipeline.outcomes import first_outcome
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
 from storage import events as event_store
-from storage.profiles import normalise_identity
 
 
 def dedupe_key(event_type: str, profile_id: int, mapped: MappedEvent) -> str:
@@ -220,7 +220,7 @@ async def process_item(
             held_rule_locks=state.rule_locks,
             balances=state.balances,
         )
-    trace.append({"step": "rules", "rules": outcome.trace})
+    trace.append(outcome.rules_step)
     trace.append({"step": "ledger", "awards": outcome.awards, "balance": outcome.balance})
     await event_store.update_event(conn, event_id, trace=trace)
     result.update(

@@ -285,13 +285,18 @@ def _log_row(request: IngestRequest) -> dict[str, Any]:
 MAX_MESSAGE = 2000  # characters of an error message kept on a log row
 
 
-async def record_refusal(db: Database, request: IngestRequest, exc: InboundError) -> None:
+async def record_refusal(
+    db: Database, request: IngestRequest, exc: InboundError, *, body_bytes: int | None = None
+) -> None:
     """Log a request refused before the pipeline saw it (a body over the size limit); one to a
-    connector that does not exist is only counted."""
+    connector that does not exist is only counted. `body_bytes`: the size received on the wire,
+    when the body itself is not kept (413: as declared, or as read before the refusal)."""
     if not await connector_exists(db, request.connector_id):
         db.unknown_connector_requests += 1
         return
     log = _log_row(request)
+    if body_bytes is not None:
+        log["body_bytes"] = body_bytes
     log.update(
         status_code=status_of(exc),
         error_code=exc.code,

@@ -48,7 +48,9 @@ async def replay_awards(
         how=settlement(ctx, row["occurred_at"]),
     )
     balance, _lifetime = await ledger.balance_of(conn, profile_id, test=ctx.test)
-    return AwardOutcome(awards=written, trace=list(evaluation.trace), balance=balance)
+    return AwardOutcome(
+        awards=written, trace=list(evaluation.trace), balance=balance, rules_step=evaluation.trace_step()
+    )
 
 
 def settlement(ctx: RunContext, occurred_at: Any) -> chains.Settlement:

@@ -30,11 +30,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping import MappedEvent
+from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
 from pipeline.receive import _map_all
 from storage import ledger
 from storage.events import events
-from storage.profiles import normalise_identity, profiles
+from storage.profiles import profiles
 from storage.replays import RawEvent
 
 _EVERYTHING: Hashable = ("rules limited for the whole rule, or refunds",)

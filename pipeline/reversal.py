@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mapping.shape import fraction_to_json
 from storage import ledger
 from storage.dialect import is_postgres
 from storage.events import client_event_ids as client_event_ids_table
@@ -92,7 +93,11 @@ async def reverse_awards(
     """
     # A live refund reverses only live awards, a test refund only test ones.
     first_id = await first_with_client_event_id(conn, connector_id, client_event_id, test=test)
-    step: dict[str, Any] = {"step": "reversal", "clientEventId": client_event_id, "fraction": str(fraction)}
+    step: dict[str, Any] = {
+        "step": "reversal",
+        "clientEventId": client_event_id,
+        "fraction": fraction_to_json(fraction),
+    }
     if first_id is None:
         step.update(
             ok=False,
@@ -155,5 +160,10 @@ async def reverse_awards(
             },
         )
         reversed_entries.append({"entryId": original.id, "points": -amount, "reversalEntryId": entry_id})
-    step.update(ok=True, reversedEvent=first_id, cumulativeFraction=str(cumulative), entries=reversed_entries)
+    step.update(
+        ok=True,
+        reversedEvent=first_id,
+        cumulativeFraction=fraction_to_json(cumulative),
+        entries=reversed_entries,
+    )
     return step

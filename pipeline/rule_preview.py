@@ -42,7 +42,7 @@ def preview(definition: RuleDefinition, rows: list[dict[str, Any]], tz: ZoneInfo
         event = rule_event_of_stored(row)
         if event is None:
             continue
-        judged = evaluate([rule], event, {}, tz, include_statuses=statuses).trace[0]
+        judged = evaluate([rule], event, {}, tz, include_statuses=statuses, every_source=True).trace[0]
         items.append(
             {
                 "eventId": row["id"],

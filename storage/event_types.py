@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import event_types
 from storage.dialect import insert
-from storage.tables import EventType
+from storage.tables import Connector, EventType
 
 table = EventType.__table__  # type: ignore[attr-defined]
 
@@ -33,13 +33,14 @@ async def seed_builtin(conn: AsyncConnection, now: datetime) -> None:
 
 
 async def get_event_type(
-    conn: AsyncConnection, name: str, *, share_lock: bool = False
+    conn: AsyncConnection, name: str, *, share_lock: bool = False, lock: bool = False
 ) -> dict[str, Any] | None:
-    """`share_lock`: hold a share lock on PostgreSQL, for a writer about to name this event type;
-    deleting it locks the row before counting its users (api/event_types.py), so the two queue."""
+    """`share_lock`: hold a share lock on PostgreSQL, for a writer about to name this event type.
+    `lock`: an exclusive lock, taken by a delete before it counts the users, so that a rule or
+    connector saved at the same time is either counted or refused, never left naming nothing."""
     query = select(table).where(table.c.name == name)
-    if share_lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
+    if conn.dialect.name == "postgresql" and (lock or share_lock):
+        query = query.with_for_update(read=not lock)
     row = (await conn.execute(query)).mappings().first()
     return dict(row) if row else None
 
@@ -58,3 +59,10 @@ async def update_event_type(conn: AsyncConnection, name: str, values: dict[str, 
 
 async def delete_event_type(conn: AsyncConnection, name: str) -> None:
     await conn.execute(delete(table).where(table.c.name == name))
+
+
+async def connectors_using(conn: AsyncConnection, name: str) -> list[str]:
+    """The ids of the connectors whose event type this is."""
+    connectors = Connector.__table__  # type: ignore[attr-defined]
+    query = select(connectors.c.id).where(connectors.c.event_type == name).order_by(connectors.c.id)
+    return [row[0] for row in await conn.execute(query)]

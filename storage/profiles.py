@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert, is_postgres
 from storage.tables import Profile
 
 profiles = Profile.__table__  # type: ignore[attr-defined]
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def normalise_identity(kind: str, value: str) -> tuple[str, str]:
-    """Trim both; lower-case the kind, and the value when it is an email address."""
-    kind = kind.strip().lower() or "default"
-    value = value.strip()
-    if kind == "email" or _EMAIL.match(value):
-        value = value.lower()
-    return kind, value
 
 
 @dataclass(frozen=True)
@@ -85,3 +73,32 @@ async def make_live(conn: AsyncConnection, profile_ids: Collection[int]) -> None
     """A live event makes a profile real: purging test data must never delete it."""
     if profile_ids:
         await conn.execute(update(profiles).where(profiles.c.id.in_(sorted(profile_ids))).values(test=False))
+
+
+async def kinds_of_other_members(
+    conn: AsyncConnection, connector_id: str, kinds: Collection[str]
+) -> set[str]:
+    """Which of `kinds` no member outside this connector has, when there are such members at all:
+    a connector that sends its people under a kind nobody else uses splits them into new profiles."""
+    others = or_(profiles.c.created_by_connector.is_(None), profiles.c.created_by_connector != connector_id)
+    if (await conn.execute(select(profiles.c.id).where(others).limit(1))).first() is None:
+        return set()  # the first connector: there is nothing to agree with yet
+    lonely = set()
+    for kind in sorted(kinds):
+        used = await conn.execute(select(profiles.c.id).where(profiles.c.kind == kind, others).limit(1))
+        if used.first() is None:
+            lonely.add(kind)
+    return lonely
+
+
+async def common_kinds(conn: AsyncConnection, connector_id: str, limit: int = 3) -> list[str]:
+    """A few kinds that other connectors' members have, most used first, for a warning."""
+    others = or_(profiles.c.created_by_connector.is_(None), profiles.c.created_by_connector != connector_id)
+    query = (
+        select(profiles.c.kind)
+        .where(others)
+        .group_by(profiles.c.kind)
+        .order_by(func.count().desc(), profiles.c.kind)
+        .limit(limit)
+    )
+    return [row[0] for row in await conn.execute(query)]

@@ -28,9 +28,10 @@ from storage.dialect import is_postgres
 from storage.events import client_event_ids, events
 from storage.ledger import balances, entries
 from storage.profiles import profiles
-from storage.tables import AdminLog
+from storage.tables import AdminLog, RequestLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
+requests = RequestLog.__table__  # type: ignore[attr-defined]
 
 # The first key of the two-key advisory locks on "a connector's test data". Two-key advisory
 # locks live apart from the one-key ones (pipeline/awards.py locks rules with those).
@@ -78,7 +79,8 @@ async def _lock_profiles(conn: AsyncConnection, connector_id: str) -> list[int]:
 
 
 async def purge_test_data(conn: AsyncConnection, connector_id: str, now: datetime) -> dict[str, Any]:
-    """Delete the connector's test events, their points entries, and the profiles left unused.
+    """Delete the connector's test requests and events, their points entries, and the profiles
+    left unused.
 
     Balances move back by exactly what the deleted entries added (read from the DELETE itself,
     not from an earlier SELECT), so the test ledger keeps equalling the sum of its entries. A
@@ -130,7 +132,18 @@ async def purge_test_data(conn: AsyncConnection, connector_id: str, now: datetim
     if orphan_ids:
         await conn.execute(delete(balances).where(balances.c.profile_id.in_(orphan_ids)))
         await conn.execute(delete(profiles).where(profiles.c.id.in_(orphan_ids)))
-    summary = {"events": int(event_count or 0), "pointsEntries": entry_count, "profiles": len(orphan_ids)}
+    # The test requests go too: kept, their counts would point at events that no longer exist.
+    request_count = (
+        await conn.execute(
+            delete(requests).where(requests.c.connector_id == connector_id, requests.c.test.is_(True))
+        )
+    ).rowcount
+    summary = {
+        "events": int(event_count or 0),
+        "pointsEntries": entry_count,
+        "profiles": len(orphan_ids),
+        "requests": int(request_count or 0),
+    }
     await conn.execute(
         admin_log.insert().values(
             action="purge_test_data", connector_id=connector_id, details=summary, created_at=now

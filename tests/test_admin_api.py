@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from tests.conftest import Server
@@ -111,7 +113,9 @@ def test_custom_event_type_rejects_events_that_do_not_match(server: Server) -> N
     assert (ok["status"], bad["status"], missing["status"]) == ("processed", "rejected", "rejected")
     assert "counters.rating: 9 is greater than the maximum of 5" in bad["reason"]
     assert '"rating" is a required property' in missing["reason"]
-    assert_error(server.admin.delete(f"/api/event-types/{name}"), 409, "conflict", "used by 1")
+    # Named like the rules that use it (docs/api.md promises names for both).
+    in_use = server.admin.delete(f"/api/event-types/{name}")
+    assert_error(in_use, 409, "conflict", f"event type of 1 connector(s) ({connector['id']})")
     assert_error(server.admin.delete("/api/event-types/custom.basic"), 409, "conflict", "built in")
 
 
@@ -125,6 +129,13 @@ def test_purchase_event_type_needs_amount_and_currency(server: Server) -> None:
     ][0]
     assert bad["status"] == "rejected"
     assert "amount" in bad["reason"] and "currency" in bad["reason"]
+    # A refund sent as a purchase with a negative amount is rejected, as docs/earning-rules.md says
+    # (it used to say the purchase rule would take the points back).
+    refund = {"id": "o3", "email": email, "counters": {"amount": -19.99}, "tags": {"currency": "EUR"}}
+    refused = send(server.client, connector, refund).json()["results"][0]
+    quoted = "counters.amount: -19.99 is less than the minimum of 0"
+    assert refused["status"] == "rejected" and quoted in refused["reason"], refused
+    assert quoted in (Path(__file__).parent.parent / "docs" / "earning-rules.md").read_text()
 
 
 def test_log_filters_and_paging(server: Server) -> None:

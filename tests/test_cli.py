@@ -56,7 +56,8 @@ def test_map_prints_the_mapped_events(tmp_path: Path, capsys: pytest.CaptureFixt
     assert json.loads(out) == [
         {
             "clientEventId": "5823419871293",
-            "profile": {"kind": "default", "value": "Ann@Example.com"},
+            # Normalised as the profile is looked up (docs/mapping.md, "What is stored").
+            "profile": {"kind": "default", "value": "ann@example.com"},
             "payload": {"tags": [], "counters": [{"name": "total", "value": 59.9}]},
         }
     ]

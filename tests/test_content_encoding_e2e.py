@@ -66,6 +66,7 @@ def test_a_zip_bomb_is_refused_and_logged(server: Server) -> None:
     assert_error(answer, 413, "payload_too_large", "once decompressed")
     logged = server.admin.get(f"/api/requests/{answer.headers['x-request-id']}").json()
     assert logged["statusCode"] == 413
+    assert logged["bodyBytes"] == len(bomb)  # what came over the wire
     unknown = server.client.post(
         f"/ingest/{connector['id']}?token={token_of(connector)}",
         content=_event(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from app import ROUTES
 from settings import Settings
@@ -79,3 +80,49 @@ def test_every_connector_field_is_documented() -> None:
     text = _text("api.md")
     missing = [name for name in sorted({*FIELDS, *CREATE_ONLY, *PATCH_ONLY}) if f"`{name}`" not in text]
     assert not missing, f"connector fields not documented in docs/api.md: {missing}"
+
+
+def test_the_builtin_event_types_requirements_are_in_the_earning_rules_doc() -> None:
+    # Was: only GET /api/event-types said that ecommerce.purchase needs amount ≥ 0 and currency
+    # ^[A-Z]{3}$, while earning-rules.md used the type throughout.
+    import event_types
+
+    text = _text("earning-rules.md")
+    for name, spec in event_types.BUILTIN.items():
+        assert f"| `{name}` |" in text, name
+        properties = spec["schema"].get("properties", {})
+        for group in ("counters", "tags"):
+            fields = properties.get(group, {})
+            for field in fields.get("required", []):
+                rule = fields["properties"][field]
+                assert f"`{field}`" in text, (name, field)
+                if "minimum" in rule:
+                    assert f"≥ {rule['minimum']}" in text, (name, field)
+                if "pattern" in rule:
+                    assert f"`{rule['pattern']}`" in text, (name, field)
+
+
+def _page_exists(routes: list[Any], path: str) -> bool:
+    from starlette.routing import Match, Mount
+
+    for route in routes:
+        if isinstance(route, Mount):
+            inside = path == route.path or path.startswith(route.path + "/")
+            if inside and _page_exists(route.routes, path[len(route.path) :] or "/"):
+                return True
+        elif route.matches({"type": "http", "path": path, "method": "GET"})[0] == Match.FULL:
+            return True
+    return False
+
+
+def test_console_pages_named_in_the_docs_exist() -> None:
+    # Was: earning-rules.md spoke of a console before there was one; now every page it names is real.
+    from console.routes import mount
+
+    routes = mount(Settings(admin_token="adm_docs_check_0123456789"))
+    text = "\n".join(p.read_text() for p in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"])
+    named = sorted(set(re.findall(r"(/console(?:/[a-z][a-z-]*)*)", text)) - {"/console/static"})
+    assert "/console/rules" in named
+    missing = [path for path in named if not _page_exists(routes, path)]
+    assert not missing, f"console pages named in the docs that do not exist: {missing}"
+    assert not _page_exists(routes, "/console/no-such-page")

@@ -147,7 +147,7 @@ def test_the_page_never_holds_a_stored_secret(server: Server) -> None:
     ]
     for text in pages:
         assert secret not in text and test_secret not in text
-        assert "&lt;YOUR_SECRET&gt;" in text or "<YOUR_SECRET>" in text
+        assert "&lt;YOUR_TEST_SECRET&gt;" in text or "<YOUR_TEST_SECRET>" in text
 
 
 def test_html_by_accept_header_and_by_suffix_and_as_download(server: Server) -> None:
@@ -247,11 +247,16 @@ def test_the_test_secret_section_and_a_test_run_that_can_be_purged(server: Serve
     testing = page["testing"]
     assert testing["testCredential"] is True and testing["mode"] == "live"
     steps = " ".join(testing["steps"])
-    assert "test secret" in steps and "<YOUR_SECRET>" in steps and '"test": true' in steps
+    assert "test secret" in steps and "<YOUR_TEST_SECRET>" in steps and '"test": true' in steps
     assert f"/api/connectors/{connector['id']}/purge-test-data" in steps
     assert token_of(connector, test=True) not in json.dumps(page)
     html = server.admin.get(f"/api/connectors/{connector['id']}/integration.html").text
     assert "Trying it with test data" in html and "purge-test-data" in html
+    # Every example names the test secret, so running it as given writes purgeable test data
+    # (it named "the connector's secret": the live one, and live events of a made-up member).
+    assert page["auth"]["placeholder"] == "<YOUR_TEST_SECRET>"
+    for snippet in page["snippets"].values():
+        assert "<YOUR_TEST_SECRET>" in snippet and "the connector's test secret" in snippet, snippet
     # The sender's run with the test secret: processed, as test data, and purgeable.
     code = page["snippets"]["python"].replace(page["auth"]["placeholder"], token_of(connector, test=True))
     exit_code, status, answer = run_snippets({"test/python": code}, tmp_path)["test/python"]
@@ -262,7 +267,7 @@ def test_the_test_secret_section_and_a_test_run_that_can_be_purged(server: Serve
     # Without a test credential the page says how to get one; in test mode, that all is test data.
     plain = page_of(server, create_connector(server.admin))["testing"]
     assert plain["testCredential"] is False and '{"test": true}' in " ".join(plain["steps"])
-    assert "<YOUR_TOKEN>" in " ".join(plain["steps"])
+    assert "<YOUR_TEST_TOKEN>" in " ".join(plain["steps"])
     trial = page_of(server, create_connector(server.admin, mode="test"))["testing"]
     assert "test mode" in trial["summary"]
 

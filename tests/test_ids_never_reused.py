@@ -41,7 +41,7 @@ def test_ids_of_purged_test_data_are_never_handed_out_again(server: Server) -> N
         seen.append(ids_of(server, answer, email))
         purge = server.admin.post(f"/api/connectors/{connector['id']}/purge-test-data")
         assert purge.status_code == 200, purge.text
-        assert purge.json()["purged"] == {"events": 1, "pointsEntries": 1, "profiles": 1}
+        assert purge.json()["purged"] == {"events": 1, "pointsEntries": 1, "profiles": 1, "requests": 1}
     for earlier, later in itertools.pairwise(seen):
         for kind, before, after in zip(("event", "entry", "profile"), earlier, later, strict=True):
             assert after > before, f"{kind} id {after} was handed out again (ids so far: {seen})"

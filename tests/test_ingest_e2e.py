@@ -80,7 +80,10 @@ def test_bad_bodies_get_precise_errors(server: Server) -> None:
     wrong_type = send(server.client, connector, b"<xml/>", headers={"Content-Type": "application/xml"})
     assert_error(wrong_type, 415, "unsupported_media_type", "application/xml")
     too_big = send(server.client, connector, b'{"pad": "' + b"x" * 70_000 + b'"}')
-    assert_error(too_big, 413, "payload_too_large")
+    assert_error(too_big, 413, "payload_too_large", "70011 bytes")
+    # The log row says the size that was refused, as its message does (it was 0).
+    logged = server.admin.get(f"/api/requests/{too_big.headers['x-request-id']}").json()
+    assert logged["bodyBytes"] == 70_011, logged
     too_many = send(server.client, connector, [{"id": str(i)} for i in range(101)])
     assert_error(too_many, 413, "too_many_events", "101")
     unknown = server.client.post("/ingest/con_does_not_exist?token=x", json={})

@@ -105,3 +105,22 @@ def test_a_dry_run_answers_with_the_same_keys_when_the_body_does_not_parse(serve
     test_mode = create_connector(server.admin, mode="test")
     refused = _dry_run(server, test_mode, bodyText="[", query={"token": token_of(test_mode)})
     assert refused["parse"]["ok"] is False and refused["test"] is True and refused["counts"] == {}
+
+
+def test_a_dry_run_warns_of_a_profile_kind_no_other_connector_uses(server: Server) -> None:
+    # docs/mapping.md once used kind "email" where everything else used "default": the same person
+    # became two profiles with two balances, and nothing said so.
+    shop = create_connector(server.admin)
+    assert send(server.client, shop, {"id": "k1", "email": unique_email()}).status_code == 200
+    lonely = f"email{unique_email().split('@')[0][-8:]}"  # a kind no test has used
+    mapping = '{"clientEventId": id, "profile": {"kind": "KIND", "value": email}}'.replace("KIND", lonely)
+    newsletter = create_connector(server.admin, mapping=mapping)
+    sample = {"body": {"id": "k2", "email": unique_email()}}
+    report = server.admin.post(f"/api/connectors/{newsletter['id']}/dry-run", json=sample).json()
+    (warning,) = report["warnings"]
+    assert f"profile.kind '{lonely}'" in warning and "'default'" in warning, warning
+    # The kind everyone uses, and a dry run that maps nothing, have no warning (but the key).
+    assert server.admin.post(f"/api/connectors/{shop['id']}/dry-run", json=sample).json()["warnings"] == []
+    unparsable = {"bodyText": "{nope", "contentType": "application/json"}
+    failed = server.admin.post(f"/api/connectors/{shop['id']}/dry-run", json=unparsable).json()
+    assert failed["warnings"] == []

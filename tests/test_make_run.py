@@ -92,3 +92,26 @@ def test_service_options_work_before_and_after_the_command() -> None:
     before = parser.parse_args(["--port", "8124", "migrate"])
     neither = parser.parse_args(["demo"])
     assert (after.port, after.host, before.port, neither.port) == (8123, "0.0.0.0", 8124, None)
+
+
+def test_demo_on_a_taken_port_says_what_to_do_before_any_banner(tmp_path: Path) -> None:
+    # Was: the banner and the ready curl were printed, then uvicorn failed to bind.
+    _require_installed()
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("INBOUND_")},
+            "INBOUND_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+            "INBOUND_PORT": str(port),
+        }
+        done = subprocess.run(
+            [str(INBOUND), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert f"INBOUND_PORT={port + 10} make run" in done.stderr
+    assert "curl" not in done.stdout and "admin token" not in done.stdout

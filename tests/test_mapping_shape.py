@@ -70,8 +70,7 @@ def test_the_design_example_round_trips() -> None:
 def test_minimal_event_gets_defaults() -> None:
     mapped = one({"profile": {"value": "ann@example.com"}})
     assert (mapped.client_event_id, mapped.profile_kind, mapped.timestamp) == (None, "default", None)
-    assert mapped.to_json() == {
-        "clientEventId": None,
+    assert mapped.to_json() == {  # absent and null optional fields are left out, one rule for all
         "profile": {"kind": "default", "value": "ann@example.com"},
         "payload": {"tags": [], "counters": []},
     }
@@ -80,6 +79,15 @@ def test_minimal_event_gets_defaults() -> None:
 @pytest.mark.parametrize("output", [None, []])
 def test_nothing_maps_to_no_events(output: Any) -> None:
     assert check_shape(output) == []
+
+
+def test_the_profile_is_normalised_as_it_is_looked_up() -> None:
+    # Was: the stored mapped event kept " Ann@Example.COM " while the profile and trace had it lowered.
+    mapped = one(event(profile={"kind": " Email ", "value": " Ann@Example.COM "}, clientEventId=None))
+    assert (mapped.profile_kind, mapped.profile_value) == ("email", "ann@example.com")
+    assert mapped.to_json()["profile"] == {"kind": "email", "value": "ann@example.com"}
+    assert "clientEventId" not in mapped.to_json()
+    assert one(event(profile={"kind": "user_id", "value": " U-1 "})).profile_value == "U-1"
 
 
 def test_missing_or_empty_profile_value_is_left_to_the_pipeline() -> None:

@@ -149,6 +149,13 @@ def test_refund_reverses_fully_or_in_part_never_twice(server: Server) -> None:
     assert balance(server, email) == 75
     rest = send(server.client, connector, {"id": "r2", "email": email, "refundOf": "o1", "amount": 0})
     assert rest.json()["results"][0]["reversal"]["entries"][0]["points"] == -75
+    # One number for a fraction in the answer and in the stored event (was "1" and 1.0).
+    answered = rest.json()["results"][0]["reversal"]
+    assert (answered["fraction"], answered["cumulativeFraction"]) == (1, 1)
+    stored = server.admin.get(f"/api/events/{rest.json()['results'][0]['eventId']}").json()
+    assert stored["mapped"]["reverses"]["fraction"] == 1
+    assert b'"fraction":1}' in server.admin.get(f"/api/events/{stored['id']}").content
+    assert partial.json()["results"][0]["reversal"]["fraction"] == 0.25
     again = send(server.client, connector, {"id": "r3", "email": email, "refundOf": "o1", "amount": 0})
     assert again.json()["results"][0]["reversal"]["entries"][0]["points"] == 0
     repeat = send(server.client, connector, {"id": "r2", "email": email, "refundOf": "o1", "amount": 0})

@@ -103,14 +103,29 @@ def test_statuses_and_dry_run() -> None:
     ],
 )
 def test_source(source: dict[str, Any], connector_id: str, event_type: str, reason: str | None) -> None:
-    evaluation = run(
-        [make_rule("rule_src", source=source)], make_event(connector_id=connector_id, event_type=event_type)
-    )
-    traced = entry(evaluation, "rule_src")
+    rules = [make_rule("rule_src", source=source)]
+    event = make_event(connector_id=connector_id, event_type=event_type)
+    evaluation = run(rules, event)
     if reason is None:
-        assert traced["outcome"] == "awarded"
+        assert entry(evaluation, "rule_src")["outcome"] == "awarded"
+        assert evaluation.elsewhere == 0
     else:
+        # Left out of an event's trace and counted; a rule's preview still says why.
+        assert (evaluation.trace, evaluation.elsewhere) == ([], 1)
+        assert evaluation.trace_step() == {"step": "rules", "rules": [], "otherSources": 1}
+        traced = entry(run(rules, event, every_source=True), "rule_src")
         assert (traced["outcome"], traced["reason"]) == ("wrong_source", reason)
+
+
+def test_a_trace_lists_only_the_rules_that_listen_to_the_event() -> None:
+    # Was: every active rule of every connector was traced as wrong_source; with 100 rules the
+    # trace of one event was unreadable.
+    mine = [make_rule("rule_mine", source={"connector": "con_shop"}), make_rule("rule_any")]
+    others = [make_rule(f"rule_{n:03}", source={"connector": f"con_{n:03}"}) for n in range(100)]
+    typed = make_rule("rule_typed", source={"event_type": "app.login"})
+    evaluation = run([*others, typed, *mine], make_event(connector_id="con_shop"))
+    assert sorted(e["ruleId"] for e in evaluation.trace) == ["rule_any", "rule_mine"]
+    assert evaluation.elsewhere == 101 and evaluation.points == 2 * 10
 
 
 CAMPAIGN: dict[str, Any] = {
@@ -135,17 +150,20 @@ def test_active_window_bounds(at: datetime, outcome: str, inactive: str | None) 
 
 
 def test_source_is_checked_before_the_window() -> None:
-    """Another connector's past campaign says `wrong_source`, not `inactive`: it never applied here."""
+    """Previewed, another connector's past campaign says `wrong_source`, not `inactive`: it never
+    applied here. (An event's own trace leaves such rules out and counts them.)"""
     past = make_rule("rule_past", source={"connector": "con_shop"}, **CAMPAIGN)
     after = datetime(2027, 2, 1, tzinfo=UTC)
-    elsewhere = entry(run([past], make_event(connector_id="con_blog", at=after)), "rule_past")
+    elsewhere = entry(
+        run([past], make_event(connector_id="con_blog", at=after), every_source=True), "rule_past"
+    )
     assert (elsewhere["outcome"], "inactive" in elsewhere) == ("wrong_source", False)
     assert elsewhere["reason"] == "the rule listens to connector con_shop; this event came from con_blog"
     # On its own connector, the window decides; the status still comes first of all.
     here = entry(run([past], make_event(connector_id="con_shop", at=after)), "rule_past")
     assert (here["outcome"], here["inactive"]) == ("inactive", "active_until")
     paused = make_rule("rule_paused", status="paused", source={"connector": "con_shop"})
-    traced = entry(run([paused], make_event(connector_id="con_blog")), "rule_paused")
+    traced = entry(run([paused], make_event(connector_id="con_blog"), every_source=True), "rule_paused")
     assert (traced["outcome"], traced["inactive"]) == ("inactive", "status")
 
 

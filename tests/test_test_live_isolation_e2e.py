@@ -141,7 +141,7 @@ def test_purge_leaves_live_events_and_balances_alone(server: Server) -> None:
     live_ledger = ledger(server, before["id"])
     assert (before["balance"], before["testBalance"]) == (7 * 4 - 4, 7 * 4 - 7)
     purged = server.admin.post(f"/api/connectors/{connector['id']}/purge-test-data").json()["purged"]
-    assert purged == {"events": 4, "pointsEntries": 5, "profiles": 0}
+    assert purged == {"events": 4, "pointsEntries": 5, "profiles": 0, "requests": 4}
     after = profile(server, email)
     assert (after["balance"], after["lifetimePoints"]) == (before["balance"], before["lifetimePoints"])
     assert (after["testBalance"], after["testLifetimePoints"]) == (0, 0)
@@ -205,7 +205,7 @@ def test_partial_refunds_add_up_to_exactly_the_award(server: Server) -> None:
     # Fractions past 1 take nothing more; the trace says why.
     extra = one(send(server.client, connector, {"id": "rf-x", "email": email, "reverses": "ord-1"}))
     assert {e["reason"] for e in extra["reversal"]["entries"]} == {"already fully reversed"}
-    assert extra["reversal"]["cumulativeFraction"] == "1"
+    assert extra["reversal"]["cumulativeFraction"] == 1
     event = server.admin.get(f"/api/events/{extra['eventId']}").json()
     assert event["reversesEventId"] is not None
     # Halves of an odd award: 3 then 2, not 3 and 3.
@@ -234,10 +234,11 @@ def test_a_profile_two_test_connectors_share_goes_with_the_last_purge(server: Se
     send(server.client, second, {"id": "b", "email": email})
     assert profile(server, email)["testBalance"] == 3
     purged = server.admin.post(f"/api/connectors/{first['id']}/purge-test-data").json()["purged"]
-    assert purged == {"events": 1, "pointsEntries": 1, "profiles": 0}  # the second still uses it
+    # The second still uses the profile.
+    assert purged == {"events": 1, "pointsEntries": 1, "profiles": 0, "requests": 1}
     assert profile(server, email)["testBalance"] == 2
     purged = server.admin.post(f"/api/connectors/{second['id']}/purge-test-data").json()["purged"]
-    assert purged == {"events": 1, "pointsEntries": 1, "profiles": 1}
+    assert purged == {"events": 1, "pointsEntries": 1, "profiles": 1, "requests": 1}
     assert server.admin.get("/api/profiles", params={"value": email}).status_code == 404
     ledger_ok(server)
 
@@ -278,8 +279,8 @@ def test_the_admin_log_lists_purges(server: Server) -> None:
     items = response.json()["items"]
     assert [i["action"] for i in items] == ["purge_test_data", "purge_test_data"]
     assert items[0]["id"] > items[1]["id"]  # newest first
-    assert items[1]["details"] == {"events": 1, "pointsEntries": 1, "profiles": 1}
-    assert items[0]["details"] == {"events": 0, "pointsEntries": 0, "profiles": 0}
+    assert items[1]["details"] == {"events": 1, "pointsEntries": 1, "profiles": 1, "requests": 1}
+    assert items[0]["details"] == {"events": 0, "pointsEntries": 0, "profiles": 0, "requests": 0}
     assert items[0]["connectorId"] == connector["id"] and items[0]["createdAt"].endswith("Z")
     first_page = server.admin.get("/api/admin-log", params={"connector": connector["id"], "limit": 1}).json()
     assert [i["id"] for i in first_page["items"]] == [items[0]["id"]] and first_page["next"] == items[0]["id"]

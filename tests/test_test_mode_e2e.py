@@ -44,12 +44,15 @@ def test_test_mode_keeps_points_apart_and_purge_restores(server: Server) -> None
     ]
     assert len(events) == 2
     purged = server.admin.post(f"/api/connectors/{connector['id']}/purge-test-data").json()["purged"]
-    assert purged == {"events": 2, "pointsEntries": 2, "profiles": 1}
+    assert purged == {"events": 2, "pointsEntries": 2, "profiles": 1, "requests": 1}
     assert server.admin.get("/api/profiles", params={"value": tester}).status_code == 404
     kept = profile(server, member)
     assert (kept["balance"], kept["testBalance"]) == (5, 0)
     assert server.admin.get("/api/events", params={"connector": connector["id"]}).json()["items"] == []
     assert server.admin.get("/api/events", params={"connector": live["id"]}).json()["items"] != []
+    # Its request rows went too: kept, they would count events that no longer exist.
+    assert server.admin.get("/api/requests", params={"connector": connector["id"]}).json()["items"] == []
+    assert server.admin.get("/api/requests", params={"connector": live["id"]}).json()["items"] != []
     # The same clientEventId can be sent again after a purge: it is a fresh start.
     again = send(server.client, connector, {"id": "t1", "email": tester}).json()["results"][0]
     assert again["status"] == "processed"

@@ -223,7 +223,8 @@ async def purge(request: Request) -> Response:
     answer = await call(request, "POST", f"/api/connectors/{connector_id}/purge-test-data")
     if not answer.ok:
         return await _connector_page(request, connector_id, error=answer, status_code=answer.status)
-    summary = ", ".join(f"{count} {what}" for what, count in answer.body["purged"].items())
+    words = {"pointsEntries": "points entries"}
+    summary = ", ".join(f"{count} {words.get(what, what)}" for what, count in answer.body["purged"].items())
     return await _connector_page(request, connector_id, notice=f"Test data purged: {summary or 'nothing'}.")
 
 
