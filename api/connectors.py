@@ -137,7 +137,8 @@ async def create_connector_record(
             with _mistakes_as("invalid_connector"):
                 check_secret(auth, value)
         else:
-            value = generate_secret(auth)
+            with _mistakes_as("invalid_connector"):  # a public key cannot be made up
+                value = generate_secret(auth)
         cred = {
             "id": new_credential_id(),
             "connector_id": row["id"],
@@ -303,7 +304,8 @@ async def add_credential(request: Request) -> Response:
                 check_secret(auth, value)
             warnings = secret_warnings("value", value)
         else:
-            value = generate_secret(auth)
+            with _mistakes_as("invalid_credential"):
+                value = generate_secret(auth)
         cred = {
             "id": new_credential_id(),
             "connector_id": row["id"],

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.algorithms import ASYMMETRIC
 from connectors.auth_models import (
-    ASYMMETRIC,
     AuthSettings,
     BasicSettings,
     HeaderTokenSettings,
@@ -121,7 +121,8 @@ def generate_secret(settings: AuthSettings) -> str:
     if isinstance(settings, HubSignatureSettings) and settings.algorithm in ASYMMETRIC:
         raise InvalidInput(
             "secret: required: this sender signs with its private key, so give its public key "
-            "(for SendGrid: Mail Settings, Event Webhook, Signed Event Webhook, verification key)"
+            "(for SendGrid: Mail Settings, Event Webhook, Signed Event Webhook, verification key; "
+            "for Standard Webhooks v1a: the sender's whpk_ key)"
         )
     if isinstance(settings, HubSignatureSettings):
         return new_secret(settings)
@@ -136,7 +137,11 @@ def generate_secret(settings: AuthSettings) -> str:
 def check_secret(settings: AuthSettings, secret: str) -> None:
     """Refuse a supplied secret that can never authenticate (a Standard Webhooks key that is not base64)."""
     if isinstance(settings, HubSignatureSettings) and settings.algorithm in ASYMMETRIC:
-        if public_key(secret) is None:
+        if public_key(secret, settings.algorithm) is None:
+            if settings.algorithm == "ed25519":
+                raise InvalidInput(
+                    'secret: not an ed25519 public key; paste the sender\'s "whpk_" key (or base64 DER)'
+                )
             raise InvalidInput(
                 "secret: not an ECDSA P-256 public key; paste the sender's verification key (base64 DER)"
             )

@@ -14,9 +14,6 @@ from connectors.presets import PRESETS
 
 METHODS = ("query_token", "header_token", "basic", "hub_signature")
 BASIC_PASSWORDS = ("ignore", "match")
-ALGORITHMS = ("sha1", "sha256", "sha512", "ecdsa-p256-sha256")
-# An asymmetric signature: the sender signs with its private key, the credential is its public key.
-ASYMMETRIC = frozenset({"ecdsa-p256-sha256"})
 ENCODINGS = ("hex", "base64")
 HEADER_FORMATS = ("plain", "stripe", "paddle", "standard-webhooks")
 # Formats whose signature header carries the timestamp as an item: stripe t=…,v1=…; paddle ts=…;h1=…
@@ -58,7 +55,7 @@ class HubSignatureSettings(AuthSettings):
     method: Literal["hub_signature"] = "hub_signature"
     preset: str | None = None
     header: str = "X-Hub-Signature-256"
-    algorithm: Literal["sha1", "sha256", "sha512", "ecdsa-p256-sha256"] = "sha256"
+    algorithm: Literal["sha1", "sha256", "sha512", "ecdsa-p256-sha256", "ed25519"] = "sha256"
     encoding: Literal["hex", "base64"] = "hex"
     prefix: str = "sha256="
     header_format: Literal["plain", "stripe", "paddle", "standard-webhooks"] = "plain"

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from connectors.algorithms import ALGORITHMS
 from connectors.auth_models import (
-    ALGORITHMS,
     BASIC_PASSWORDS,
     ENCODINGS,
     HEADER_FORMATS,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from connectors.algorithms import ASYMMETRIC
+
 OVERRIDABLE = frozenset({"tolerance_seconds"})
 
 
@@ -25,6 +27,11 @@ class Preset:
     # "inbound" (generate it here and paste it into the vendor's settings).
     secret_from: str
     settings: Mapping[str, Any]
+
+    @property
+    def public_key(self) -> bool:
+        """Signed with the sender's private key: the credential is its public key, never made here."""
+        return self.settings.get("algorithm") in ASYMMETRIC
 
 
 def _hub(**fields: Any) -> Mapping[str, Any]:
@@ -192,6 +199,26 @@ _ALL = (
             tolerance_seconds=300,
             id_header="webhook-id",
             secret_encoding="base64",
+        ),
+    ),
+    Preset(
+        name="standard-webhooks-v1a",
+        vendor="Standard Webhooks (asymmetric, v1a)",
+        docs_url="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
+        summary="webhook-signature: v1a,<base64 ed25519 signature of '{id}.{timestamp}.{body}'>; "
+        "the sender's whpk_ public key; svix-* headers accepted; 5 minutes",
+        secret_from="sender",
+        # Asymmetric: the credential is the sender's public key; Inbound verifies, never signs.
+        settings=_hub(
+            header="webhook-signature",
+            algorithm="ed25519",
+            encoding="base64",
+            prefix="v1a,",
+            header_format="standard-webhooks",
+            signed_payload="{id}.{timestamp}.{body}",
+            timestamp_header="webhook-timestamp",
+            tolerance_seconds=300,
+            id_header="webhook-id",
         ),
     ),
     Preset(

@@ -22,6 +22,7 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _DIGEST_SIZES = {"sha1": 20, "sha256": 32, "sha512": 64}
 _ECDSA_DER = range(8, 73)  # an ECDSA P-256 signature in DER: 8 to 72 bytes
+_ED25519_SIZE = 64
 _MAX_HEADER = 16_384
 
 
@@ -101,12 +102,16 @@ def _usable(settings: HubSignatureSettings, text: str) -> bytes | None:
     decoded = decode_signature(text, settings.encoding)
     if decoded is None:
         return None
-    if settings.algorithm not in _DIGEST_SIZES:  # asymmetric: its own format
+    if settings.algorithm == "ed25519":
+        return decoded if len(decoded) == _ED25519_SIZE else None
+    if settings.algorithm not in _DIGEST_SIZES:  # ECDSA: DER, of varying length
         return decoded if len(decoded) in _ECDSA_DER else None
     return decoded if len(decoded) == _DIGEST_SIZES[settings.algorithm] else None
 
 
 def _expected(settings: HubSignatureSettings) -> str:
+    if settings.algorithm == "ed25519":
+        return f"{settings.encoding} ed25519 signature ({_ED25519_SIZE} bytes)"
     if settings.algorithm not in _DIGEST_SIZES:
         return f"{settings.encoding} {settings.algorithm} signature (DER)"
     size = _DIGEST_SIZES[settings.algorithm]
@@ -143,7 +148,8 @@ def _items(settings: HubSignatureSettings, raw: str) -> tuple[tuple[bytes, ...],
 
 
 def _standard(settings: HubSignatureSettings, raw: str) -> tuple[bytes, ...]:
-    # Entries of other versions (such as asymmetric v1a) are skipped, as the spec asks.
+    # Entries of other versions (v1a for a v1 connector, v1 for a v1a one) are skipped, as the
+    # spec asks: a sender may send both.
     found = [
         _usable(settings, entry[len(settings.prefix) :])
         for entry in raw.split()

@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from connectors.auth_models import ASYMMETRIC, HubSignatureSettings
+from connectors.algorithms import ASYMMETRIC
+from connectors.auth_models import HubSignatureSettings
 from connectors.credentials import Credential, refuse
 from connectors.signature_headers import encode_signature, read_presented, render_headers
 from connectors.timestamps import describe_format, format_timestamp, parse_timestamp
@@ -86,22 +87,36 @@ def form_sorted(body: bytes) -> bytes:
     return "".join(name + value for name in sorted(fields) for value in sorted(fields[name])).encode("utf-8")
 
 
-def public_key(secret: str) -> Any:
-    """The sender's ECDSA P-256 public key (base64 DER, as SendGrid shows it); None if not one."""
+def public_key(secret: str, algorithm: str = "ecdsa-p256-sha256") -> Any:
+    """The sender's public key for `algorithm`, or None if `secret` is not one.
+
+    ECDSA P-256: base64 DER, as SendGrid shows it. Ed25519 (Standard Webhooks v1a): `whpk_`
+    followed by the base64 of the 32-byte key, or base64 DER.
+    """
+    text = secret.strip()
+    if algorithm == "ed25519":
+        text = text.removeprefix("whpk_")
     try:
-        loaded = serialization.load_der_public_key(base64.b64decode(secret.strip(), validate=True))
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        if algorithm == "ed25519" and len(raw) == 32:
+            return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        loaded = serialization.load_der_public_key(raw)
     except (ValueError, binascii.Error, TypeError):
         return None
-    return loaded if isinstance(loaded, ec.EllipticCurvePublicKey) else None
+    wanted = ed25519.Ed25519PublicKey if algorithm == "ed25519" else ec.EllipticCurvePublicKey
+    return loaded if isinstance(loaded, wanted) else None
 
 
 def verified(settings: HubSignatureSettings, secret: str, content: bytes, signature: bytes) -> bool:
     """An asymmetric signature checked with the sender's public key."""
-    key = public_key(secret)
+    key = public_key(secret, settings.algorithm)
     if key is None:
         return False
     try:
-        key.verify(signature, content, ec.ECDSA(hashes.SHA256()))
+        if settings.algorithm == "ed25519":
+            key.verify(signature, content)
+        else:
+            key.verify(signature, content, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         return False
     return True

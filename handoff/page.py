@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.algorithms import ASYMMETRIC
 from connectors.auth import PRESETS, AuthSettings, HubSignatureSettings, describe, parse_auth_settings
-from connectors.auth_models import ASYMMETRIC
 from connectors.bodies import SUPPORTED
 from errors import MappingError
 from handoff.example import (

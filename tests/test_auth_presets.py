@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from connectors.algorithms import ASYMMETRIC
 from connectors.auth import PRESETS, Credential, authenticate, describe, parse_auth_settings, sign
-from connectors.auth_models import ASYMMETRIC
 from errors import AuthenticationFailed
 
 
@@ -393,6 +393,7 @@ def test_presets_with_a_timestamp() -> None:
         "slack",
         "zendesk",
         "sendgrid",
+        "standard-webhooks-v1a",
     }
 
 
@@ -583,3 +584,56 @@ def test_an_asymmetric_sender_needs_its_public_key() -> None:
         generate_secret(settings)
     with pytest.raises(InvalidInput, match="not an ECDSA P-256 public key"):
         check_secret(settings, "not-a-key")
+
+
+def _ed25519_pair() -> tuple[Any, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return private, "whpk_" + base64.b64encode(raw).decode()
+
+
+def test_standard_webhooks_v1a_verifies_ed25519_with_the_public_key() -> None:
+    """Constructed from the spec (no library implements v1a): the sender signs
+    "{webhook-id}.{webhook-timestamp}.{body}" with its ed25519 secret key; the header may carry v1
+    and v1a entries side by side, and the receiver checks the ones of its kind."""
+    private, public = _ed25519_pair()
+    msg_id, timestamp = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", str(int(NOW))
+    signature = base64.b64encode(private.sign(f"{msg_id}.{timestamp}.".encode() + BODY)).decode()
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": f"v1,{base64.b64encode(b'x' * 32).decode()} v1a,{signature}",
+    }
+    assert check("standard-webhooks-v1a", public, BODY, headers, now=NOW)
+    # The same key as base64 DER, and Svix's header names, are accepted too.
+    from cryptography.hazmat.primitives import serialization
+
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    svix = {k.replace("webhook-", "svix-"): v for k, v in headers.items()}
+    assert check("standard-webhooks-v1a", base64.b64encode(der).decode(), BODY, svix, now=NOW)
+    refused("invalid_signature", "standard-webhooks-v1a", public, BODY + b" ", headers, now=NOW)
+    refused("invalid_signature", "standard-webhooks-v1a", _ed25519_pair()[1], BODY, headers, now=NOW)
+    refused("timestamp_outside_tolerance", "standard-webhooks-v1a", public, BODY, headers, now=NOW + 301)
+    only_v1 = {**headers, "webhook-signature": f"v1,{base64.b64encode(b'x' * 32).decode()}"}
+    refused("malformed_signature", "standard-webhooks-v1a", public, BODY, only_v1, now=NOW)
+    # A v1 (HMAC) connector skips the v1a entry, as the spec asks.
+    hmac_signed = signed_by_inbound("standard-webhooks", STANDARD_SECRET, BODY, NOW, message_id=msg_id)
+    both = {**hmac_signed, "webhook-signature": hmac_signed["webhook-signature"] + f" v1a,{signature}"}
+    assert check("standard-webhooks", STANDARD_SECRET, BODY, both, now=NOW)
+
+
+def test_a_v1a_connector_needs_a_public_key() -> None:
+    from connectors.auth import check_secret, generate_secret
+    from errors import InvalidInput
+
+    settings = parse_auth_settings({"preset": "standard-webhooks-v1a"})
+    with pytest.raises(InvalidInput, match="whpk_"):
+        generate_secret(settings)
+    with pytest.raises(InvalidInput, match="not an ed25519 public key"):
+        check_secret(settings, "whsec_" + "QUJD" * 8)
+    check_secret(settings, _ed25519_pair()[1])
