@@ -84,11 +84,12 @@ def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _rotate_key(settings: Settings) -> int:
     from storage.connectors import reseal_all
+    from storage.event_types import reseal_secrets
 
     db = Database(settings.database_url)
     try:
         async with db.write() as conn:
-            return await reseal_all(conn)
+            return await reseal_all(conn) + await reseal_secrets(conn)
     finally:
         await db.dispose()
 
@@ -109,7 +110,7 @@ def cmd_rotate_key(args: argparse.Namespace, settings: Settings) -> int:
         secrets.KEY_FILE.write_text("\n".join([Fernet.generate_key().decode(), *old]) + "\n")
     count = asyncio.run(_rotate_key(settings))
     where = "INBOUND_SECRET_KEY" if os.environ.get("INBOUND_SECRET_KEY") else str(secrets.KEY_FILE)
-    print(f"sealed {count} credentials with the first key of {where}")
+    print(f"sealed {count} credentials and event type secrets with the first key of {where}")
     return 0
 
 

@@ -47,6 +47,10 @@ class Settings:
     mapping_max_items: int = 100_000
     mapping_engine: str = "jlens"
     duplicate_window_seconds: int = 60
+    # How far from when it is received an event may be dated, unless its event type says otherwise.
+    max_past_days: int = 30
+    max_future_seconds: int = 300
+    member_token_days: int = 30  # how long a member's access token lasts, unless asked otherwise
     timezone: str = "UTC"
     log_level: str = "info"
     log_format: str = "text"
@@ -97,6 +101,9 @@ _MINIMUMS = {
     "mapping_max_depth": 10,
     "mapping_max_items": 100,
     "duplicate_window_seconds": 0,
+    "max_past_days": 0,
+    "max_future_seconds": 0,
+    "member_token_days": 1,
     "retention_request_days": 0,
     "retention_raw_days": 0,
 }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
+import event_types
 from api.http import JSON, db_of, json_of, read_body, read_json, settings_of
 from connectors.auth import check_secret, describe, generate_secret, parse_auth_settings, to_json
 from connectors.model import (
@@ -97,6 +98,11 @@ async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Set
     if "event_type" in values and not known:
         raise InvalidInput(
             f"eventType: {values['event_type']!r} is not a known event type; see GET /api/event-types",
+            code="invalid_connector",
+        )
+    if known and known["reporting"] == event_types.INTRINSIC:
+        raise InvalidInput(
+            f"eventType: {values['event_type']!r} is reported by Inbound itself; a connector cannot send it",
             code="invalid_connector",
         )
 

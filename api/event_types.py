@@ -11,18 +11,34 @@ from starlette.responses import Response
 import event_types
 from api.http import JSON, db_of, read_json
 from errors import Conflict, InvalidInput, NotFound
+from event_types.dates import MAX_BOUND_SECONDS
+from event_types.enhancers import parse_enhancers
 from storage import event_types as store
 from storage import rules as rule_store
+from storage.event_types import new_type_secret
+
+FIELDS = ("name", "schema", "description", "reporting", "occurredAt", "enhancers")
+# A reported event's type names its own source in the request and event logs: "type:<name>".
+MAX_REPORTABLE_NAME = 59
 
 
-def event_type_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+def event_type_json(row: dict[str, Any], *, secret: str | None = None) -> dict[str, Any]:
+    body = {
         "name": row["name"],
         "description": row["description"],
         "schema": row["json_schema"],
         "builtin": row["builtin"],
+        "reporting": row["reporting"],
+        "occurredAt": {
+            "maxPastSeconds": row["max_past_seconds"],
+            "maxFutureSeconds": row["max_future_seconds"],
+        },
+        "enhancers": row["enhancers"] or [],
         "createdAt": row["created_at"],
     }
+    if secret is not None:
+        body["secret"] = secret  # shown once: when the type becomes private, and when rotated
+    return body
 
 
 def _parse(data: Any, *, name: str | None = None) -> dict[str, Any]:
@@ -30,10 +46,10 @@ def _parse(data: Any, *, name: str | None = None) -> dict[str, Any]:
         raise InvalidInput(
             "body: expected an object with name, schema and description", code="invalid_event_type"
         )
-    unknown = sorted(set(data) - {"name", "schema", "description"})
+    unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected name, schema, description", code="invalid_event_type"
+            f"{unknown[0]}: unknown field; expected {', '.join(FIELDS)}", code="invalid_event_type"
         )
     name = name or data.get("name")
     if "schema" not in data:
@@ -42,7 +58,48 @@ def _parse(data: Any, *, name: str | None = None) -> dict[str, Any]:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise InvalidInput(f"description: {description!r} must be text", code="invalid_event_type")
-    return {"name": name, "json_schema": data["schema"], "description": description}
+    reporting = data.get("reporting", "connectors")
+    if reporting not in event_types.REPORTING:
+        raise InvalidInput(
+            f"reporting: {reporting!r} is not one of {', '.join(event_types.REPORTING)}",
+            code="invalid_event_type",
+        )
+    if reporting != "connectors" and len(str(name)) > MAX_REPORTABLE_NAME:
+        raise InvalidInput(
+            f"name: {len(str(name))} characters; a {reporting} event type's name has at most "
+            f"{MAX_REPORTABLE_NAME}",
+            code="invalid_event_type",
+        )
+    return {
+        "name": name,
+        "json_schema": data["schema"],
+        "description": description,
+        "reporting": reporting,
+        **_date_bounds(data.get("occurredAt", {})),
+        "enhancers": parse_enhancers(data.get("enhancers", [])),
+    }
+
+
+def _date_bounds(data: Any) -> dict[str, int | None]:
+    if not isinstance(data, dict) or set(data) - {"maxPastSeconds", "maxFutureSeconds"}:
+        raise InvalidInput(
+            'occurredAt: expected {"maxPastSeconds": …, "maxFutureSeconds": …} (either may be left out '
+            "for the program's defaults)",
+            code="invalid_event_type",
+        )
+    bounds: dict[str, int | None] = {}
+    for key, column in (("maxPastSeconds", "max_past_seconds"), ("maxFutureSeconds", "max_future_seconds")):
+        value = data.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BOUND_SECONDS
+        ):
+            raise InvalidInput(
+                f"occurredAt.{key}: {value!r} must be a whole number of seconds from 0 to "
+                f"{MAX_BOUND_SECONDS}",
+                code="invalid_event_type",
+            )
+        bounds[column] = value
+    return bounds
 
 
 async def list_event_types(request: Request) -> Response:
@@ -64,9 +121,10 @@ async def create_event_type(request: Request) -> Response:
     async with db_of(request).write() as conn:
         if await store.get_event_type(conn, values["name"]) is not None:
             raise Conflict(f"name: event type {values['name']!r} already exists; PUT to change it")
-        row = {**values, "builtin": False, "created_at": datetime.now(UTC)}
+        secret = new_type_secret() if values["reporting"] == "private" else None
+        row = {**values, "builtin": False, "created_at": datetime.now(UTC), "secret": secret}
         await store.insert_event_type(conn, row)
-    return JSON(event_type_json(row), status_code=201)
+    return JSON(event_type_json(row, secret=secret), status_code=201)
 
 
 async def replace_event_type(request: Request) -> Response:
@@ -78,12 +136,34 @@ async def replace_event_type(request: Request) -> Response:
             raise NotFound(f"no event type {name!r}", code="unknown_event_type")
         if row["builtin"]:
             raise Conflict(f"event type {name!r} is built in and cannot be changed; create your own")
-        await store.update_event_type(
-            conn, name, {"json_schema": values["json_schema"], "description": values["description"]}
-        )
+        changes = {k: v for k, v in values.items() if k != "name"}
+        secret = None
+        if values["reporting"] == "private" and row["reporting"] != "private":
+            secret = changes["secret"] = new_type_secret()  # a newly private type gets its secret
+        elif values["reporting"] != "private":
+            changes["secret"] = None
+        await store.update_event_type(conn, name, changes)
         row = await store.get_event_type(conn, name)
     assert row is not None
-    return JSON(event_type_json(row))
+    return JSON(event_type_json(row, secret=secret))
+
+
+async def rotate_event_type_secret(request: Request) -> Response:
+    """A new secret for a private event type; the old one stops working at once."""
+    name = request.path_params["name"]
+    async with db_of(request).write() as conn:
+        row = await store.get_event_type(conn, name)
+        if row is None:
+            raise NotFound(f"no event type {name!r}", code="unknown_event_type")
+        if row["reporting"] != "private":
+            raise Conflict(
+                f"event type {name!r} is {row['reporting']}, not private: only a private type has a secret"
+            )
+        secret = new_type_secret()
+        await store.update_event_type(conn, name, {"secret": secret})
+        row = await store.get_event_type(conn, name)
+    assert row is not None
+    return JSON(event_type_json(row, secret=secret))
 
 
 async def delete_event_type(request: Request) -> Response:

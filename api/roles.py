@@ -1,9 +1,9 @@
 """Who may do what in the admin API: four roles, decided by method and path.
 
 - viewer: reads everything (GET), and tries things that write nothing (dry runs, previews).
-- marketer: a viewer who also writes earning rules and adjusts members' points.
+- marketer: a viewer who also writes earning rules, members and adjusts members' points.
 - developer: a viewer who also writes connectors, credentials, mappings, samples, event types,
-  replays and test-data purges.
+  members, replays and test-data purges.
 - owner: everything, including admin keys and the audit log.
 The token of INBOUND_ADMIN_TOKEN (.inbound/admin-token) is an owner's.
 """
@@ -20,8 +20,8 @@ _TRIES = re.compile(
     r"^/api/(dry-run|rules/preview|connectors/[^/]+/(dry-run|mapping-preview|mapping-check))$"
 )
 _OWNER_ONLY = re.compile(r"^/api/(admin-keys|audit)(/|$)")
-_MARKETER = re.compile(r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$)")
-_DEVELOPER = re.compile(r"^/api/(connectors|event-types)(/|$)")
+_MARKETER = re.compile(r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$))")
+_DEVELOPER = re.compile(r"^/api/(connectors|event-types|members)(/|$)")
 
 
 @dataclass(frozen=True)

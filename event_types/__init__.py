@@ -23,7 +23,20 @@ from referencing.jsonschema import DRAFT202012
 from earning_rules.patterns import PatternError, PatternTimeout, check_pattern, search
 from errors import InvalidInput
 
+# Who may report events of a type: only connectors; members with their own token (public);
+# systems with the type's secret (private); or Inbound itself (intrinsic, built in).
+REPORTING = ("connectors", "public", "private")
+INTRINSIC = "intrinsic"
+
 BUILTIN: dict[str, dict[str, Any]] = {
+    "REGISTERED_ACCOUNT": {
+        "description": (
+            "Reported by Inbound when a member registers (POST /api/members): a welcome bonus "
+            "listens to it. Intrinsic: it cannot be reported through the API or a connector."
+        ),
+        "schema": {"type": "object"},
+        "reporting": INTRINSIC,
+    },
     "custom.basic": {
         "description": "Any tags and counters. The default for connectors.",
         "schema": {"type": "object"},

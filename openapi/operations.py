@@ -52,6 +52,9 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "action": ("only this action: purge_test_data or replay", {"enum": ["purge_test_data", "replay"]}),
     "request": ("a request id", {"type": "string"}),
     "kind": ("identity kind (default `default`)", {"type": "string"}),
+    "identity": ("the start of a member's identity value", {"type": "string"}),
+    "attribute": ("name:value, e.g. tier:gold", {"type": "string"}),
+    "registered": ("true: registered members only; false: profiles events created", {"type": "boolean"}),
     "value": ("identity value, normalised as events are", {"type": "string"}),
     "token": ("query_token connectors: the token (the parameter name is configurable)", {"type": "string"}),
     "download": ("1: serve as an attachment", {"type": "boolean"}),
@@ -74,6 +77,8 @@ PATH_PARAMS = {
     "token": "the signed token of a shared link",
     "key_id": "an admin key's id (key_…)",
     "call": "the SDK's call: batch, track, … (Segment-compatible) or the event type (Jitsu)",
+    "member_id": "a member's id (a profile's id)",
+    "token_id": "a member token's id (mtk_…)",
 }
 
 _LOG = ("connector", "since", "until", "limit", "before")
@@ -190,6 +195,58 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("DELETE", "/api/event-types/{name}"): Op(
         "Delete an unused custom event type", "event types", status=204, errors=(404, 409)
+    ),
+    ("POST", "/api/event-types/{name}/secret"): Op(
+        "A new secret for a private event type (shown once; the old one stops working)",
+        "event types",
+        "EventType",
+        errors=(404, 409),
+    ),
+    ("GET", "/api/members"): Op(
+        "Members, newest first",
+        "members",
+        "Member",
+        list_of=True,
+        query=("identity", "kind", "attribute", "registered", "limit", "before"),
+        errors=(422,),
+    ),
+    ("POST", "/api/members"): Op(
+        "Register a member (reports REGISTERED_ACCOUNT)",
+        "members",
+        "Member",
+        201,
+        "MemberInput",
+        errors=(400, 409, 422),
+    ),
+    ("GET", "/api/members/{member_id}"): Op("Read a member", "members", "Member", errors=(404, 422)),
+    ("PATCH", "/api/members/{member_id}"): Op(
+        "Set or remove a member's attributes", "members", "Member", body="MemberPatch", errors=(400, 404, 422)
+    ),
+    ("GET", "/api/members/{member_id}/tokens"): Op(
+        "A member's access tokens (never their value)",
+        "members",
+        "MemberToken",
+        list_of=True,
+        errors=(404, 422),
+    ),
+    ("POST", "/api/members/{member_id}/tokens"): Op(
+        "Issue a member access token (shown once)",
+        "members",
+        "MemberToken",
+        201,
+        "MemberTokenInput",
+        errors=(400, 404, 422),
+    ),
+    ("DELETE", "/api/members/{member_id}/tokens/{token_id}"): Op(
+        "Revoke a member access token", "members", status=204, errors=(404, 422)
+    ),
+    ("POST", "/events"): Op(
+        "Report an event: a member (public types, member token) or a system (private types, X-Event-Secret)",
+        "members",
+        "ReportedEventResult",
+        201,
+        "ReportedEvent",
+        errors=(400, 401, 403, 404, 409, 422),
     ),
     ("GET", "/api/requests"): Op(
         "The request log, newest first",

@@ -138,8 +138,103 @@ SCHEMAS: dict[str, Any] = {
         },
         ("requestId", "results"),
     ),
-    "EventType": _obj({"name": _S, "description": _S, "schema": {"type": "object"}, "builtin": _B}),
-    "EventTypeInput": _obj({"name": _S, "description": _S, "schema": {"type": "object"}}, ("schema",)),
+    "EventType": _obj(
+        {
+            "name": _S,
+            "description": _S,
+            "schema": {"type": "object"},
+            "builtin": _B,
+            "reporting": {"enum": ["connectors", "public", "private", "intrinsic"]},
+            "occurredAt": _obj(
+                {
+                    "maxPastSeconds": {"type": ["integer", "null"]},
+                    "maxFutureSeconds": {"type": ["integer", "null"]},
+                }
+            ),
+            "enhancers": {"type": "array", "items": _obj({"kind": _S})},
+            "secret": {"type": "string", "description": "a private type's secret: shown once"},
+        }
+    ),
+    "EventTypeInput": _obj(
+        {
+            "name": _S,
+            "description": _S,
+            "schema": {"type": "object"},
+            "reporting": {"enum": ["connectors", "public", "private"]},
+            "occurredAt": _obj(
+                {
+                    "maxPastSeconds": {"type": ["integer", "null"], "minimum": 0},
+                    "maxFutureSeconds": {"type": ["integer", "null"], "minimum": 0},
+                },
+                additionalProperties=False,
+            ),
+            "enhancers": {
+                "type": "array",
+                "items": _obj(
+                    {"kind": {"enum": ["random", "time_parts"]}}, ("kind",), additionalProperties=False
+                ),
+            },
+        },
+        ("schema",),
+    ),
+    "Member": _obj(
+        {
+            "id": _I,
+            "identities": {"type": "array", "items": _obj({"kind": _S, "value": _S})},
+            "attributes": {"type": "object"},
+            "registeredAt": {"type": ["string", "null"]},
+            "createdAt": _T,
+            "balance": _I,
+            "lifetimePoints": _I,
+        },
+        additionalProperties=True,
+    ),
+    "MemberInput": _obj(
+        {
+            "identities": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1,
+                "items": _obj({"kind": _S, "value": _S}, ("value",), additionalProperties=False),
+            },
+            "attributes": {"type": "object", "description": "text, numbers or true/false by name"},
+        },
+        ("identities",),
+        additionalProperties=False,
+    ),
+    "MemberPatch": _obj({"attributes": {"type": "object"}}, ("attributes",), additionalProperties=False),
+    "MemberTokenInput": _obj(
+        {"expiresInSeconds": {"type": "integer", "minimum": 60, "maximum": 366 * 86_400}},
+        additionalProperties=False,
+    ),
+    "MemberToken": _obj(
+        {
+            "id": _S,
+            "memberId": _I,
+            "createdAt": _T,
+            "expiresAt": _T,
+            "revokedAt": {"type": ["string", "null"]},
+            "status": {"enum": ["active", "expired", "revoked"]},
+            "token": {"type": "string", "description": "shown once, when issued"},
+        }
+    ),
+    "ReportedEvent": _obj(
+        {
+            "type": _S,
+            "subject": {
+                "description": 'private types: {"memberId": 12} or {"kind": "default", "value": "…"}',
+                "type": "object",
+            },
+            "payload": _obj({"tags": {"type": "object"}, "counters": {"type": "object"}}),
+            "occurredAt": {"type": ["string", "number"]},
+        },
+        ("type",),
+        additionalProperties=False,
+    ),
+    "ReportedEventResult": _obj(
+        {"requestId": _S, "eventId": _I, "status": {"const": "processed"}, "awards": {"type": "array"}},
+        additionalProperties=True,
+    ),
     "RequestLogEntry": _obj(
         {
             "id": _S,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from connectors.auth import AuthSettings, Credential
 from earning_rules import Rule
 from errors import MappingError
+from event_types.dates import DateBounds
 from mapping import CompiledMapping, MappedEvent
 from settings import Settings
 
@@ -91,6 +92,7 @@ class WorkItem:
     mapped: MappedEvent | None
     error: MappingError | None
     chain: Chain | None = None  # set when replaying: the rows this event already has
+    enhanced: dict[str, Any] | None = None  # what the event type's enhancers added, for the trace
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,6 @@ class RunContext:
     schema: dict[str, Any] | None
     rules: list[Rule]
     rule_statuses: frozenset[str]
+    # How far from when it was received an event may be dated; None when replaying (it was judged
+    # when it arrived).
+    date_bounds: DateBounds | None = None

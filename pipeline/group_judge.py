@@ -64,13 +64,13 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
             row["duplicate_of"] = planned.first_id = first_id
             planned.finish("duplicate", reason)
             return
+    if planned.schema_errors:  # its date bounds and JSON Schema (pipeline.process.event_type_errors)
+        errors = planned.schema_errors
+        trace.append({"step": "schema", "ok": False, "eventType": ctx.event_type, "errors": errors})
+        reason = f"does not match event type {ctx.event_type}: " + "; ".join(errors)
+        planned.finish("rejected", reason, errors=errors)
+        return
     if ctx.schema is not None:
-        if planned.schema_errors:
-            errors = planned.schema_errors
-            trace.append({"step": "schema", "ok": False, "eventType": ctx.event_type, "errors": errors})
-            reason = f"does not match event type {ctx.event_type}: " + "; ".join(errors)
-            planned.finish("rejected", reason, errors=errors)
-            return
         trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
     event_id = row["id"]
     if cid is not None:

@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import event_types
 from earning_rules import RuleEvent
 from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
 from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
-from pipeline.process import base_result, base_row
+from pipeline.process import base_result, base_row, event_type_errors
 
 # The request's log row from all of its results, written in the transaction of its last chunk.
 LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]
@@ -88,14 +87,15 @@ def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
     if mapped.timestamp is not None:
         row["occurred_at"] = mapped.timestamp
     trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+    if item.enhanced:
+        trace.append({"step": "enhance", "ok": True, **item.enhanced})
     if not mapped.profile_value or not mapped.profile_value.strip():
         reason = "no profile identifier: profile.value is missing or empty"
         trace.append({"step": "profile", "ok": False, "reason": reason})
         planned.finish("ignored", reason, profile=None)
         return planned
     planned.identity = normalise_identity(mapped.profile_kind, mapped.profile_value)
-    if ctx.schema is not None:
-        planned.schema_errors = event_types.schema_errors(ctx.schema, mapped.payload_json())
+    planned.schema_errors = event_type_errors(ctx, mapped)
     planned.pending = True
     return planned
 

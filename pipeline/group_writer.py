@@ -29,6 +29,7 @@ from storage.logs import log_request
 
 log = logging.getLogger("inbound.pipeline")
 
+
 @dataclass
 class WriterStats:
     """Counts of this process's writers: committed groups and their events, and groups that failed

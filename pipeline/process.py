@@ -26,6 +26,17 @@ from pipeline.reversal import reverse_awards
 from storage import events as event_store
 
 
+def event_type_errors(ctx: RunContext, mapped: MappedEvent) -> list[str]:
+    """Why the event does not fit its event type: its date bounds (when it happened, against when
+    it was received), then its JSON Schema. [] when it fits."""
+    errors = []
+    if ctx.date_bounds is not None and mapped.timestamp is not None:
+        errors = ctx.date_bounds.errors(mapped.timestamp, ctx.request.received_at)
+    if ctx.schema is not None:
+        errors += event_types.schema_errors(ctx.schema, mapped.payload_json())
+    return errors
+
+
 def dedupe_key(event_type: str, profile_id: int, mapped: MappedEvent) -> str:
     text = json.dumps([event_type, profile_id, mapped.payload_json()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -107,6 +118,8 @@ async def process_item(
     if mapped.timestamp is not None:
         row["occurred_at"] = mapped.timestamp
     trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+    if item.enhanced:
+        trace.append({"step": "enhance", "ok": True, **item.enhanced})
 
     if not mapped.profile_value or not mapped.profile_value.strip():
         reason = "no profile identifier: profile.value is missing or empty"
@@ -148,13 +161,13 @@ async def process_item(
             row["duplicate_of"] = first_id
             return await finish("duplicate", reason, first=await first_outcome(conn, first_id))
 
+    errors = event_type_errors(ctx, mapped)
+    if errors:
+        trace.append({"step": "schema", "ok": False, "eventType": ctx.event_type, "errors": errors})
+        return await finish(
+            "rejected", f"does not match event type {ctx.event_type}: " + "; ".join(errors), errors=errors
+        )
     if ctx.schema is not None:
-        errors = event_types.schema_errors(ctx.schema, mapped.payload_json())
-        if errors:
-            trace.append({"step": "schema", "ok": False, "eventType": ctx.event_type, "errors": errors})
-            return await finish(
-                "rejected", f"does not match event type {ctx.event_type}: " + "; ".join(errors), errors=errors
-            )
         trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
 
     # Insert first so the idempotency key and the ledger entries can point at this event.

@@ -28,11 +28,19 @@ from errors import (
 from mapping import OverBudget, check_request_total, map_raw_event
 from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
+from pipeline.enhance import enhanced_items
 from pipeline.group_plan import Job, can_group
 from pipeline.group_writer import writer_of
 from pipeline.map_runner import run_mapping
 from pipeline.redaction import mask_body_credentials, redact
-from pipeline.snapshot import Judging, UnknownConnector, connector_exists, load_for_ingest, read_judging
+from pipeline.snapshot import (
+    Judging,
+    UnknownConnector,
+    connector_exists,
+    date_bounds_of,
+    load_for_ingest,
+    read_judging,
+)
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/testing
 from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
@@ -191,7 +199,9 @@ async def run_events(
         schema=judging.schema,
         rules=judging.rules,
         rule_statuses=judging.rule_statuses,
+        date_bounds=date_bounds_of(judging, settings),
     )
+    items = enhanced_items(items, judging.enhancers, request.received_at, settings.tz)
     results: list[dict[str, Any]] = []
     if mode == "dry_run":
         try:

@@ -151,9 +151,7 @@ async def _context(db: Database, settings: Settings, connector_id: str, now: dat
             .first()
         )
         rules = await load_rules(conn, frozenset({"active"}))
-    mapping = compile_cached(
-        row["mapping"], **settings.mapping_bounds
-    )
+    mapping = compile_cached(row["mapping"], **settings.mapping_bounds)
     snapshot = ConnectorSnapshot(row, parse_auth_settings(row["auth"]), (), mapping)
     # The replay's own clock: entries and new profiles are created now; events keep their own times.
     request = IngestRequest(connector_id, "REPLAY", {}, {}, b"", None, now)

@@ -19,6 +19,7 @@ import event_types
 from connectors.auth import Credential, parse_auth_settings
 from earning_rules import Rule
 from errors import NotFound
+from event_types.dates import DateBounds
 from mapping import compile_cached
 from pipeline.awards import load_rules
 from pipeline.context import ConnectorSnapshot
@@ -32,11 +33,37 @@ ACTIVE = frozenset({"active"})
 
 @dataclass(frozen=True)
 class Judging:
-    """What judges a request's events: its event type's schema and the earning rules, read together."""
+    """What judges a request's events: its event type (schema, date bounds, enhancers) and the
+    earning rules, read together."""
 
     schema: dict[str, Any]
     rules: list[Rule]
     rule_statuses: frozenset[str]
+    max_past_seconds: int | None = None  # None: the program's default (settings)
+    max_future_seconds: int | None = None
+    enhancers: tuple[dict[str, Any], ...] = ()
+
+
+def date_bounds_of(judging: Judging, settings: Settings) -> DateBounds:
+    """The event type's own date bounds, else the program's (INBOUND_MAX_PAST_DAYS, …)."""
+    past, future = judging.max_past_seconds, judging.max_future_seconds
+    return DateBounds(
+        past if past is not None else settings.max_past_days * 86_400,
+        future if future is not None else settings.max_future_seconds,
+    )
+
+
+def judging_of(type_row: dict[str, Any] | None, rules: list[Rule], statuses: frozenset[str]) -> Judging:
+    if type_row is None:
+        return Judging(_schema(None), rules, statuses)
+    return Judging(
+        _schema(type_row["json_schema"]),
+        rules,
+        statuses,
+        type_row.get("max_past_seconds"),
+        type_row.get("max_future_seconds"),
+        tuple(type_row.get("enhancers") or ()),
+    )
 
 
 def credential_from_row(row: dict[str, Any]) -> Credential:
@@ -83,7 +110,7 @@ async def read_judging(
         .first()
     )
     rules = await load_rules(conn, rule_statuses)
-    return Judging(_schema(type_row["json_schema"] if type_row else None), rules, rule_statuses)
+    return judging_of(dict(type_row) if type_row else None, rules, rule_statuses)
 
 
 def _schema(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -133,8 +160,8 @@ async def _read_for_ingest(
         if found is None or found[0]["status"] != "active":
             raise _not_found(connector_id, known=found is not None)
         rules = await load_rules(conn, ACTIVE)
-    row, creds, schema = found
-    return snapshot_of(row, creds, settings), Judging(_schema(schema), rules, ACTIVE)
+    row, creds, type_row = found
+    return snapshot_of(row, creds, settings), judging_of(type_row, rules, ACTIVE)
 
 
 async def connector_exists(db: Database, connector_id: str) -> bool:

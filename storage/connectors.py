@@ -25,6 +25,9 @@ _for_ingest = (
         *(credentials.c[name].label(f"credential_{name}") for name in _CRED),
         event_types.c.name.label("event_type_found"),
         event_types.c.json_schema.label("event_type_schema"),
+        event_types.c.max_past_seconds.label("event_type_max_past_seconds"),
+        event_types.c.max_future_seconds.label("event_type_max_future_seconds"),
+        event_types.c.enhancers.label("event_type_enhancers"),
     )
     .select_from(
         connectors.outerjoin(
@@ -54,8 +57,9 @@ async def get_connector(conn: AsyncConnection, connector_id: str) -> dict[str, A
 async def get_connector_for_ingest(
     conn: AsyncConnection, connector_id: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None] | None:
-    """The connector, its active credentials and its event type's JSON Schema (None when that
-    event type is gone), as `get_connector`, `list_credentials` and the event type would give them."""
+    """The connector, its active credentials and its event type (`json_schema`, the date bounds and
+    enhancers; None when that event type is gone), as `get_connector`, `list_credentials` and
+    `get_event_type` would give them."""
     rows = (await conn.execute(_for_ingest, {"connector_id": connector_id})).mappings().all()
     if not rows:
         return None
@@ -66,8 +70,12 @@ async def get_connector_for_ingest(
     ]
     for cred in creds:
         cred["value"] = unseal(cred["value"])
-    schema = first["event_type_schema"] if first["event_type_found"] is not None else None
-    return row, creds, schema
+    if first["event_type_found"] is None:
+        return row, creds, None
+    fields = ("json_schema", "max_past_seconds", "max_future_seconds", "enhancers")
+    prefixed = {"json_schema": "event_type_schema"}
+    type_row = {name: first[prefixed.get(name, f"event_type_{name}")] for name in fields}
+    return row, creds, type_row
 
 
 async def list_connectors(conn: AsyncConnection) -> list[dict[str, Any]]:

@@ -90,6 +90,16 @@ class EventType(SQLModel, table=True):
     json_schema: dict[str, Any] = _json()
     builtin: bool = False
     created_at: datetime = _ts(nullable=False)
+    # Who may report it: connectors (only) | public (members) | private (systems) | intrinsic (Inbound)
+    reporting: str = Field(
+        default="connectors",
+        sa_column=Column(String(16), nullable=False, server_default="connectors", default="connectors"),
+    )
+    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # sealed
+    # How far from when it is received an event may be dated; None: the program's defaults.
+    max_past_seconds: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    max_future_seconds: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    enhancers: list[Any] | None = _json(nullable=True)
 
 
 class Profile(SQLModel, table=True):
@@ -101,6 +111,8 @@ class Profile(SQLModel, table=True):
     test: bool = False  # created by a test event; purge may remove it
     created_by_connector: str | None = None
     created_at: datetime = _ts(nullable=False)
+    attributes: dict[str, Any] | None = _json(nullable=True)  # a member's (tier, signup date, …)
+    registered_at: datetime | None = _ts(nullable=True)  # registered through the members API
 
 
 class Balance(SQLModel, table=True):
@@ -312,3 +324,18 @@ class AdminAudit(SQLModel, table=True):
     request: Any = _json(nullable=True)
     before: Any = _json(nullable=True)
     after: Any = _json(nullable=True)
+
+
+class MemberToken(SQLModel, table=True):
+    """A member's access token for reporting public events: signed and expiring (itsdangerous),
+    revocable here; only its id travels inside the signed token."""
+
+    __tablename__ = "member_tokens"
+    __table_args__ = (Index("ix_member_tokens_profile", "profile_id"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    profile_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)

@@ -19,7 +19,7 @@ from api.ledger import MAX_BALANCE
 from settings import load_settings
 from storage.database import Database
 from storage.ledger import add_entry
-from tests.conftest import ADMIN_TOKEN, Server, free_port, serve
+from tests.conftest import ADMIN_TOKEN, NO_DATE_BOUNDS, Server, free_port, serve
 from tests.helpers import assert_error, create_connector, send, unique_email
 from tests.test_rules_e2e import add_rule, balance, purchase
 
@@ -36,6 +36,7 @@ def brussels(database_url: str) -> Iterator[Server]:
         host="127.0.0.1",
         port=free_port(),
         timezone="Europe/Brussels",
+        **NO_DATE_BOUNDS,
     )
     with serve(settings) as running:
         yield running

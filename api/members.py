@@ -1,0 +1,276 @@
+"""Admin API for members: register (which reports the intrinsic REGISTERED_ACCOUNT event), list
+and search, read, update attributes, and issue and revoke the access tokens members report
+public events with."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.http import (
+    JSON,
+    MAX_ID,
+    bool_param,
+    check_text,
+    db_of,
+    int_param,
+    json_of,
+    page,
+    path_id,
+    read_body,
+    read_json,
+    settings_of,
+)
+from api.member_tokens import new_token_id, token_for
+from api.report import report_intrinsic
+from errors import Conflict, InvalidInput, NotFound
+from mapping.identity import normalise_identity
+from storage import members as store
+
+MAX_ATTRIBUTES = 50
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+MAX_TOKEN_SECONDS = 366 * 86_400
+
+
+def _member_id(request: Request) -> int:
+    return path_id(request, "member_id", "member", code="unknown_member")
+
+
+def member_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A member as the API shows it, from storage.members.member_with_balance / list_members."""
+    return {
+        "id": row["id"],
+        "identities": [{"kind": row["kind"], "value": row["value"]}],
+        "attributes": row["attributes"] or {},
+        "registeredAt": row["registered_at"],
+        "createdAt": row["created_at"],
+        "createdByConnector": row["created_by_connector"],
+        "test": row["test"],
+        "balance": row["balance"] or 0,
+        "lifetimePoints": row["lifetime"] or 0,
+    }
+
+
+def _found(row: dict[str, Any] | None, member_id: int) -> dict[str, Any]:
+    if row is None:
+        raise NotFound(f"no member {member_id}", code="unknown_member")
+    return row
+
+
+def _identity(data: Any) -> tuple[str, str]:
+    identities = data.get("identities")
+    if not isinstance(identities, list) or not identities:
+        raise InvalidInput(
+            'identities: required, e.g. [{"kind": "default", "value": "ann@example.com"}]',
+            code="invalid_member",
+        )
+    if len(identities) > 1:
+        raise InvalidInput(
+            f"identities: {len(identities)} given; a member has one identity for now (linking an "
+            "email, a customer id and a phone to one balance is not built yet)",
+            code="invalid_member",
+        )
+    identity = identities[0]
+    if not isinstance(identity, dict) or set(identity) - {"kind", "value"} or "value" not in identity:
+        raise InvalidInput(
+            'identities[0]: expected {"kind": "default", "value": "ann@example.com"} (kind optional)',
+            code="invalid_member",
+        )
+    kind, value = identity.get("kind", "default"), identity["value"]
+    for name, text in (("kind", kind), ("value", value)):
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(
+                f"identities[0].{name}: {text!r} must be non-empty text", code="invalid_member"
+            )
+        check_text(f"identities[0].{name}", text)
+    if len(kind) > 64 or len(value) > 512:
+        raise InvalidInput(
+            "identities[0]: kind at most 64 characters, value at most 512", code="invalid_member"
+        )
+    return normalise_identity(kind, value)
+
+
+def _attributes(data: Any, *, patch: bool) -> dict[str, Any]:
+    """Flat attributes: names such as `tier`, values text, numbers, true/false (null removes one
+    in a PATCH)."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            'attributes: expected an object such as {"tier": "gold", "signupDate": "2026-01-31"}',
+            code="invalid_member",
+        )
+    if len(data) > MAX_ATTRIBUTES:
+        raise InvalidInput(f"attributes: {len(data)} given, at most {MAX_ATTRIBUTES}", code="invalid_member")
+    for name, value in data.items():
+        if not _ATTRIBUTE_NAME.match(name):
+            raise InvalidInput(
+                f"attributes.{name[:80]}: a name is a letter or _ then letters, digits, _ . - "
+                "(at most 64 characters)",
+                code="invalid_member",
+            )
+        if value is None and patch:
+            continue
+        if isinstance(value, str):
+            check_text(f"attributes.{name}", value)
+            if len(value) > 500:
+                raise InvalidInput(f"attributes.{name}: at most 500 characters", code="invalid_member")
+        elif isinstance(value, bool) or (isinstance(value, (int, float)) and abs(value) < 1e15):
+            pass
+        else:
+            raise InvalidInput(
+                f"attributes.{name}: {value!r} must be text, a number (below 1e15) or true/false",
+                code="invalid_member",
+            )
+    return data
+
+
+async def register_member(request: Request) -> Response:
+    data = await read_json(request)
+    if not isinstance(data, dict) or set(data) - {"identities", "attributes"}:
+        unknown = sorted(set(data) - {"identities", "attributes"}) if isinstance(data, dict) else ["body"]
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field; expected identities and attributes", code="invalid_member"
+        )
+    kind, value = _identity(data)
+    attributes = _attributes(data.get("attributes", {}), patch=False)
+    db = db_of(request)
+    now = datetime.now(UTC)
+    async with db.write() as conn:
+        row, already = await store.register(conn, kind, value, attributes, now)
+        if already:
+            raise Conflict(
+                f"identities[0]: {kind}:{value} is already member {row['id']} (registered "
+                f"{row['registered_at'].isoformat()}); PATCH /api/members/{row['id']} to change it",
+                code="member_exists",
+            )
+    # After the registration committed: the welcome bonus is an event like any other.
+    welcome = await report_intrinsic(request, "REGISTERED_ACCOUNT", row["id"], kind, value, now)
+    async with db.read() as conn:
+        fresh = _found(await store.member_with_balance(conn, row["id"]), row["id"])
+    return JSON({**member_json(fresh), "registration": welcome}, status_code=201)
+
+
+async def get_member(request: Request) -> Response:
+    member_id = _member_id(request)
+    async with db_of(request).read() as conn:
+        row = _found(await store.member_with_balance(conn, member_id), member_id)
+    return JSON(member_json(row))
+
+
+async def list_members(request: Request) -> Response:
+    limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+    before = request.query_params.get("before")
+    attribute = None
+    raw = request.query_params.get("attribute")
+    if raw:
+        check_text("attribute", raw)
+        name, colon, value = raw.partition(":")
+        if not colon or not _ATTRIBUTE_NAME.match(name):
+            raise InvalidInput(
+                f"attribute: {raw!r} must be name:value, e.g. ?attribute=tier:gold", code="invalid_parameter"
+            )
+        attribute = (name, value)
+    prefix = request.query_params.get("identity") or None
+    kind = request.query_params.get("kind") or None
+    for name, text in (("identity", prefix), ("kind", kind)):
+        if text is not None:
+            check_text(name, text)
+    async with db_of(request).read() as conn:
+        rows = await store.list_members(
+            conn,
+            prefix=prefix.strip() if prefix else None,
+            kind=kind.strip().lower() if kind else None,
+            attribute=attribute,
+            registered=bool_param(request, "registered"),
+            limit=limit,
+            before=int_param(request, "before", 0, minimum=1, maximum=MAX_ID) if before else None,
+        )
+    items = [member_json(r) for r in rows]
+    return JSON(page(items, limit))
+
+
+async def update_member(request: Request) -> Response:
+    member_id = _member_id(request)
+    data = await read_json(request)
+    if not isinstance(data, dict) or set(data) != {"attributes"}:
+        raise InvalidInput(
+            'body: expected {"attributes": {…}}: the attributes to set (null removes one)',
+            code="invalid_member",
+        )
+    changes = _attributes(data["attributes"], patch=True)
+    async with db_of(request).write() as conn:
+        row = _found(await store.member_with_balance(conn, member_id), member_id)
+        merged = {**(row["attributes"] or {}), **changes}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        if len(merged) > MAX_ATTRIBUTES:
+            raise InvalidInput(
+                f"attributes: {len(merged)} in all, at most {MAX_ATTRIBUTES}", code="invalid_member"
+            )
+        await store.set_attributes(conn, member_id, merged)
+    return JSON(member_json({**row, "attributes": merged}))
+
+
+def _token_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    status = "revoked" if row["revoked_at"] else "expired" if row["expires_at"] <= now else "active"
+    return {
+        "id": row["id"],
+        "memberId": row["profile_id"],
+        "createdAt": row["created_at"],
+        "expiresAt": row["expires_at"],
+        "revokedAt": row["revoked_at"],
+        "status": status,
+    }
+
+
+async def issue_token(request: Request) -> Response:
+    member_id = _member_id(request)
+    raw = await read_body(request)
+    data = json_of(raw) if raw.strip() else {}
+    if not isinstance(data, dict) or set(data) - {"expiresInSeconds"}:
+        raise InvalidInput(
+            'body: expected {"expiresInSeconds": 3600} or nothing', code="invalid_member_token"
+        )
+    settings = settings_of(request)
+    seconds = data.get("expiresInSeconds", settings.member_token_days * 86_400)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 60 <= seconds <= MAX_TOKEN_SECONDS:
+        raise InvalidInput(
+            f"expiresInSeconds: {seconds!r} must be a whole number from 60 to {MAX_TOKEN_SECONDS}",
+            code="invalid_member_token",
+        )
+    now = datetime.now(UTC)
+    token_id = new_token_id()
+    row: dict[str, Any] = {
+        "id": token_id,
+        "profile_id": member_id,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=seconds),
+        "revoked_at": None,
+    }
+    async with db_of(request).write() as conn:
+        _found(await store.member_by_id(conn, member_id), member_id)
+        await store.insert_token(conn, row)
+    # The token itself is shown once, here; only its id is kept.
+    return JSON({**_token_json(row, now), "token": token_for(token_id)}, status_code=201)
+
+
+async def list_tokens(request: Request) -> Response:
+    member_id = _member_id(request)
+    now = datetime.now(UTC)
+    async with db_of(request).read() as conn:
+        _found(await store.member_by_id(conn, member_id), member_id)
+        rows = await store.list_tokens(conn, member_id)
+    return JSON({"items": [_token_json(r, now) for r in rows]})
+
+
+async def revoke_token(request: Request) -> Response:
+    member_id = _member_id(request)
+    token_id = request.path_params["token_id"]
+    check_text("token id", token_id)
+    async with db_of(request).write() as conn:
+        _found(await store.member_by_id(conn, member_id), member_id)
+        if not await store.revoke_token(conn, member_id, token_id, datetime.now(UTC)):
+            raise NotFound(f"member {member_id} has no token {token_id[:64]!r}", code="unknown_member_token")
+    return Response(status_code=204)

@@ -1,0 +1,209 @@
+"""`POST /events`: a member's app or a back-office system reports an event directly.
+
+- A **public** event type is reported by the member themself, with their access token
+  (`Authorization: Bearer mbr_…`, issued by `POST /api/members/{id}/tokens`): the subject is the
+  token's member, and naming another is refused.
+- A **private** event type is reported by a system holding the type's secret (`X-Event-Secret`),
+  which names the subject: `{"memberId": 12}` or `{"kind": "default", "value": "ann@example.com"}`.
+- An **intrinsic** type is reported by Inbound only (REGISTERED_ACCOUNT): refused here.
+
+An identical event (same type, subject and payload) within the duplicate window (60 s) is a 409
+naming the first one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+import event_types
+from api.http import JSON, db_of, read_json, settings_of
+from api.member_tokens import token_id_of
+from earning_rules.validate import timestamp_to_json
+from errors import AuthenticationFailed, Conflict, Forbidden, InboundError, InvalidInput, NotFound
+from mapping.identity import normalise_identity
+from mapping.timestamps import normalise_timestamp
+from pipeline.report import report
+from storage import members
+from storage.event_types import get_event_type, secret_matches
+
+FIELDS = ("type", "subject", "payload", "occurredAt")
+SECRET_HEADER = "x-event-secret"
+
+
+class EventRejected(InvalidInput):
+    """Stored, but not processed: rejected by its event type (schema, date bounds), or failed."""
+
+    code = "event_rejected"
+
+
+async def report_event(request: Request) -> Response:
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise InvalidInput('body: expected an object such as {"type": "app.checkin"}', code="invalid_event")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field; expected {', '.join(FIELDS)}", code="invalid_event")
+    name = data.get("type")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(
+            "type: required, the name of an event type such as 'app.checkin'", code="invalid_event"
+        )
+    db = db_of(request)
+    async with db.read() as conn:
+        type_row = await get_event_type(conn, name)
+        if type_row is None:
+            raise NotFound(
+                f"type: {name[:128]!r} is not an event type; see GET /api/event-types",
+                code="unknown_event_type",
+            )
+        subject = await _subject(conn, request, type_row, data.get("subject"))
+    event = {"type": name, "subject": {"kind": subject[0], "value": subject[1]}}
+    event["payload"] = _payload(data.get("payload", {}))
+    if data.get("occurredAt") is not None:
+        try:
+            event["occurredAt"] = timestamp_to_json(
+                normalise_timestamp(data["occurredAt"], path="occurredAt")
+            )
+        except InboundError as exc:
+            raise InvalidInput(exc.message, code="invalid_event") from None
+    request_id, result = await report(
+        db,
+        settings_of(request),
+        event,
+        received_at=datetime.now(UTC),
+        headers={"user-agent": request.headers.get("user-agent", "")[:200]},
+        credential=subject[2],
+    )
+    return _answer(request_id, result)
+
+
+async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given: Any) -> tuple[str, str, str]:
+    """(kind, value, what authenticated it) of the member the event is about."""
+    name, reporting = type_row["name"], type_row["reporting"]
+    if reporting == event_types.INTRINSIC:
+        raise Forbidden(
+            f"type: {name!r} is reported by Inbound itself (when a member registers, …); it cannot be "
+            "reported through the API",
+            code="intrinsic_event_type",
+        )
+    if reporting == "connectors":
+        raise Forbidden(
+            f"type: {name!r} is sent by connectors only; to report it here, an admin makes it public "
+            f'or private (PUT /api/event-types/{name} with "reporting")',
+            code="not_reportable",
+        )
+    if reporting == "public":
+        token = request.headers.get("authorization", "")
+        scheme, _, value = token.partition(" ")
+        token_id = token_id_of(value.strip()) if scheme.lower() == "bearer" else None
+        if token_id is None:
+            raise AuthenticationFailed(
+                f"a public event ({name!r}) needs the member's access token: Authorization: Bearer mbr_…",
+                code="invalid_member_token",
+            )
+        row = await members.token_by_id(conn, token_id)
+        now = datetime.now(UTC)
+        if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
+            why = "revoked" if row and row["revoked_at"] else "expired" if row else "unknown"
+            raise AuthenticationFailed(f"the member's access token is {why}", code="invalid_member_token")
+        member = await members.member_by_id(conn, row["profile_id"])
+        if member is None:
+            raise AuthenticationFailed("the member's access token is unknown", code="invalid_member_token")
+        if given is not None and _names_other(given, member):
+            raise Forbidden(
+                "subject: a public event is about the member whose token reports it; leave subject out",
+                code="subject_not_allowed",
+            )
+        return member["kind"], member["value"], token_id
+    # private
+    secret = request.headers.get(SECRET_HEADER, "")
+    if not secret_matches(type_row, secret):
+        raise AuthenticationFailed(
+            f"a private event ({name!r}) needs its event type's secret in X-Event-Secret"
+            + (": this one does not match" if secret else ""),
+            code="invalid_event_secret",
+        )
+    if given is None:
+        raise InvalidInput(
+            'subject: required for a private event: {"memberId": 12} or {"kind": "default", "value": …}',
+            code="invalid_event",
+        )
+    if isinstance(given, dict) and set(given) == {"memberId"}:
+        member_id = given["memberId"]
+        member = await members.member_by_id(conn, member_id) if isinstance(member_id, int) else None
+        if member is None:
+            raise NotFound(f"subject.memberId: no member {member_id!r}", code="unknown_member")
+        return member["kind"], member["value"], "secret"
+    if isinstance(given, dict) and set(given) <= {"kind", "value"} and isinstance(given.get("value"), str):
+        kind = given.get("kind", "default")
+        if not isinstance(kind, str) or not given["value"].strip():
+            raise InvalidInput("subject: kind and value must be non-empty text", code="invalid_event")
+        kind, value = normalise_identity(kind, given["value"])
+        return kind, value, "secret"
+    raise InvalidInput(
+        'subject: expected {"memberId": 12} or {"kind": "default", "value": "ann@example.com"}',
+        code="invalid_event",
+    )
+
+
+def _names_other(given: Any, member: dict[str, Any]) -> bool:
+    if isinstance(given, dict) and set(given) == {"memberId"}:
+        return given["memberId"] != member["id"]
+    if isinstance(given, dict) and isinstance(given.get("value"), str):
+        kind, value = normalise_identity(str(given.get("kind", "default")), given["value"])
+        return (kind, value) != (member["kind"], member["value"])
+    return True
+
+
+def _payload(given: Any) -> dict[str, Any]:
+    """The event type's own view: {"tags": {name: text}, "counters": {name: number}}."""
+    if not isinstance(given, dict) or set(given) - {"tags", "counters"}:
+        raise InvalidInput(
+            'payload: expected {"tags": {"store": "brussels"}, "counters": {"amount": 12.5}} (both optional)',
+            code="invalid_event",
+        )
+    for part in ("tags", "counters"):
+        if part in given and not isinstance(given[part], dict):
+            raise InvalidInput(f"payload.{part}: expected an object of name: value", code="invalid_event")
+    return {part: given[part] for part in ("tags", "counters") if part in given}
+
+
+def _answer(request_id: str, result: dict[str, Any]) -> Response:
+    status = result["status"]
+    body = {"requestId": request_id, **result}
+    if status == "processed":
+        return JSON(body, status_code=201, headers={"X-Request-Id": request_id})
+    if status == "duplicate":
+        first = result.get("duplicateOf") or (result.get("first") or {}).get("eventId")
+        raise Conflict(
+            f"an identical event (event {first}) was received less than a minute ago: not counted again",
+            code="event_already_exists",
+            details={"eventId": first, "requestId": request_id},
+        )
+    raise EventRejected(
+        f"event {result.get('eventId')} was {status}: {result.get('reason')}",
+        details={"eventId": result.get("eventId"), "status": status, "requestId": request_id},
+    )
+
+
+async def report_intrinsic(
+    request: Request, name: str, member_id: int, kind: str, value: str, at: datetime
+) -> dict[str, Any]:
+    """Inbound reports one of its own events about a member (REGISTERED_ACCOUNT, …): processed
+    like any other, so earning rules listen to it. Its result, for the answer that caused it."""
+    event = {"type": name, "subject": {"kind": kind, "value": value}, "occurredAt": timestamp_to_json(at)}
+    request_id, result = await report(
+        db_of(request), settings_of(request), event, received_at=at, credential="inbound"
+    )
+    return {
+        "type": name,
+        "requestId": request_id,
+        "eventId": result.get("eventId"),
+        "status": result["status"],
+        "awards": result.get("awards", []),
+        "balance": result.get("balance"),
+    }

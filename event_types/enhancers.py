@@ -1,0 +1,46 @@
+"""Event enhancers: facts an event type adds to each of its events before duplicate detection and
+the earning rules, so rules can use them and the trace shows them.
+
+- `random`: counter `random`, a number in [0, 1): identical events are then never duplicates, and
+  a rule can award "1 in 10" (`random < 0.1`).
+- `time_parts`: when the event happened, in the program's time zone: tag `weekday` (`monday` …),
+  tag `date` (`2026-12-07`) and counter `hour` (0 to 23), for "double points on Sundays" or
+  "happy hour" rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from errors import InvalidInput
+
+KINDS = ("random", "time_parts")
+MAX_ENHANCERS = 10
+
+
+def parse_enhancers(data: Any, path: str = "enhancers") -> list[dict[str, Any]]:
+    """A checked list such as [{"kind": "time_parts"}], or a precise error naming the entry."""
+    if not isinstance(data, list):
+        raise InvalidInput(
+            f'{path}: expected a list such as [{{"kind": "random"}}]', code="invalid_event_type"
+        )
+    if len(data) > MAX_ENHANCERS:
+        raise InvalidInput(
+            f"{path}: {len(data)} enhancers, at most {MAX_ENHANCERS}", code="invalid_event_type"
+        )
+    parsed: list[dict[str, Any]] = []
+    for index, entry in enumerate(data):
+        where = f"{path}[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"kind"}:
+            raise InvalidInput(
+                f'{where}: expected {{"kind": …}} with one of {", ".join(KINDS)}', code="invalid_event_type"
+            )
+        kind = entry["kind"]
+        if kind not in KINDS:
+            raise InvalidInput(
+                f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}", code="invalid_event_type"
+            )
+        if any(p["kind"] == kind for p in parsed):
+            raise InvalidInput(f"{where}.kind: {kind!r} is listed twice", code="invalid_event_type")
+        parsed.append({"kind": kind})
+    return parsed
