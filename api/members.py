@@ -44,12 +44,13 @@ def member_json(row: dict[str, Any]) -> dict[str, Any]:
     """A member as the API shows it, from storage.members.member_with_balance / list_members."""
     return {
         "id": row["id"],
-        "identities": [{"kind": row["kind"], "value": row["value"]}],
+        "identities": row.get("identities") or [{"kind": row["kind"], "value": row["value"]}],
         "attributes": row["attributes"] or {},
         "registeredAt": row["registered_at"],
         "createdAt": row["created_at"],
         "createdByConnector": row["created_by_connector"],
         "test": row["test"],
+        "mergedInto": row.get("merged_into"),  # set: this member was merged into that one
         "balance": row["balance"] or 0,
         "lifetimePoints": row["lifetime"] or 0,
     }
@@ -61,37 +62,43 @@ def _found(row: dict[str, Any] | None, member_id: int) -> dict[str, Any]:
     return row
 
 
-def _identity(data: Any) -> tuple[str, str]:
+MAX_IDENTITIES = 10
+
+
+def _identities(data: Any) -> list[tuple[str, str]]:
     identities = data.get("identities")
     if not isinstance(identities, list) or not identities:
         raise InvalidInput(
             'identities: required, e.g. [{"kind": "default", "value": "ann@example.com"}]',
             code="invalid_member",
         )
-    if len(identities) > 1:
+    if len(identities) > MAX_IDENTITIES:
         raise InvalidInput(
-            f"identities: {len(identities)} given; a member has one identity for now (linking an "
-            "email, a customer id and a phone to one balance is not built yet)",
-            code="invalid_member",
+            f"identities: {len(identities)} given, at most {MAX_IDENTITIES}", code="invalid_member"
         )
-    identity = identities[0]
+    parsed = [_identity(identity, f"identities[{i}]") for i, identity in enumerate(identities)]
+    if len(set(parsed)) < len(parsed):
+        raise InvalidInput("identities: the same identity is given twice", code="invalid_member")
+    return parsed
+
+
+def _identity(identity: Any, where: str) -> tuple[str, str]:
     if not isinstance(identity, dict) or set(identity) - {"kind", "value"} or "value" not in identity:
         raise InvalidInput(
-            'identities[0]: expected {"kind": "default", "value": "ann@example.com"} (kind optional)',
+            f'{where}: expected {{"kind": "default", "value": "ann@example.com"}} (kind optional)',
             code="invalid_member",
         )
     kind, value = identity.get("kind", "default"), identity["value"]
     for name, text in (("kind", kind), ("value", value)):
         if not isinstance(text, str) or not text.strip():
-            raise InvalidInput(
-                f"identities[0].{name}: {text!r} must be non-empty text", code="invalid_member"
-            )
-        check_text(f"identities[0].{name}", text)
+            raise InvalidInput(f"{where}.{name}: {text!r} must be non-empty text", code="invalid_member")
+        check_text(f"{where}.{name}", text)
     if len(kind) > 64 or len(value) > 512:
-        raise InvalidInput(
-            "identities[0]: kind at most 64 characters, value at most 512", code="invalid_member"
-        )
-    return normalise_identity(kind, value)
+        raise InvalidInput(f"{where}: kind at most 64 characters, value at most 512", code="invalid_member")
+    kind, value = normalise_identity(kind, value)
+    if kind == store.ERASED_KIND:
+        raise InvalidInput(f"{where}.kind: {kind!r} is kept for erased members", code="invalid_member")
+    return kind, value
 
 
 def _attributes(data: Any, *, patch: bool) -> dict[str, Any]:
@@ -134,7 +141,8 @@ async def register_member(request: Request) -> Response:
         raise InvalidInput(
             f"{unknown[0]}: unknown field; expected identities and attributes", code="invalid_member"
         )
-    kind, value = _identity(data)
+    identities = _identities(data)
+    kind, value = identities[0]
     attributes = _attributes(data.get("attributes", {}), patch=False)
     db = db_of(request)
     now = datetime.now(UTC)
@@ -142,10 +150,12 @@ async def register_member(request: Request) -> Response:
         row, already = await store.register(conn, kind, value, attributes, now)
         if already:
             raise Conflict(
-                f"identities[0]: {kind}:{value} is already member {row['id']} (registered "
-                f"{row['registered_at'].isoformat()}); PATCH /api/members/{row['id']} to change it",
+                f"identities[0]: {kind}:{value} is already member {row['id']}; PATCH "
+                f"/api/members/{row['id']} to change it",
                 code="member_exists",
             )
+        for index, (other_kind, other_value) in enumerate(identities[1:], start=1):
+            await _attach(conn, row, other_kind, other_value, now, f"identities[{index}]")
     # After the registration committed: the welcome bonus is an event like any other.
     welcome = await report_intrinsic(request, "REGISTERED_ACCOUNT", row["id"], kind, value, now)
     async with db.read() as conn:
@@ -274,3 +284,87 @@ async def revoke_token(request: Request) -> Response:
         if not await store.revoke_token(conn, member_id, token_id, datetime.now(UTC)):
             raise NotFound(f"member {member_id} has no token {token_id[:64]!r}", code="unknown_member_token")
     return Response(status_code=204)
+
+
+async def _attach(
+    conn: Any, member: dict[str, Any], kind: str, value: str, now: datetime, where: str
+) -> None:
+    """Give the member one more identity. A profile that events created under it (not a
+    registered member) is merged in, points and all; another member's identity is a 409."""
+    if await store.add_alias(conn, int(member["id"]), kind, value, now):
+        return
+    found = await store.member_by_identity(conn, kind, value, lock=False)  # locked below, in id order
+    assert found is not None
+    owner = int(found["merged_into"] or found["id"])
+    if owner == member["id"]:
+        return
+    locked = await store.lock_members(conn, [int(member["id"]), owner])
+    other = locked[owner]
+    if other["registered_at"] is not None:
+        raise Conflict(
+            f"{where}: {kind}:{value} is member {owner}'s; to make one member of the two, POST "
+            f'/api/members/{member["id"]}/merge with {{"memberId": {owner}}}',
+            code="member_exists",
+        )
+    await store.merge(conn, locked[int(member["id"])], other, now)
+
+
+async def add_identity(request: Request) -> Response:
+    member_id = _member_id(request)
+    data = await read_json(request)
+    kind, value = _identity(data, "body")
+    now = datetime.now(UTC)
+    async with db_of(request).write() as conn:
+        member = _found(await store.member_by_id(conn, member_id), member_id)
+        _not_alias(member)
+        await _attach(conn, member, kind, value, now, "body")
+        row = _found(await store.member_with_balance(conn, member_id), member_id)
+    return JSON(member_json(row), status_code=201)
+
+
+def _not_alias(member: dict[str, Any]) -> None:
+    if member["merged_into"] is not None:
+        raise Conflict(
+            f"member {member['id']} was merged into member {member['merged_into']}; use that one",
+            code="member_merged",
+        )
+
+
+async def merge_members(request: Request) -> Response:
+    """Make one member of two: everything of `memberId` moves to this member, whose balance is
+    then the sum of both; `memberId`'s identities become this member's."""
+    member_id = _member_id(request)
+    data = await read_json(request)
+    other_id = data.get("memberId") if isinstance(data, dict) and set(data) == {"memberId"} else None
+    if isinstance(other_id, bool) or not isinstance(other_id, int) or not 0 < other_id <= MAX_ID:
+        raise InvalidInput(
+            'body: expected {"memberId": 12}, the member to merge into this one', code="invalid_member"
+        )
+    if other_id == member_id:
+        raise InvalidInput(f"memberId: {other_id} is this member; give another", code="invalid_member")
+    now = datetime.now(UTC)
+    async with db_of(request).write() as conn:
+        locked = await store.lock_members(conn, [member_id, other_id])
+        into = _found(locked.get(member_id), member_id)
+        other = locked.get(other_id)
+        if other is None:
+            raise NotFound(f"memberId: no member {other_id}", code="unknown_member")
+        _not_alias(into)
+        _not_alias(other)
+        moved = await store.merge(conn, into, other, now)
+        row = _found(await store.member_with_balance(conn, member_id), member_id)
+    return JSON({**member_json(row), "merged": {"memberId": other_id, **moved}})
+
+
+async def erase_member(request: Request) -> Response:
+    """A GDPR erasure: the member's personal data goes; the ledger's amounts stay, anonymous."""
+    member_id = _member_id(request)
+    now = datetime.now(UTC)
+    async with db_of(request).write() as conn:
+        member = _found((await store.lock_members(conn, [member_id])).get(member_id), member_id)
+        _not_alias(member)
+        if member["kind"] == store.ERASED_KIND:
+            raise Conflict(f"member {member_id} is already erased", code="member_erased")
+        erased = await store.erase(conn, member, now)
+        row = _found(await store.member_with_balance(conn, member_id), member_id)
+    return JSON({**member_json(row), "erased": erased})

@@ -68,6 +68,8 @@ async def find_profile(request: Request) -> Response:
         )
         if row is None:
             raise NotFound(f"no profile {kind}:{value}", code="unknown_profile")
+        if row["merged_into"] is not None:  # another member's identity: that member
+            return JSON(await profile_json(conn, await load_profile(conn, int(row["merged_into"]))))
         return JSON(await profile_json(conn, dict(row)))
 
 

@@ -49,9 +49,7 @@ async def _connector(conn: AsyncConnection, request: Request) -> dict[str, Any]:
 
 
 def compile_mapping(expression: str, settings: Settings) -> CompiledMapping:
-    return CompiledMapping.compile(
-        expression, **settings.mapping_bounds
-    )
+    return CompiledMapping.compile(expression, **settings.mapping_bounds)
 
 
 async def recent_requests(request: Request) -> Response:

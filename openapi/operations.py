@@ -222,6 +222,27 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("PATCH", "/api/members/{member_id}"): Op(
         "Set or remove a member's attributes", "members", "Member", body="MemberPatch", errors=(400, 404, 422)
     ),
+    ("POST", "/api/members/{member_id}/identities"): Op(
+        "Give a member one more identity (a profile events made under it is merged in)",
+        "members",
+        "Member",
+        201,
+        "Identity",
+        errors=(400, 404, 409, 422),
+    ),
+    ("POST", "/api/members/{member_id}/merge"): Op(
+        "Merge another member into this one: events, ledger, balances, tokens and identities move",
+        "members",
+        "Member",
+        body="MergeInput",
+        errors=(400, 404, 409, 422),
+    ),
+    ("POST", "/api/members/{member_id}/erase"): Op(
+        "Erase a member's personal data (the ledger's amounts stay, anonymous)",
+        "members",
+        "Member",
+        errors=(404, 409, 422),
+    ),
     ("GET", "/api/members/{member_id}/tokens"): Op(
         "A member's access tokens (never their value)",
         "members",

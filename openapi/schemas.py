@@ -194,13 +194,17 @@ SCHEMAS: dict[str, Any] = {
             "identities": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": 1,
+                "maxItems": 10,
                 "items": _obj({"kind": _S, "value": _S}, ("value",), additionalProperties=False),
             },
             "attributes": {"type": "object", "description": "text, numbers or true/false by name"},
         },
         ("identities",),
         additionalProperties=False,
+    ),
+    "Identity": _obj({"kind": _S, "value": _S}, ("value",), additionalProperties=False),
+    "MergeInput": _obj(
+        {"memberId": {"type": "integer", "minimum": 1}}, ("memberId",), additionalProperties=False
     ),
     "MemberPatch": _obj({"attributes": {"type": "object"}}, ("attributes",), additionalProperties=False),
     "MemberTokenInput": _obj(

@@ -58,25 +58,36 @@ class FoundProfile:
 async def lock_profiles(
     tx: RawTransaction, identities: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], FoundProfile]:
-    """The profiles with these identities, FOR UPDATE in id order on PostgreSQL, one statement."""
+    """The members with these identities, FOR UPDATE in id order on PostgreSQL, one statement.
+
+    An identity that belongs to another member (`merged_into`: a second identity, a merged
+    member) gives that member, and that member's row is the one locked. A merge that committed
+    while we waited turns a locked member into an alias: then we look again.
+    """
     if not identities:
         return {}
     ordered = sorted(identities)
-    if tx.postgres:
-        rows = await tx.fetch(
-            "SELECT p.id, p.kind, p.value, p.test FROM profiles p "
-            "JOIN unnest(?::text[], ?::text[]) AS i(kind, value) ON p.kind = i.kind AND p.value = i.value "
-            "ORDER BY p.id FOR UPDATE OF p",
-            ([k for k, _ in ordered], [v for _, v in ordered]),
-        )
-    else:
-        rows = await tx.fetch(
-            "SELECT p.id, p.kind, p.value, p.test FROM profiles p "
-            "JOIN (SELECT json_extract(j.value, '$[0]') AS kind, json_extract(j.value, '$[1]') AS value "
-            "FROM json_each(?) AS j) AS i ON p.kind = i.kind AND p.value = i.value ORDER BY p.id",
-            (json_text(ordered),),
-        )
-    return {(r[1], r[2]): FoundProfile(int(r[0]), bool(r[3])) for r in rows}
+    for _attempt in range(5):
+        if tx.postgres:
+            rows = await tx.fetch(
+                "SELECT i.kind, i.value, t.id, t.test, t.merged_into FROM profiles p "
+                "JOIN unnest(?::text[], ?::text[]) AS i(kind, value) "
+                "ON p.kind = i.kind AND p.value = i.value "
+                "JOIN profiles t ON t.id = COALESCE(p.merged_into, p.id) "
+                "ORDER BY t.id FOR UPDATE OF t",
+                ([k for k, _ in ordered], [v for _, v in ordered]),
+            )
+        else:
+            rows = await tx.fetch(
+                "SELECT i.kind, i.value, t.id, t.test, t.merged_into FROM profiles p "
+                "JOIN (SELECT json_extract(j.value, '$[0]') AS kind, json_extract(j.value, '$[1]') AS value "
+                "FROM json_each(?) AS j) AS i ON p.kind = i.kind AND p.value = i.value "
+                "JOIN profiles t ON t.id = COALESCE(p.merged_into, p.id) ORDER BY t.id",
+                (json_text(ordered),),
+            )
+        if all(r[4] is None for r in rows):
+            return {(r[0], r[1]): FoundProfile(int(r[2]), bool(r[3])) for r in rows}
+    raise RuntimeError("members kept being merged while this group looked them up")
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,20 @@ async def move_balance(
     return int(row[0]), int(row[1])
 
 
+async def add_to_balance(
+    conn: AsyncConnection, profile_id: int, balance: int, lifetime: int, *, test: bool, now: datetime
+) -> None:
+    """Add to a balance and its lifetime as they are (a merge moves another member's totals)."""
+    params = {
+        "profile_id": profile_id,
+        "test": test,
+        "balance": balance,
+        "lifetime": lifetime,
+        "updated_at": now,
+    }
+    await conn.execute(_statement(conn, "balance"), params)
+
+
 async def balance_of(conn: AsyncConnection, profile_id: int, *, test: bool) -> tuple[int, int]:
     row = (
         await conn.execute(

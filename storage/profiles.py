@@ -27,21 +27,32 @@ class ResolvedProfile:
 async def lock_identities(
     conn: AsyncConnection, identities: Collection[tuple[str, str]], *, also: Any = None
 ) -> dict[tuple[str, str], tuple[int, bool]]:
-    """The profiles with these identities, plus the ids the `also` subquery selects: (id, test only).
+    """The members with these identities, plus the ids the `also` subquery selects: (id, test only).
 
-    Locked FOR UPDATE in id order on PostgreSQL, all in one statement, so two transactions that
-    need overlapping sets of members queue instead of deadlocking (SQLite has one writer).
+    An identity that belongs to another member (`merged_into`) gives that member. Locked FOR
+    UPDATE in id order on PostgreSQL, all in one statement, so two transactions that need
+    overlapping sets of members queue instead of deadlocking (SQLite has one writer); a merge that
+    committed meanwhile is seen by looking again.
     """
     if not identities and also is None:
         return {}
-    where: Any = tuple_(profiles.c.kind, profiles.c.value).in_(sorted(identities))
+    p, t = profiles.alias("p"), profiles.alias("t")
+    where: Any = tuple_(p.c.kind, p.c.value).in_(sorted(identities))
     if also is not None:
-        where = or_(where, profiles.c.id.in_(also))
-    query = select(profiles.c.id, profiles.c.kind, profiles.c.value, profiles.c.test).where(where)
-    query = query.order_by(profiles.c.id)
+        where = or_(where, p.c.id.in_(also))
+    query = (
+        select(t.c.id, p.c.kind, p.c.value, t.c.test, t.c.merged_into)
+        .select_from(p.join(t, t.c.id == func.coalesce(p.c.merged_into, p.c.id)))
+        .where(where)
+        .order_by(t.c.id)
+    )
     if is_postgres(conn):
-        query = query.with_for_update()
-    return {(r.kind, r.value): (int(r.id), bool(r.test)) for r in await conn.execute(query)}
+        query = query.with_for_update(of=t)
+    for _attempt in range(5):
+        rows = (await conn.execute(query)).all()
+        if all(r.merged_into is None for r in rows):
+            return {(r.kind, r.value): (int(r.id), bool(r.test)) for r in rows}
+    raise RuntimeError("members kept being merged while this transaction looked them up")
 
 
 async def create_profiles(

@@ -113,6 +113,9 @@ class Profile(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     attributes: dict[str, Any] | None = _json(nullable=True)  # a member's (tier, signup date, …)
     registered_at: datetime | None = _ts(nullable=True)  # registered through the members API
+    # Set: this identity belongs to that member (a second identity, or a merged member); events
+    # sent under it credit that member, and this row holds no points of its own.
+    merged_into: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, index=True))
 
 
 class Balance(SQLModel, table=True):
