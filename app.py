@@ -99,6 +99,7 @@ ROUTES = [
     Route("/api/members/{member_id}/identities", members.add_identity, methods=["POST"]),
     Route("/api/members/{member_id}/merge", members.merge_members, methods=["POST"]),
     Route("/api/members/{member_id}/erase", members.erase_member, methods=["POST"]),
+    Route("/api/members/{member_id}/events", report.report_for_member, methods=["POST"]),
     Route("/api/members/{member_id}/tokens", members.list_tokens, methods=["GET"]),
     Route("/api/members/{member_id}/tokens", members.issue_token, methods=["POST"]),
     Route("/api/members/{member_id}/tokens/{token_id}", members.revoke_token, methods=["DELETE"]),

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import event_types
-from api.http import JSON, db_of, read_json, settings_of
+from api.http import JSON, db_of, path_id, read_json, settings_of
 from api.member_tokens import token_id_of
 from earning_rules.validate import timestamp_to_json
 from errors import AuthenticationFailed, Conflict, Forbidden, InboundError, InvalidInput, NotFound
@@ -61,15 +61,7 @@ async def report_event(request: Request) -> Response:
                 code="unknown_event_type",
             )
         subject = await _subject(conn, request, type_row, data.get("subject"))
-    event = {"type": name, "subject": {"kind": subject[0], "value": subject[1]}}
-    event["payload"] = _payload(data.get("payload", {}))
-    if data.get("occurredAt") is not None:
-        try:
-            event["occurredAt"] = timestamp_to_json(
-                normalise_timestamp(data["occurredAt"], path="occurredAt")
-            )
-        except InboundError as exc:
-            raise InvalidInput(exc.message, code="invalid_event") from None
+    event = _event(data, name, subject[0], subject[1])
     request_id, result = await report(
         db,
         settings_of(request),
@@ -148,6 +140,54 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
         'subject: expected {"memberId": 12} or {"kind": "default", "value": "ann@example.com"}',
         code="invalid_event",
     )
+
+
+def _event(data: dict[str, Any], name: str, kind: str, value: str) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": name, "subject": {"kind": kind, "value": value}}
+    event["payload"] = _payload(data.get("payload", {}))
+    if data.get("occurredAt") is not None:
+        try:
+            moment = normalise_timestamp(data["occurredAt"], path="occurredAt")
+        except InboundError as exc:
+            raise InvalidInput(exc.message, code="invalid_event") from None
+        event["occurredAt"] = timestamp_to_json(moment)
+    return event
+
+
+async def report_for_member(request: Request) -> Response:
+    """An admin reports a public or private event about a member by hand (the console's form):
+    no member token or type secret, the admin key is the authority; everything else as /events."""
+    member_id = path_id(request, "member_id", "member", code="unknown_member")
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise InvalidInput('body: expected an object such as {"type": "app.checkin"}', code="invalid_event")
+    unknown = sorted(set(data) - {"type", "payload", "occurredAt"})
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field; expected type, payload, occurredAt", code="invalid_event"
+        )
+    name = data.get("type")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("type: required, a public or private event type", code="invalid_event")
+    db = db_of(request)
+    async with db.read() as conn:
+        type_row = await get_event_type(conn, name)
+        member = await members.member_by_id(conn, member_id)
+    if type_row is None:
+        raise NotFound(f"type: {name[:128]!r} is not an event type", code="unknown_event_type")
+    if member is None or member["merged_into"] is not None:
+        raise NotFound(f"no member {member_id}", code="unknown_member")
+    if type_row["reporting"] not in ("public", "private"):
+        raise Forbidden(
+            f"type: {name!r} is {type_row['reporting']}: only public and private event types are "
+            "reported by hand",
+            code="not_reportable",
+        )
+    event = _event(data, name, member["kind"], member["value"])
+    request_id, result = await report(
+        db, settings_of(request), event, received_at=datetime.now(UTC), credential="admin"
+    )
+    return _answer(request_id, result)
 
 
 def _names_other(given: Any, member: dict[str, Any]) -> bool:

@@ -73,7 +73,13 @@ def signed(value: Any) -> str:
     return ("+" if isinstance(value, int) and value > 0 else "") + number(value)
 
 
-env.filters.update(when=when, ago=ago, pretty=pretty, number=number, signed=signed)
+def source_href(connector_id: Any) -> str:
+    """Where an event's source is shown: its connector, or the event types for a reported event."""
+    text = str(connector_id)
+    return "/console/event-types" if text.startswith("type:") else f"/console/connectors/{text}"
+
+
+env.filters.update(when=when, ago=ago, pretty=pretty, number=number, signed=signed, source_href=source_href)
 
 
 def page(

@@ -261,6 +261,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/members/{member_id}/tokens/{token_id}"): Op(
         "Revoke a member access token", "members", status=204, errors=(404, 422)
     ),
+    ("POST", "/api/members/{member_id}/events"): Op(
+        "Report a public or private event about a member by hand (admins; the console's form)",
+        "members",
+        "ReportedEventResult",
+        201,
+        "ManualEvent",
+        errors=(400, 403, 404, 409, 422),
+    ),
     ("POST", "/events"): Op(
         "Report an event: a member (public types, member token) or a system (private types, X-Event-Secret)",
         "members",

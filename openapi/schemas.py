@@ -235,6 +235,15 @@ SCHEMAS: dict[str, Any] = {
         ("type",),
         additionalProperties=False,
     ),
+    "ManualEvent": _obj(
+        {
+            "type": _S,
+            "payload": _obj({"tags": {"type": "object"}, "counters": {"type": "object"}}),
+            "occurredAt": {"type": ["string", "number"]},
+        },
+        ("type",),
+        additionalProperties=False,
+    ),
     "ReportedEventResult": _obj(
         {"requestId": _S, "eventId": _I, "status": {"const": "processed"}, "awards": {"type": "array"}},
         additionalProperties=True,

@@ -1,7 +1,9 @@
-"""Members: search by the start of an identity, one member's balance, ledger, activity, adjustments."""
+"""Members: search by the start of an identity; one member's identities, attributes, balance,
+ledger and activity; adjustments, events reported by hand, access tokens, merge and erase."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -38,6 +40,8 @@ async def _member_page(
     notice: str = "",
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    new_token: str = "",
+    error_for: str = "adjust",
 ) -> Response:
     test = request.query_params.get("test") == "true"
     profile = await call(request, "GET", f"/api/profiles/{profile_id}")
@@ -52,6 +56,9 @@ async def _member_page(
     )
     rules = {r["id"]: r["name"] for r in (await call(request, "GET", "/api/rules")).body["items"]}
     connectors = {c["id"]: c["name"] for c in (await call(request, "GET", "/api/connectors")).body["items"]}
+    member = await call(request, "GET", f"/api/members/{profile_id}")
+    tokens = await call(request, "GET", f"/api/members/{profile_id}/tokens")
+    types = (await call(request, "GET", "/api/event-types")).body["items"]
     return page(
         request,
         "member.html",
@@ -65,6 +72,11 @@ async def _member_page(
             "events": activity.body["items"],
             "rule_names": rules,
             "connector_names": connectors,
+            "member": member.body if member.ok else None,
+            "tokens": tokens.body["items"] if tokens.ok else [],
+            "new_token": new_token,
+            "error_for": error_for,  # which form shows the error
+            "reportable": [t["name"] for t in types if t["reporting"] in ("public", "private")],
             "error": error,
             "notice": notice,
             "form": form or {},
@@ -101,8 +113,99 @@ async def adjust(request: Request) -> Response:
     return await _member_page(request, profile_id, notice=notice)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _json_field(raw: str) -> Any:
+    """A JSON form field; text that is not JSON goes to the API as it is, which names the problem."""
+    text = raw.strip()
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+async def report_event(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    form = form_of(request)
+    body: dict[str, Any] = {"type": form.get("type", ""), "payload": _json_field(form.get("payload", ""))}
+    if form.get("occurredAt", "").strip():
+        body["occurredAt"] = form["occurredAt"].strip()
+    answer = await call(request, "POST", f"/api/members/{profile_id}/events", body)
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, form=form, status_code=answer.status, error_for="report"
+        )
+    points = sum(a["points"] for a in answer.body.get("awards", []))
+    notice = f"Reported {body['type']} as event #{answer.body['eventId']}: {points:+d} points."
+    return await _member_page(request, profile_id, notice=notice)
+
+
+async def issue_token(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    answer = await call(request, "POST", f"/api/members/{profile_id}/tokens", {})
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, status_code=answer.status, error_for="merge"
+        )
+    return await _member_page(request, profile_id, new_token=answer.body["token"])
+
+
+async def revoke_token(request: Request) -> Response:
+    profile_id, token_id = request.path_params["profile_id"], request.path_params["token_id"]
+    answer = await call(request, "DELETE", f"/api/members/{profile_id}/tokens/{token_id}")
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, status_code=answer.status, error_for="merge"
+        )
+    return await _member_page(request, profile_id, notice=f"Token {token_id} revoked.")
+
+
+async def merge(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    form = form_of(request)
+    raw = form.get("memberId", "").strip().lstrip("#")
+    answer = await call(
+        request, "POST", f"/api/members/{profile_id}/merge", {"memberId": int(raw) if raw.isdigit() else raw}
+    )
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, form=form, status_code=answer.status, error_for="merge"
+        )
+    moved = answer.body["merged"]
+    notice = (
+        f"Member #{moved['memberId']} merged in: {_count(moved['events'], 'event')} and "
+        f"{_count(moved['pointsEntries'], 'ledger entry', 'ledger entries')} moved; the balance is now "
+        f"{answer.body['balance']}."
+    )
+    return await _member_page(request, profile_id, notice=notice)
+
+
+async def erase(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    answer = await call(request, "POST", f"/api/members/{profile_id}/erase", {})
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, status_code=answer.status, error_for="merge"
+        )
+    erased = answer.body["erased"]
+    notice = (
+        f"Personal data erased: {_count(erased['identities'], 'identity', 'identities')}, and the payloads "
+        f"of {_count(erased['events'], 'event')}."
+    )
+    return await _member_page(request, profile_id, notice=notice)
+
+
 ROUTES = [
     Route("/members", search, methods=["GET"]),
     Route("/members/{profile_id}", show_member, methods=["GET"]),
     Route("/members/{profile_id}/adjust", adjust, methods=["POST"]),
+    Route("/members/{profile_id}/report", report_event, methods=["POST"]),
+    Route("/members/{profile_id}/tokens", issue_token, methods=["POST"]),
+    Route("/members/{profile_id}/tokens/{token_id}/revoke", revoke_token, methods=["POST"]),
+    Route("/members/{profile_id}/merge", merge, methods=["POST"]),
+    Route("/members/{profile_id}/erase", erase, methods=["POST"]),
 ]
