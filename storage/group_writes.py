@@ -104,7 +104,7 @@ WITH ev AS (
     event_type, status, reason, duplicate_of, profile_id, raw, mapped, trace, mapping_version, test,
     occurred_at, received_at)
   SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[],
-    ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::json[], ?::json[], ?::json[], ?::int[],
+    ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::json[], ?::json[], ?::json[], ?::int[],
     ?::bool[], ?::timestamp[], ?::timestamp[])
 ), cl AS (
   INSERT INTO client_event_ids (connector_id, test, client_event_id, event_id)
