@@ -6,6 +6,9 @@ the earning rules, so rules can use them and the trace shows them.
 - `time_parts`: when the event happened, in the program's time zone: tag `weekday` (`monday` …),
   tag `date` (`2026-12-07`) and counter `hour` (0 to 23), for "double points on Sundays" or
   "happy hour" rules.
+- `member_attributes`: the member's attributes (all, or the names in `attributes`) as tags
+  `member.<name>` (text, true/false) and counters `member.<name>` (numbers), read when the event
+  is processed, for "gold members earn double" rules.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 
 from errors import InvalidInput
 
-KINDS = ("random", "time_parts")
+KINDS = ("random", "time_parts", "member_attributes")
+MEMBER_KINDS = frozenset({"member_attributes"})  # need the member: applied once it is found
 MAX_ENHANCERS = 10
 
 
@@ -31,7 +35,7 @@ def parse_enhancers(data: Any, path: str = "enhancers") -> list[dict[str, Any]]:
     parsed: list[dict[str, Any]] = []
     for index, entry in enumerate(data):
         where = f"{path}[{index}]"
-        if not isinstance(entry, dict) or set(entry) != {"kind"}:
+        if not isinstance(entry, dict) or "kind" not in entry:
             raise InvalidInput(
                 f'{where}: expected {{"kind": …}} with one of {", ".join(KINDS)}', code="invalid_event_type"
             )
@@ -40,7 +44,21 @@ def parse_enhancers(data: Any, path: str = "enhancers") -> list[dict[str, Any]]:
             raise InvalidInput(
                 f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}", code="invalid_event_type"
             )
+        allowed = {"kind", "attributes"} if kind == "member_attributes" else {"kind"}
+        extra = sorted(set(entry) - allowed)
+        if extra:
+            raise InvalidInput(f"{where}.{extra[0]}: unknown for {kind!r}", code="invalid_event_type")
         if any(p["kind"] == kind for p in parsed):
             raise InvalidInput(f"{where}.kind: {kind!r} is listed twice", code="invalid_event_type")
-        parsed.append({"kind": kind})
+        checked: dict[str, Any] = {"kind": kind}
+        if "attributes" in entry:
+            names = entry["attributes"]
+            names_ok = isinstance(names, list) and all(isinstance(n, str) and n for n in names)
+            if not names_ok or len(names) > 50:
+                raise InvalidInput(
+                    f'{where}.attributes: expected a list of attribute names such as ["tier"]',
+                    code="invalid_event_type",
+                )
+            checked["attributes"] = names
+        parsed.append(checked)
     return parsed

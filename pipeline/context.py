@@ -13,6 +13,7 @@ from connectors.auth import AuthSettings, Credential
 from earning_rules import Rule
 from errors import MappingError
 from event_types.dates import DateBounds
+from event_types.enhancers import MEMBER_KINDS
 from mapping import CompiledMapping, MappedEvent
 from settings import Settings
 
@@ -108,3 +109,10 @@ class RunContext:
     # How far from when it was received an event may be dated; None when replaying (it was judged
     # when it arrived).
     date_bounds: DateBounds | None = None
+    # The event type's enhancers (event_types/enhancers.py).
+    enhancers: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def member_enhancers(self) -> tuple[dict[str, Any], ...]:
+        """Those that need the member: applied once the profile is found."""
+        return tuple(e for e in self.enhancers if e["kind"] in MEMBER_KINDS)

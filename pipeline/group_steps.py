@@ -17,6 +17,7 @@ from typing import Any
 
 from earning_rules import limit_windows, rules_needing_usage
 from pipeline.awards import rule_event_of
+from pipeline.enhance import member_facts
 from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.process import dedupe_key, profile_json
@@ -46,6 +47,7 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
         tx, {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None}
     )
     profiles = await _resolve_profiles(tx, pending)
+    await _member_facts(tx, pending, profiles)  # before the limits and duplicates see the event
     await sql.lock_rules(
         tx, {w.rule_id for _j, _e, ws in _windows_of(pending, profiles) for w in ws if w.profile_id is None}
     )
@@ -125,6 +127,24 @@ async def _resolve_profiles(tx: RawTransaction, pending: list[tuple[Job, Planned
         )
     await sql.make_live(tx, live)
     return resolved
+
+
+async def _member_facts(
+    tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]], profiles: dict[int, int]
+) -> None:
+    """The `member_attributes` enhancer: the member's attributes as facts of the event."""
+    wanted = [(j, e) for j, e in pending if j.ctx.member_enhancers and id(e) in profiles and e.mapped]
+    if not wanted:
+        return
+    attributes = await sql.member_attributes(tx, {profiles[id(e)] for _j, e in wanted})
+    for job, planned in wanted:
+        assert planned.mapped is not None
+        mapped, added = member_facts(
+            planned.mapped, job.ctx.member_enhancers, attributes.get(profiles[id(planned)], {})
+        )
+        planned.mapped = mapped
+        planned.row["mapped"] = mapped.to_json()
+        planned.trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
 
 def _windows_of(

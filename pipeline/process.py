@@ -20,10 +20,12 @@ from pipeline import chain as chains
 from pipeline.awards import award_points
 from pipeline.batch_state import BatchState, prepare
 from pipeline.context import RunContext, WorkItem
+from pipeline.enhance import member_facts
 from pipeline.outcomes import first_outcome
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
 from storage import events as event_store
+from storage.profiles import attributes_of
 
 
 def event_type_errors(ctx: RunContext, mapped: MappedEvent) -> list[str]:
@@ -144,6 +146,10 @@ async def process_item(
             "value": value,
         }
     )
+    if ctx.member_enhancers:  # before duplicates and limits see the event, as the group writer
+        mapped, added = member_facts(mapped, ctx.member_enhancers, await attributes_of(conn, profile.id))
+        row["mapped"] = mapped.to_json()
+        trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
     if mapped.client_event_id is None:
         key = dedupe_key(ctx.event_type, profile.id, mapped)

@@ -200,6 +200,7 @@ async def run_events(
         rules=judging.rules,
         rule_statuses=judging.rule_statuses,
         date_bounds=date_bounds_of(judging, settings),
+        enhancers=judging.enhancers,
     )
     items = enhanced_items(items, judging.enhancers, request.received_at, settings.tz)
     results: list[dict[str, Any]] = []

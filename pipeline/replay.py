@@ -23,6 +23,7 @@ from mapping import compile_cached
 from pipeline.awards import load_rules
 from pipeline.chain import Chain, load_raw_chains, settle
 from pipeline.context import ConnectorSnapshot, IngestRequest, RunContext, WorkItem
+from pipeline.enhance import enhanced_items
 from pipeline.process import process_item
 from pipeline.receive import _map_all
 from pipeline.replay_awards import settlement
@@ -156,8 +157,18 @@ async def _context(db: Database, settings: Settings, connector_id: str, now: dat
     # The replay's own clock: entries and new profiles are created now; events keep their own times.
     request = IngestRequest(connector_id, "REPLAY", {}, {}, b"", None, now)
     schema = dict(type_row["json_schema"]) if type_row else event_types.BUILTIN["custom.basic"]["schema"]
+    # No date bounds (each event was judged when it arrived); the same enhancers as then.
+    enhancers = tuple(type_row["enhancers"] or ()) if type_row else ()
     return RunContext(
-        settings, snapshot, request, False, row["event_type"], schema, rules, frozenset({"active"})
+        settings,
+        snapshot,
+        request,
+        False,
+        row["event_type"],
+        schema,
+        rules,
+        frozenset({"active"}),
+        enhancers=enhancers,
     )
 
 
@@ -170,6 +181,9 @@ async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run
     # The mapping sees the original request's $headers and $query as kept (credentials left out).
     seen = replace(ctx.request, headers=raw.headers, query=raw.query, path=raw.path)
     items = await anyio.to_thread.run_sync(_map_all, ctx.snapshot, seen, [first["raw"]])
+    # Enhanced as when it arrived: its own time, and the dice it rolled then.
+    earlier = {sub: chain.original.get("mapped") for sub, chain in chains.items()}
+    items = enhanced_items(items, ctx.enhancers, raw.received_at, ctx.settings.tz, earlier)
     produced = set()
     for item in items:
         produced.add(item.sub_index)

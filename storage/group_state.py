@@ -9,6 +9,7 @@ group then writes is in storage/group_writes.py.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,25 @@ async def lock_profiles(
         if all(r[4] is None for r in rows):
             return {(r[0], r[1]): FoundProfile(int(r[2]), bool(r[3])) for r in rows}
     raise RuntimeError("members kept being merged while this group looked them up")
+
+
+async def member_attributes(tx: RawTransaction, profile_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The attributes of these (locked) members, for the `member_attributes` enhancer."""
+    if not profile_ids:
+        return {}
+    ids = sorted(profile_ids)
+    if tx.postgres:
+        rows = await tx.fetch("SELECT id, attributes FROM profiles WHERE id = ANY(?::bigint[])", (ids,))
+    else:
+        rows = await tx.fetch(
+            "SELECT id, attributes FROM profiles WHERE id IN (SELECT value FROM json_each(?))",
+            (json_text(ids),),
+        )
+    out: dict[int, dict[str, Any]] = {}
+    for profile_id, attributes in rows:
+        value = json.loads(attributes) if isinstance(attributes, (str, bytes)) else attributes
+        out[int(profile_id)] = value if isinstance(value, dict) else {}
+    return out
 
 
 @dataclass(frozen=True)

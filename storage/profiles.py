@@ -80,6 +80,12 @@ async def create_profiles(
     return {(r.kind, r.value): int(r.id) for r in await conn.execute(stmt)}
 
 
+async def attributes_of(conn: AsyncConnection, profile_id: int) -> dict[str, Any]:
+    """A member's attributes ({} when none), for the `member_attributes` enhancer."""
+    found = (await conn.execute(select(profiles.c.attributes).where(profiles.c.id == profile_id))).first()
+    return dict(found[0]) if found and isinstance(found[0], dict) else {}
+
+
 async def make_live(conn: AsyncConnection, profile_ids: Collection[int]) -> None:
     """A live event makes a profile real: purging test data must never delete it."""
     if profile_ids:

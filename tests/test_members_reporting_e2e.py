@@ -281,3 +281,61 @@ def test_the_default_date_bounds_reject_a_backdated_connector_event(tmp_path: An
             assert ok["results"][0]["status"] == "processed"
     finally:
         cleanup()  # type: ignore[operator]
+
+
+def test_the_member_attributes_enhancer_lets_gold_members_earn_more(server: Server) -> None:
+    shop = event_type(server, "connectors", enhancers=[{"kind": "member_attributes", "attributes": ["tier"]}])
+    connector = create_connector(server.admin, eventType=shop["name"])
+    rule = {
+        "name": "Gold: 9",
+        "status": "active",
+        "source": {"connector": connector["id"]},
+        "conditions": {"tag": "member.tier", "op": "eq", "value": "gold"},
+        "reward": {"fixed": 9},
+    }
+    assert server.admin.post("/api/rules", json=rule).status_code == 201
+    gold, plain = unique_email("gold"), unique_email("plain")
+    register(server, gold, tier="gold", age=40)
+    register(server, plain, tier="silver")
+    first = send(server.client, connector, {"id": "g1", "email": gold}).json()["results"][0]
+    assert [a["points"] for a in first["awards"]] == [9]
+    other = send(server.client, connector, {"id": "p1", "email": plain}).json()["results"][0]
+    assert other["awards"] == []
+    event = server.admin.get(f"/api/events/{first['eventId']}").json()
+    step = next(s for s in event["trace"] if s["step"] == "enhance")
+    assert step["member"] is True and step["tags"] == {"member.tier": "gold"}  # only the listed names
+    # The dry run (the other write path) sees the same.
+    dry = server.admin.post(
+        f"/api/connectors/{connector['id']}/dry-run", json={"body": {"id": "g2", "email": gold}}
+    )
+    assert [a["points"] for a in dry.json()["results"][0]["awards"]] == [9]
+
+
+def test_a_replay_sees_the_enhancers_as_the_event_did(server: Server) -> None:
+    # Was: a replay mapped events again without their type's enhancers, and re-rolled the dice.
+    lucky = event_type(server, "connectors", enhancers=[{"kind": "random"}, {"kind": "time_parts"}])
+    connector = create_connector(server.admin, eventType=lucky["name"])
+    rule = {
+        "name": "Half the time",
+        "status": "active",
+        "source": {"connector": connector["id"]},
+        "conditions": {
+            "all": [
+                {"counter": "random", "op": "lt", "value": 0.5},
+                {
+                    "tag": "weekday",
+                    "op": "in",
+                    "value": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+                },
+            ]
+        },
+        "reward": {"fixed": 1},
+    }
+    assert server.admin.post("/api/rules", json=rule).status_code == 201
+    email = unique_email("dice")
+    for i in range(12):
+        assert send(server.client, connector, {"id": f"d{i}", "email": email}).status_code == 200
+    replayed = server.admin.post(f"/api/connectors/{connector['id']}/replay", json={"apply": True})
+    assert replayed.status_code == 200, replayed.text
+    body = replayed.json()
+    assert body["pointsDelta"] == 0 and all(r["unchanged"] for r in body["results"]), body["results"]

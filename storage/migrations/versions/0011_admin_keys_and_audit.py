@@ -33,7 +33,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "admin_audit",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("key_id", sa.String(length=40), nullable=True),
         sa.Column("key_name", sa.String(length=100), nullable=False),

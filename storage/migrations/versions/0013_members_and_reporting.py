@@ -28,7 +28,8 @@ _PROFILE_COLUMNS = ("attributes", "registered_at")
 def upgrade() -> None:
     # connectors (only connectors send it) | public | private | intrinsic (Inbound reports it)
     op.add_column(
-        "event_types", sa.Column("reporting", sa.String(length=16), nullable=False, server_default="connectors")
+        "event_types",
+        sa.Column("reporting", sa.String(length=16), nullable=False, server_default="connectors"),
     )
     op.add_column("event_types", sa.Column("secret", sa.Text(), nullable=True))  # a private type's, sealed
     op.add_column("event_types", sa.Column("max_past_seconds", sa.BigInteger(), nullable=True))

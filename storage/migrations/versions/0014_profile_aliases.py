@@ -23,7 +23,8 @@ def upgrade() -> None:
     # A plain ADD COLUMN (no batch rebuild of profiles). No foreign key: an alias is resolved and
     # re-pointed by storage/members.py in the transaction that merges, under the members' locks.
     op.add_column(
-        "profiles", sa.Column("merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True)
+        "profiles",
+        sa.Column("merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
     )
     op.create_index("ix_profiles_merged_into", "profiles", ["merged_into"])
 
