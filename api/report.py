@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import event_types
-from api.http import JSON, db_of, path_id, read_json, settings_of
+from api.http import JSON, check_text, db_of, path_id, read_json, settings_of
 from api.member_tokens import token_id_of
 from earning_rules.validate import timestamp_to_json
 from errors import AuthenticationFailed, Conflict, Forbidden, InboundError, InvalidInput, NotFound
@@ -52,6 +52,7 @@ async def report_event(request: Request) -> Response:
         raise InvalidInput(
             "type: required, the name of an event type such as 'app.checkin'", code="invalid_event"
         )
+    check_text("type", name)
     db = db_of(request)
     async with db.read() as conn:
         type_row = await get_event_type(conn, name)
@@ -134,6 +135,8 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
         kind = given.get("kind", "default")
         if not isinstance(kind, str) or not given["value"].strip():
             raise InvalidInput("subject: kind and value must be non-empty text", code="invalid_event")
+        check_text("subject.kind", kind)
+        check_text("subject.value", given["value"])
         kind, value = normalise_identity(kind, given["value"])
         return kind, value, "secret"
     raise InvalidInput(
@@ -169,6 +172,7 @@ async def report_for_member(request: Request) -> Response:
     name = data.get("type")
     if not isinstance(name, str) or not name:
         raise InvalidInput("type: required, a public or private event type", code="invalid_event")
+    check_text("type", name)  # a NUL cannot even be looked up on PostgreSQL
     db = db_of(request)
     async with db.read() as conn:
         type_row = await get_event_type(conn, name)

@@ -172,7 +172,7 @@ def _judge(
 
 
 def _refusal(
-    rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str]
+    rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str], *, conditions: bool = True
 ) -> dict[str, Any] | None:
     """Why the rule does not apply to the event before any points are computed, or None."""
     defn = rule.definition
@@ -185,7 +185,7 @@ def _refusal(
     window = _outside_window(defn.active_from, defn.active_until, event.timestamp)
     if window is not None:
         return {"outcome": "inactive", "inactive": window[0], "reason": window[1]}
-    if defn.conditions is not None:
+    if conditions and defn.conditions is not None:
         failure = check(defn.conditions, facts)
         if failure is not None:
             return {"outcome": "not_matched", "condition": failure[0], "reason": failure[1]}
@@ -193,7 +193,11 @@ def _refusal(
 
 
 def rules_needing_usage(
-    rules: Sequence[Rule], event: RuleEvent, *, include_statuses: frozenset[str] = frozenset({"active"})
+    rules: Sequence[Rule],
+    event: RuleEvent,
+    *,
+    include_statuses: frozenset[str] = frozenset({"active"}),
+    conditions: bool = True,
 ) -> list[Rule]:
     """The rules with limits that pass status, source, window and conditions for `event`.
 
@@ -204,7 +208,12 @@ def rules_needing_usage(
     if not limited:
         return []
     facts = Facts.of(event)
-    return [rule for rule in limited if _refusal(rule, event, facts, include_statuses) is None]
+    # `conditions=False`: a fact the event only gets later (its `nth`) must not rule a rule out.
+    return [
+        rule
+        for rule in limited
+        if _refusal(rule, event, facts, include_statuses, conditions=conditions) is None
+    ]
 
 
 def _outside_window(start: datetime | None, end: datetime | None, at: datetime) -> tuple[str, str] | None:

@@ -9,6 +9,9 @@ the earning rules, so rules can use them and the trace shows them.
 - `member_attributes`: the member's attributes (all, or the names in `attributes`) as tags
   `member.<name>` (text, true/false) and counters `member.<name>` (numbers), read when the event
   is processed, for "gold members earn double" rules.
+- `nth_event`: counter `nth`, this event's place among the member's processed events of this type
+  (1 for the first), counted in arrival order once duplicates are settled, for "the 5th visit
+  earns a bonus" rules.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from typing import Any
 
 from errors import InvalidInput
 
-KINDS = ("random", "time_parts", "member_attributes")
-MEMBER_KINDS = frozenset({"member_attributes"})  # need the member: applied once it is found
+KINDS = ("random", "time_parts", "member_attributes", "nth_event")
+MEMBER_KINDS = frozenset({"member_attributes", "nth_event"})  # need the member: applied once found
 MAX_ENHANCERS = 10
 
 

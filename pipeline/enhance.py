@@ -85,6 +85,25 @@ def member_facts(
     return _with(mapped, tags, counters)
 
 
+def with_nth(mapped: MappedEvent, nth: int) -> tuple[MappedEvent, dict[str, Any]]:
+    """The event with counter `nth`, for `nth_event`."""
+    return _with(mapped, {}, {"nth": nth})
+
+
+def reads_attributes(enhancers: Sequence[dict[str, Any]]) -> bool:
+    return any(e["kind"] == "member_attributes" for e in enhancers)
+
+
+def counts_nth(enhancers: Sequence[dict[str, Any]]) -> bool:
+    return any(e["kind"] == "nth_event" for e in enhancers)
+
+
+def earlier_nth(earlier: Any) -> int | None:
+    """The `nth` an event got when it arrived (a replay keeps it)."""
+    value = _earlier_counter(earlier, "nth")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _earlier_counter(earlier: Any, name: str) -> Any:
     payload = earlier.get("payload") if isinstance(earlier, dict) else None
     for counter in (payload or {}).get("counters") or []:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from earning_rules import Usage, evaluate
+from pipeline.awards import rule_event_of
+from pipeline.enhance import counts_nth, with_nth
 from pipeline.group_plan import Job, PlannedEvent
 from storage import group_state as sql
 
@@ -31,6 +33,7 @@ class GroupState:
     by_rule: dict[tuple[str, bool], list[sql.Window]] = field(default_factory=dict)
     awards: list[dict[str, Any]] = field(default_factory=list)
     moves: dict[tuple[int, bool], tuple[int, int]] = field(default_factory=dict)
+    nth: dict[tuple[int, str], int] = field(default_factory=dict)  # (member, type) -> processed so far
     claims: list[tuple[str, bool, str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -87,6 +90,15 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     elif row.get("dedupe_key") is not None:
         state.identical.setdefault((connector_id, test, row["dedupe_key"]), []).append((event_id, now))
 
+    if counts_nth(ctx.enhancers):  # from here on the event is processed: it takes its place
+        place = state.nth[(pid, ctx.event_type)] = state.nth.get((pid, ctx.event_type), 0) + 1
+        mapped, added = with_nth(mapped, place)
+        planned.mapped = mapped
+        row["mapped"] = mapped.to_json()
+        rule_event = planned.rule_event = rule_event_of(
+            mapped, connector_id=connector_id, event_type=ctx.event_type, occurred_at=row["occurred_at"]
+        )
+        trace.append({"step": "enhance", "ok": True, "member": True, **added})
     at = row["occurred_at"]
     usage = {(w.rule_id, key): Usage(*state.counts[w]) for key, w in planned.windows or []}
     evaluation = evaluate(ctx.rules, rule_event, usage, ctx.settings.tz, include_statuses=ctx.rule_statuses)

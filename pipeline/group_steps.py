@@ -17,7 +17,7 @@ from typing import Any
 
 from earning_rules import limit_windows, rules_needing_usage
 from pipeline.awards import rule_event_of
-from pipeline.enhance import member_facts
+from pipeline.enhance import counts_nth, member_facts, reads_attributes
 from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.process import dedupe_key, profile_json
@@ -58,9 +58,10 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
         {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))},
     )
     identical = await _recent_identical(tx, pending, profiles)
+    nth = await _nth_so_far(tx, pending, profiles)
     windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
     counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
-    state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids))
+    state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids), nth=nth)
     for job, planned in pending:
         judge(job, planned, state)
 
@@ -133,7 +134,9 @@ async def _member_facts(
     tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]], profiles: dict[int, int]
 ) -> None:
     """The `member_attributes` enhancer: the member's attributes as facts of the event."""
-    wanted = [(j, e) for j, e in pending if j.ctx.member_enhancers and id(e) in profiles and e.mapped]
+    wanted = [
+        (j, e) for j, e in pending if reads_attributes(j.ctx.enhancers) and id(e) in profiles and e.mapped
+    ]
     if not wanted:
         return
     attributes = await sql.member_attributes(tx, {profiles[id(e)] for _j, e in wanted})
@@ -145,6 +148,21 @@ async def _member_facts(
         planned.mapped = mapped
         planned.row["mapped"] = mapped.to_json()
         planned.trace.append({"step": "enhance", "ok": True, "member": True, **added})
+
+
+async def _nth_so_far(
+    tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]], profiles: dict[int, int]
+) -> dict[tuple[int, str], int]:
+    """(member, event type) -> processed events so far, for the `nth_event` enhancer."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for job, planned in pending:
+        if counts_nth(job.ctx.enhancers) and id(planned) in profiles:
+            wanted[job.ctx.event_type].add(profiles[id(planned)])
+    found: dict[tuple[int, str], int] = {}
+    for event_type, pids in sorted(wanted.items()):
+        for pid, count in (await sql.processed_counts(tx, event_type, pids)).items():
+            found[(pid, event_type)] = count
+    return found
 
 
 def _windows_of(
@@ -165,7 +183,12 @@ def _windows_of(
                 event_type=ctx.event_type,
                 occurred_at=planned.row["occurred_at"],
             )
-            candidates = rules_needing_usage(ctx.rules, rule_event, include_statuses=ctx.rule_statuses)
+            candidates = rules_needing_usage(
+                ctx.rules,
+                rule_event,
+                include_statuses=ctx.rule_statuses,
+                conditions=not counts_nth(ctx.enhancers),  # its nth is only known when judged
+            )
             cached = [
                 (
                     w.key,

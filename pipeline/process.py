@@ -20,7 +20,7 @@ from pipeline import chain as chains
 from pipeline.awards import award_points
 from pipeline.batch_state import BatchState, prepare
 from pipeline.context import RunContext, WorkItem
-from pipeline.enhance import member_facts
+from pipeline.enhance import counts_nth, earlier_nth, member_facts, reads_attributes, with_nth
 from pipeline.outcomes import first_outcome
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
@@ -146,7 +146,7 @@ async def process_item(
             "value": value,
         }
     )
-    if ctx.member_enhancers:  # before duplicates and limits see the event, as the group writer
+    if reads_attributes(ctx.enhancers):  # before duplicates and limits see it, as the group writer
         mapped, added = member_facts(mapped, ctx.member_enhancers, await attributes_of(conn, profile.id))
         row["mapped"] = mapped.to_json()
         trace.append({"step": "enhance", "ok": True, "member": True, **added})
@@ -175,6 +175,14 @@ async def process_item(
         )
     if ctx.schema is not None:
         trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
+
+    if counts_nth(ctx.enhancers):  # its place among the member's events of this type (a replay keeps its own)
+        place = earlier_nth(chain.original.get("mapped")) if chain is not None else None
+        if place is None:
+            place = await event_store.processed_count(conn, profile.id, ctx.event_type) + 1
+        mapped, added = with_nth(mapped, place)
+        row["mapped"] = mapped.to_json()
+        trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
     # Insert first so the idempotency key and the ledger entries can point at this event.
     row["status"] = "processed"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
@@ -79,6 +79,14 @@ async def first_with_client_event_id(
     )
     found = first.scalar_one_or_none()
     return int(found) if found is not None else None
+
+
+async def processed_count(conn: AsyncConnection, profile_id: int, event_type: str) -> int:
+    """How many processed events of this type the (locked) member has, for `nth_event`."""
+    query = select(func.count()).where(
+        events.c.profile_id == profile_id, events.c.event_type == event_type, events.c.status == "processed"
+    )
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def recent_identical(

@@ -110,6 +110,26 @@ async def member_attributes(tx: RawTransaction, profile_ids: Collection[int]) ->
     return out
 
 
+async def processed_counts(
+    tx: RawTransaction, event_type: str, profile_ids: Collection[int]
+) -> dict[int, int]:
+    """How many processed events of this type each (locked) member has, for `nth_event`."""
+    ids = sorted(profile_ids)
+    if tx.postgres:
+        rows = await tx.fetch(
+            "SELECT profile_id, count(*) FROM events WHERE event_type = ? AND status = 'processed' "
+            "AND profile_id = ANY(?::bigint[]) GROUP BY profile_id",
+            (event_type, ids),
+        )
+    else:
+        rows = await tx.fetch(
+            "SELECT profile_id, count(*) FROM events WHERE event_type = ? AND status = 'processed' "
+            "AND profile_id IN (SELECT value FROM json_each(?)) GROUP BY profile_id",
+            (event_type, json_text(ids)),
+        )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
 @dataclass(frozen=True)
 class NewProfile:
     kind: str
