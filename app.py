@@ -43,7 +43,7 @@ from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
-from pipeline import retention
+from pipeline import parked, retention
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
@@ -104,6 +104,7 @@ ROUTES = [
     Route("/api/members/{member_id}/tokens", members.issue_token, methods=["POST"]),
     Route("/api/members/{member_id}/tokens/{token_id}", members.revoke_token, methods=["DELETE"]),
     Route("/events", report.report_event, methods=["POST"]),
+    Route("/api/parked/release", members.release_parked_events, methods=["POST"]),
     Route("/api/requests", logs.list_requests, methods=["GET"]),
     Route("/api/requests/{request_id}", logs.get_request, methods=["GET"]),
     Route("/api/events", logs.list_events, methods=["GET"]),
@@ -193,15 +194,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = db
         app.state.limits = rate_limits.ingest_limits(settings)
         pruning = asyncio.create_task(retention.run_forever(db, settings))
+        sweeping = asyncio.create_task(parked.sweep_forever(db, settings))
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
-        pruning.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pruning
+        for task in (pruning, sweeping):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await app.state.limits.close()
         await db.dispose()
 

@@ -25,7 +25,7 @@ from errors import InvalidInput, NotFound
 from storage import events as event_store
 from storage import logs
 
-EVENT_STATUSES = ("processed", "duplicate", "ignored", "skipped", "rejected", "failed")
+EVENT_STATUSES = ("processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed")
 # What writes the admin log: storage.purge (a purge of test data) and pipeline.replay (an applied replay).
 ADMIN_ACTIONS = ("purge_test_data", "replay")
 

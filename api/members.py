@@ -29,6 +29,7 @@ from api.member_tokens import new_token_id, token_for
 from api.report import report_intrinsic
 from errors import Conflict, InvalidInput, NotFound
 from mapping.identity import normalise_identity
+from pipeline.parked import release_parked
 from storage import members as store
 
 MAX_ATTRIBUTES = 50
@@ -156,11 +157,14 @@ async def register_member(request: Request) -> Response:
             )
         for index, (other_kind, other_value) in enumerate(identities[1:], start=1):
             await _attach(conn, row, other_kind, other_value, now, f"identities[{index}]")
-    # After the registration committed: the welcome bonus is an event like any other.
+    # After the registration committed: the welcome bonus is an event like any other, and the
+    # events parked until this person became a member are released.
     welcome = await report_intrinsic(request, "REGISTERED_ACCOUNT", row["id"], kind, value, now)
+    released = await release_parked(db, settings_of(request))
     async with db.read() as conn:
         fresh = _found(await store.member_with_balance(conn, row["id"]), row["id"])
-    return JSON({**member_json(fresh), "registration": welcome}, status_code=201)
+    body = {**member_json(fresh), "registration": welcome, "released": len(released)}
+    return JSON(body, status_code=201)
 
 
 async def get_member(request: Request) -> Response:
@@ -318,8 +322,10 @@ async def add_identity(request: Request) -> Response:
         member = _found(await store.member_by_id(conn, member_id), member_id)
         _not_alias(member)
         await _attach(conn, member, kind, value, now, "body")
+    released = await release_parked(db_of(request), settings_of(request))
+    async with db_of(request).read() as conn:
         row = _found(await store.member_with_balance(conn, member_id), member_id)
-    return JSON(member_json(row), status_code=201)
+    return JSON({**member_json(row), "released": len(released)}, status_code=201)
 
 
 def _not_alias(member: dict[str, Any]) -> None:
@@ -368,3 +374,9 @@ async def erase_member(request: Request) -> Response:
         erased = await store.erase(conn, member, now)
         row = _found(await store.member_with_balance(conn, member_id), member_id)
     return JSON({**member_json(row), "erased": erased})
+
+
+async def release_parked_events(request: Request) -> Response:
+    """Release now the parked events whose member exists (the sweep does it every minute too)."""
+    results = await release_parked(db_of(request), settings_of(request))
+    return JSON({"released": len(results), "results": results})

@@ -21,7 +21,7 @@ _TRIES = re.compile(
 )
 _OWNER_ONLY = re.compile(r"^/api/(admin-keys|audit)(/|$)")
 _MARKETER = re.compile(r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$))")
-_DEVELOPER = re.compile(r"^/api/(connectors|event-types|members)(/|$)")
+_DEVELOPER = re.compile(r"^/api/(connectors|event-types|members|parked)(/|$)")
 
 
 @dataclass(frozen=True)

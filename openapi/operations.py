@@ -30,8 +30,8 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "connector": ("only this connector's items", {"type": "string"}),
     "request_status": ("an HTTP status code such as 401", {"type": "integer"}),
     "event_status": (
-        "processed, duplicate, ignored, skipped, rejected or failed",
-        {"enum": ["processed", "duplicate", "ignored", "skipped", "rejected", "failed"]},
+        "processed, duplicate, ignored, parked, skipped, rejected or failed",
+        {"enum": ["processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed"]},
     ),
     "rule_status": ("draft, active, paused or archived", {"enum": ["draft", "active", "paused", "archived"]}),
     "since": ("ISO 8601 time, inclusive", {"type": "string", "format": "date-time"}),
@@ -268,6 +268,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         201,
         "ManualEvent",
         errors=(400, 403, 404, 409, 422),
+    ),
+    ("POST", "/api/parked/release"): Op(
+        "Release the parked events whose member now exists (a sweep does it every minute)",
+        "members",
+        "ReleasedParked",
     ),
     ("POST", "/events"): Op(
         "Report an event: a member (public types, member token) or a system (private types, X-Event-Secret)",

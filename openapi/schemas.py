@@ -119,7 +119,9 @@ SCHEMAS: dict[str, Any] = {
         {
             "index": _I,
             "subIndex": _I,
-            "status": {"enum": ["processed", "duplicate", "ignored", "skipped", "rejected", "failed"]},
+            "status": {
+                "enum": ["processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed"]
+            },
             "eventId": {"type": ["integer", "null"]},
             "clientEventId": {"type": ["string", "null"]},
             "profile": {"type": ["object", "null"]},
@@ -235,6 +237,7 @@ SCHEMAS: dict[str, Any] = {
         ("type",),
         additionalProperties=False,
     ),
+    "ReleasedParked": _obj({"released": _I, "results": {"type": "array", "items": {"type": "object"}}}),
     "ManualEvent": _obj(
         {
             "type": _S,

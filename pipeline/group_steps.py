@@ -20,7 +20,7 @@ from pipeline.awards import rule_event_of
 from pipeline.enhance import counts_nth, member_facts, reads_attributes
 from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
-from pipeline.process import dedupe_key, profile_json
+from pipeline.process import dedupe_key, parked_reason, profile_json
 from storage import group_state as sql
 from storage import group_writes
 from storage.driver import RawTransaction
@@ -111,9 +111,9 @@ async def _resolve_profiles(tx: RawTransaction, pending: list[tuple[Job, Planned
         assert identity is not None
         kind, value = identity
         if identity not in exists and creators.get(identity, (None, None))[1] is not planned:
-            reason = f"no profile {kind}:{value} and this connector does not create profiles"
+            reason = parked_reason(kind, value)
             planned.trace.append({"step": "profile", "ok": False, "reason": reason})
-            planned.finish("ignored", reason, profile=profile_json(kind, value))
+            planned.finish("parked", reason, profile=profile_json(kind, value))
             continue
         first = identity not in exists and identity in created
         exists.add(identity)

@@ -28,6 +28,13 @@ from storage import events as event_store
 from storage.profiles import attributes_of
 
 
+def parked_reason(kind: str, value: str) -> str:
+    return (
+        f"no member {kind}:{value} yet, and this connector credits members only: parked, and processed "
+        "as of when it happened once they register"
+    )
+
+
 def event_type_errors(ctx: RunContext, mapped: MappedEvent) -> list[str]:
     """Why the event does not fit its event type: its date bounds (when it happened, against when
     it was received), then its JSON Schema. [] when it fits."""
@@ -131,9 +138,9 @@ async def process_item(
     # Found, created and locked up front by `prepare` (a refund's other members with it).
     profile = state.profile(kind, value)
     if profile is None:
-        reason = f"no profile {kind}:{value} and this connector does not create profiles"
+        reason = parked_reason(kind, value)
         trace.append({"step": "profile", "ok": False, "reason": reason})
-        return await finish("ignored", reason, profile=profile_json(kind, value))
+        return await finish("parked", reason, profile=profile_json(kind, value))
     row["profile_id"] = profile.id
     result["profile"] = profile_json(kind, value, profile.id, profile.created)
     trace.append(

@@ -37,7 +37,7 @@ from storage.events import events, get_event
 from storage.replays import RawEvent, log_admin_action, select_raw_events
 from storage.rules import event_types_table
 
-REPLAYABLE = ("processed", "ignored", "rejected", "failed")
+REPLAYABLE = ("processed", "ignored", "parked", "rejected", "failed")
 PREVIEW_CHUNK = 100  # raw events per preview transaction (a group that must stay together may be more)
 
 
@@ -88,6 +88,19 @@ async def replay(
         details = {"filter": f.to_json(), "counts": body["counts"], "pointsDelta": body["pointsDelta"]}
         body["adminLogId"] = await log_admin_action(conn, "replay", connector_id, details, now)
     return {"applied": True, **body}
+
+
+async def replay_raws(
+    db: Database, settings: Settings, connector_id: str, raws: list[RawEvent]
+) -> list[dict[str, Any]]:
+    """These raw events of one connector replayed for real, one transaction each (how parked
+    events are released: pipeline/parked.py). Their results, as a replay lists them."""
+    ctx = await _context(db, settings, connector_id, datetime.now(UTC))
+    run = _Run()
+    for raw in raws:
+        async with db.write() as conn:
+            await _replay_raw(conn, ctx, raw, run)
+    return run.results
 
 
 async def _preview(db: Database, ctx: RunContext, f: ReplayFilter) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.events import events
+from storage.profiles import profiles
 from storage.tables import AdminLog, RequestLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
@@ -141,3 +142,61 @@ async def log_admin_action(
         .returning(admin_log.c.id)
     )
     return int(result.scalar_one())
+
+
+async def parked_ready(conn: AsyncConnection, *, limit: int) -> list[tuple[str, RawEvent]]:
+    """Parked raw events whose member now exists (registered, or another member's identity), not
+    released yet, oldest first: (connector id, the raw event as a replay takes it)."""
+    later = events.alias("later")
+    query = (
+        select(events.c.id, events.c.connector_id, events.c.request_id, events.c.index, events.c.mapped)
+        .where(
+            events.c.status == "parked",
+            events.c.replay_of.is_(None),
+            ~exists().where(later.c.replay_of == events.c.id),
+        )
+        .order_by(events.c.id)
+        .limit(limit)
+    )
+    parked = (await conn.execute(query)).mappings().all()
+    identities = {_identity_of(r["mapped"]) for r in parked} - {None}
+    if not identities:
+        return []
+    known = {
+        (r.kind, r.value)
+        for r in await conn.execute(
+            select(profiles.c.kind, profiles.c.value).where(
+                tuple_(profiles.c.kind, profiles.c.value).in_(sorted(identities))
+            )
+        )
+    }
+    ready = [r for r in parked if _identity_of(r["mapped"]) in known]
+    # The raw event's first row (sub_index 0) is what a replay starts from.
+    raws = {(r["connector_id"], r["request_id"], r["index"]) for r in ready}
+    out: list[tuple[str, RawEvent]] = []
+    for connector_id, request_id, index in sorted(raws):
+        first = (
+            await conn.execute(
+                select(events.c.id, events.c.received_at, events.c.raw).where(
+                    events.c.connector_id == connector_id,
+                    events.c.request_id == request_id,
+                    events.c.index == index,
+                    events.c.sub_index == 0,
+                    events.c.replay_of.is_(None),
+                )
+            )
+        ).first()
+        if first is None or first.raw is None:
+            continue
+        inputs = await request_inputs(conn, {request_id})
+        headers, query_, path = inputs.get(request_id, ({}, {}, ""))
+        raw = RawEvent(int(first.id), request_id, index, first.received_at, first.raw, headers, query_, path)
+        out.append((connector_id, raw))
+    return out
+
+
+def _identity_of(mapped: Any) -> tuple[str, str] | None:
+    profile = mapped.get("profile") if isinstance(mapped, dict) else None
+    if not isinstance(profile, dict) or not isinstance(profile.get("value"), str):
+        return None
+    return str(profile.get("kind") or "default"), profile["value"]

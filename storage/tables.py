@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -164,6 +165,13 @@ class Event(SQLModel, table=True):
         Index("ix_events_connector_time", "connector_id", "received_at"),
         Index("ix_events_profile", "profile_id", "received_at"),
         Index("ix_events_dedupe", "connector_id", "dedupe_key", "received_at"),
+        # Parked events (waiting for their member to register), found by the sweep.
+        Index(
+            "ix_events_parked",
+            "id",
+            postgresql_where=text("status = 'parked'"),
+            sqlite_where=text("status = 'parked'"),
+        ),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

@@ -70,7 +70,7 @@ async def test_one_group_of_several_requests_judged_in_arrival_order(server: Ser
         async with db.raw.transaction() as tx:
             await write_group(tx, jobs)
         statuses = [[r["status"] for r in job.results] for job in jobs]
-        assert statuses == [["ignored"], ["processed"], ["processed"], ["processed", "duplicate"]]
+        assert statuses == [["parked"], ["processed"], ["processed"], ["processed", "duplicate"]]
         assert jobs[1].results[0]["profile"]["created"] is True
         assert jobs[2].results[0]["profile"]["created"] is True
         assert jobs[3].results[0]["profile"]["created"] is False

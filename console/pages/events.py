@@ -14,7 +14,7 @@ from console.session import form_lists
 
 EVENT_FILTERS = ("connector", "status", "profile", "test", "since", "until", "before")
 REQUEST_FILTERS = ("connector", "status", "refused", "error", "test", "since", "until", "before")
-STATUSES = ("processed", "duplicate", "ignored", "skipped", "rejected", "failed")
+STATUSES = ("processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed")
 
 
 def _filters(request: Request, names: tuple[str, ...]) -> dict[str, str]:

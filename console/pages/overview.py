@@ -12,7 +12,7 @@ from starlette.routing import Route
 from console.api_client import call
 from console.render import page
 
-STATUSES = ("processed", "duplicate", "ignored", "skipped", "rejected", "failed")
+STATUSES = ("processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed")
 
 
 def _minutes(since: datetime, until: datetime) -> list[str]:
