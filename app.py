@@ -91,6 +91,7 @@ ROUTES = [
     Route("/api/event-types/{name}", event_types.replace_event_type, methods=["PUT"]),
     Route("/api/event-types/{name}", event_types.delete_event_type, methods=["DELETE"]),
     Route("/api/event-types/{name}/secret", event_types.rotate_event_type_secret, methods=["POST"]),
+    Route("/api/event-types/{name}/purge-test-data", event_types.purge_reported_test_data, methods=["POST"]),
     # Members, and the events they (public types) or systems (private types) report directly.
     Route("/api/members", members.list_members, methods=["GET"]),
     Route("/api/members", members.register_member, methods=["POST"]),

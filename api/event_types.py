@@ -13,9 +13,11 @@ from api.http import JSON, db_of, read_json
 from errors import Conflict, InvalidInput, NotFound
 from event_types.dates import MAX_BOUND_SECONDS
 from event_types.enhancers import parse_enhancers
+from pipeline.report import source_id
 from storage import event_types as store
 from storage import rules as rule_store
 from storage.event_types import new_type_secret
+from storage.purge import purge_test_data
 
 FIELDS = ("name", "schema", "description", "reporting", "occurredAt", "enhancers")
 # A reported event's type names its own source in the request and event logs: "type:<name>".
@@ -188,3 +190,14 @@ async def delete_event_type(request: Request) -> Response:
             )
         await store.delete_event_type(conn, name)
     return Response(status_code=204)
+
+
+async def purge_reported_test_data(request: Request) -> Response:
+    """The test data reported as this event type (`"test": true` on POST /events), as a
+    connector's purge removes its own."""
+    name = request.path_params["name"]
+    async with db_of(request).write() as conn:
+        if await store.get_event_type(conn, name) is None:
+            raise NotFound(f"no event type {name!r}", code="unknown_event_type")
+        summary = await purge_test_data(conn, source_id(name), datetime.now(UTC))
+    return JSON({"purged": summary})

@@ -30,7 +30,7 @@ from pipeline.report import report
 from storage import members
 from storage.event_types import get_event_type, secret_matches
 
-FIELDS = ("type", "subject", "payload", "occurredAt")
+FIELDS = ("type", "subject", "payload", "occurredAt", "test")
 SECRET_HEADER = "x-event-secret"
 
 
@@ -63,6 +63,7 @@ async def report_event(request: Request) -> Response:
             )
         subject = await _subject(conn, request, type_row, data.get("subject"))
     event = _event(data, name, subject[0], subject[1])
+    test = _test_flag(data)
     request_id, result = await report(
         db,
         settings_of(request),
@@ -70,8 +71,9 @@ async def report_event(request: Request) -> Response:
         received_at=datetime.now(UTC),
         headers={"user-agent": request.headers.get("user-agent", "")[:200]},
         credential=subject[2],
+        test=test,
     )
-    return _answer(request_id, result)
+    return _answer(request_id, result, test)
 
 
 async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given: Any) -> tuple[str, str, str]:
@@ -107,9 +109,10 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
         if member is None:
             raise AuthenticationFailed("the member's access token is unknown", code="invalid_member_token")
         if given is not None and _names_other(given, member):
-            raise Forbidden(
-                "subject: a public event is about the member whose token reports it; leave subject out",
-                code="subject_not_allowed",
+            raise AuthenticationFailed(
+                f"subject: this token is member {member['id']}'s, and a public event is about the member "
+                "whose token reports it; leave subject out",
+                code="invalid_member_token",
             )
         return member["kind"], member["value"], token_id
     # private
@@ -164,10 +167,10 @@ async def report_for_member(request: Request) -> Response:
     data = await read_json(request)
     if not isinstance(data, dict):
         raise InvalidInput('body: expected an object such as {"type": "app.checkin"}', code="invalid_event")
-    unknown = sorted(set(data) - {"type", "payload", "occurredAt"})
+    unknown = sorted(set(data) - {"type", "payload", "occurredAt", "test"})
     if unknown:
         raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected type, payload, occurredAt", code="invalid_event"
+            f"{unknown[0]}: unknown field; expected type, payload, occurredAt, test", code="invalid_event"
         )
     name = data.get("type")
     if not isinstance(name, str) or not name:
@@ -188,10 +191,11 @@ async def report_for_member(request: Request) -> Response:
             code="not_reportable",
         )
     event = _event(data, name, member["kind"], member["value"])
+    test = _test_flag(data)
     request_id, result = await report(
-        db, settings_of(request), event, received_at=datetime.now(UTC), credential="admin"
+        db, settings_of(request), event, received_at=datetime.now(UTC), credential="admin", test=test
     )
-    return _answer(request_id, result)
+    return _answer(request_id, result, test)
 
 
 def _names_other(given: Any, member: dict[str, Any]) -> bool:
@@ -216,9 +220,16 @@ def _payload(given: Any) -> dict[str, Any]:
     return {part: given[part] for part in ("tags", "counters") if part in given}
 
 
-def _answer(request_id: str, result: dict[str, Any]) -> Response:
+def _test_flag(data: dict[str, Any]) -> bool:
+    test = data.get("test", False)
+    if not isinstance(test, bool):
+        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_event")
+    return test
+
+
+def _answer(request_id: str, result: dict[str, Any], test: bool = False) -> Response:
     status = result["status"]
-    body = {"requestId": request_id, **result}
+    body = {"requestId": request_id, "test": test, **result}
     if status == "processed":
         return JSON(body, status_code=201, headers={"X-Request-Id": request_id})
     if status == "duplicate":

@@ -202,6 +202,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "EventType",
         errors=(404, 409),
     ),
+    ("POST", "/api/event-types/{name}/purge-test-data"): Op(
+        "Purge the test data reported as this event type", "event types", "Purge", errors=(404,)
+    ),
     ("GET", "/api/members"): Op(
         "Members, newest first",
         "members",

@@ -15,7 +15,7 @@ import orjson
 from connectors.auth import parse_auth_settings
 from errors import InboundError, status_of
 from mapping import compile_cached
-from pipeline.context import ConnectorSnapshot, IngestRequest
+from pipeline.context import ConnectorSnapshot, IngestRequest, Mode
 from pipeline.receive import MAX_MESSAGE, PendingLog, _log_row, counts_of, run_events
 from settings import Settings
 from storage.database import Database
@@ -66,6 +66,7 @@ async def report(
     received_at: datetime,
     headers: dict[str, str] | None = None,
     credential: str | None = None,
+    test: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """Process one reported event; (request id, its result). Logged like any request, whatever
     happens. `credential` names what authenticated it in the request log (a member token's id,
@@ -77,9 +78,10 @@ async def report(
     )
     pending = PendingLog(_log_row(request), time.perf_counter())
     log = pending.row
-    log.update(auth_outcome="accepted", credential_id=credential, test=False)
+    log.update(auth_outcome="accepted", credential_id=credential, test=test)
     try:
-        results = await run_events(db, settings, snapshot, request, [event], mode="live", log=pending)
+        mode: Mode = "test" if test else "live"
+        results = await run_events(db, settings, snapshot, request, [event], mode=mode, log=pending)
         if not pending.written:
             log.update(status_code=200, counts=counts_of(results))
         return request.request_id, results[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -145,7 +146,7 @@ def test_a_public_event_is_reported_with_the_members_own_token(server: Server) -
     assert [a["points"] for a in body["awards"] if a["ruleId"] == rule["id"]] == [7]
     # The same token cannot speak for someone else; no token, a forged one, a revoked one: 401.
     other = {"type": checkin["name"], "subject": {"memberId": ben["id"]}}
-    assert_error(post_event(server, other, **auth), 403, "subject_not_allowed")
+    assert_error(post_event(server, other, **auth), 401, "invalid_member_token", f"member {ann['id']}'s")
     assert_error(post_event(server, {"type": checkin["name"]}), 401, "invalid_member_token")
     forged = {"Authorization": "Bearer " + ann_token[:-2] + ("AA" if not ann_token.endswith("AA") else "BB")}
     assert_error(post_event(server, {"type": checkin["name"]}, **forged), 401, "invalid_member_token")
@@ -429,3 +430,40 @@ def test_a_nul_in_a_reported_event_is_a_422_on_both_databases(server: Server) ->
     body = {"type": private["name"], "subject": {"value": "a\u0000@example.com"}}
     answer = post_event(server, body, **{"X-Event-Secret": private["secret"]})
     assert_error(answer, 422, "invalid_parameter", "subject.value")
+
+
+def test_test_events_reported_directly_stay_apart_and_can_be_purged(server: Server) -> None:
+    trial = event_type(server, "private")
+    rule_for(server, trial["name"], 4)
+    headers = {"X-Event-Secret": trial["secret"]}
+    ann = register(server, unique_email("trial"))
+    live_before = server.admin.get(f"/api/members/{ann['id']}").json()["balance"]
+    body = {"type": trial["name"], "subject": {"memberId": ann["id"]}, "test": True}
+    answer = post_event(server, body, **headers)
+    assert answer.status_code == 201 and answer.json()["test"] is True
+    profile = server.admin.get(f"/api/profiles/{ann['id']}").json()
+    assert profile["balance"] == live_before and profile["testBalance"] == 4
+    assert_error(post_event(server, {**body, "test": "yes"}, **headers), 422, "invalid_event", "test")
+    purged = server.admin.post(f"/api/event-types/{trial['name']}/purge-test-data")
+    assert purged.status_code == 200 and purged.json()["purged"]["events"] == 1
+    assert server.admin.get(f"/api/profiles/{ann['id']}").json()["testBalance"] == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_identical_event_is_accepted_again_after_the_window(tmp_path: Any, backend: str) -> None:
+    # The suite's server keeps the 60 s window; one of its own with a 1 s window shows the "after".
+    url, cleanup = _fresh_database_url(backend, tmp_path)
+    settings = load_settings(
+        environ={}, database_url=url, admin_token=ADMIN_TOKEN, port=free_port(), duplicate_window_seconds=1
+    )
+    try:
+        with serve(settings) as own:
+            kind = event_type(own, "private")
+            body = {"type": kind["name"], "subject": {"value": unique_email()}}
+            headers = {"X-Event-Secret": kind["secret"]}
+            assert post_event(own, body, **headers).status_code == 201
+            assert_error(post_event(own, body, **headers), 409, "event_already_exists")
+            time.sleep(1.2)
+            assert post_event(own, body, **headers).status_code == 201
+    finally:
+        cleanup()  # type: ignore[operator]
