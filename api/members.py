@@ -4,6 +4,7 @@ public events with."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,6 +56,14 @@ def member_json(row: dict[str, Any]) -> dict[str, Any]:
         "balance": row["balance"] or 0,
         "lifetimePoints": row["lifetime"] or 0,
     }
+
+
+def _shown(value: Any) -> str:
+    """A value as the caller wrote it: JSON, not Python."""
+    try:
+        return json.dumps(value, ensure_ascii=False)[:200]
+    except (TypeError, ValueError):
+        return repr(value)[:200]
 
 
 def _found(row: dict[str, Any] | None, member_id: int) -> dict[str, Any]:
@@ -129,7 +138,7 @@ def _attributes(data: Any, *, patch: bool) -> dict[str, Any]:
             pass
         else:
             raise InvalidInput(
-                f"attributes.{name}: {value!r} must be text, a number (below 1e15) or true/false",
+                f"attributes.{name}: {_shown(value)} must be text, a number (below 1e15) or true/false",
                 code="invalid_member",
             )
     return data
@@ -137,8 +146,13 @@ def _attributes(data: Any, *, patch: bool) -> dict[str, Any]:
 
 async def register_member(request: Request) -> Response:
     data = await read_json(request)
-    if not isinstance(data, dict) or set(data) - {"identities", "attributes"}:
-        unknown = sorted(set(data) - {"identities", "attributes"}) if isinstance(data, dict) else ["body"]
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            'body: expected an object such as {"identities": [{"value": "ann@example.com"}]}',
+            code="invalid_member",
+        )
+    unknown = sorted(set(data) - {"identities", "attributes"})
+    if unknown:
         raise InvalidInput(
             f"{unknown[0]}: unknown field; expected identities and attributes", code="invalid_member"
         )

@@ -13,6 +13,7 @@ naming the first one.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,7 +49,12 @@ async def report_event(request: Request) -> Response:
     if unknown:
         raise InvalidInput(f"{unknown[0]}: unknown field; expected {', '.join(FIELDS)}", code="invalid_event")
     name = data.get("type")
-    if not isinstance(name, str) or not name:
+    if name is not None and not isinstance(name, str):
+        raise InvalidInput(
+            f"type: {json.dumps(name)[:100]} must be text, the name of an event type such as 'app.checkin'",
+            code="invalid_event",
+        )
+    if not name:
         raise InvalidInput(
             "type: required, the name of an event type such as 'app.checkin'", code="invalid_event"
         )
@@ -86,15 +92,24 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
             code="intrinsic_event_type",
         )
     if reporting == "connectors":
+        how = (
+            "create a custom event type that is public or private (POST /api/event-types)"
+            if type_row["builtin"]
+            else f'an admin makes it public or private (PUT /api/event-types/{name} with "reporting")'
+        )
         raise Forbidden(
-            f"type: {name!r} is sent by connectors only; to report it here, an admin makes it public "
-            f'or private (PUT /api/event-types/{name} with "reporting")',
+            f"type: {name!r} is sent by connectors only; to report events directly, {how}",
             code="not_reportable",
         )
     if reporting == "public":
         token = request.headers.get("authorization", "")
         scheme, _, value = token.partition(" ")
         token_id = token_id_of(value.strip()) if scheme.lower() == "bearer" else None
+        if token_id is None and scheme.lower() == "bearer" and value.strip():
+            raise AuthenticationFailed(
+                "the member's access token is not valid (not one Inbound issued, or altered)",
+                code="invalid_member_token",
+            )
         if token_id is None:
             raise AuthenticationFailed(
                 f"a public event ({name!r}) needs the member's access token: Authorization: Bearer mbr_…",

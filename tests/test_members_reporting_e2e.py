@@ -467,3 +467,16 @@ def test_an_identical_event_is_accepted_again_after_the_window(tmp_path: Any, ba
             assert post_event(own, body, **headers).status_code == 201
     finally:
         cleanup()  # type: ignore[operator]
+
+
+def test_mistakes_in_members_and_reports_are_named_in_json_terms(server: Server) -> None:
+    not_object = server.admin.post("/api/members", json=[1])
+    assert_error(not_object, 422, "invalid_member", "body: expected an object")
+    nested = {"identities": [{"value": unique_email()}], "attributes": {"tier": {"a": 1}}}
+    assert_error(server.admin.post("/api/members", json=nested), 422, "invalid_member", '{"a": 1}')
+    assert_error(post_event(server, {"type": 5}), 422, "invalid_event", "type: 5 must be text")
+    builtin = post_event(server, {"type": "custom.basic"})
+    assert_error(builtin, 403, "not_reportable", "create a custom event type")
+    checkin = event_type(server, "public")
+    forged = post_event(server, {"type": checkin["name"]}, Authorization="Bearer mbr_nope")
+    assert_error(forged, 401, "invalid_member_token", "not valid")

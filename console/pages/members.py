@@ -134,13 +134,16 @@ async def report_event(request: Request) -> Response:
     body: dict[str, Any] = {"type": form.get("type", ""), "payload": _json_field(form.get("payload", ""))}
     if form.get("occurredAt", "").strip():
         body["occurredAt"] = form["occurredAt"].strip()
+    if form.get("test") == "on":
+        body["test"] = True
     answer = await call(request, "POST", f"/api/members/{profile_id}/events", body)
     if not answer.ok:
         return await _member_page(
             request, profile_id, error=answer, form=form, status_code=answer.status, error_for="report"
         )
     points = sum(a["points"] for a in answer.body.get("awards", []))
-    notice = f"Reported {body['type']} as event #{answer.body['eventId']}: {points:+d} points."
+    data = "test data, " if answer.body.get("test") else ""
+    notice = f"Reported {body['type']} as event #{answer.body['eventId']} ({data}{points:+d} points)."
     return await _member_page(request, profile_id, notice=notice)
 
 

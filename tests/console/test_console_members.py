@@ -52,6 +52,10 @@ def test_a_marketer_reports_an_event_by_hand_and_manages_a_member(console: Conso
     page.fill("#payload", '{"tags": {"store": "brussels"}}')
     page.click("#report-form button[type=submit]")
     expect(page.locator(".banner.ok")).to_contain_text("+8 points")
+    page.check("#report-form input[name=test]")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator(".banner.ok")).to_contain_text("test data, +8 points")
+    assert server.admin.get(f"/api/profiles/{ann['id']}").json()["testBalance"] == 8
     # A mistake in the payload is shown next to the form, in the API's words.
     page.fill("#payload", '{"tag": {}}')
     page.click("#report-form button[type=submit]")
