@@ -37,13 +37,14 @@ from api import (
     share_links,
     stats,
     testing,
+    webhooks,
 )
 from api.admin_auth import AdminAuth
 from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
-from pipeline import parked, retention
+from pipeline import parked, retention, webhook_delivery
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
@@ -138,6 +139,8 @@ ROUTES = [
     *share_links.ROUTES,
     # Named admin keys with roles, and the audit log of every admin write (owners).
     *admin_keys.ROUTES,
+    # Outgoing webhooks: endpoints, the delivery log, redelivery and test sends.
+    *webhooks.ROUTES,
 ]
 
 
@@ -196,13 +199,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limits = rate_limits.ingest_limits(settings)
         pruning = asyncio.create_task(retention.run_forever(db, settings))
         sweeping = asyncio.create_task(parked.sweep_forever(db, settings))
+        delivering = asyncio.create_task(webhook_delivery.deliver_forever(db, settings))
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
-        for task in (pruning, sweeping):
+        for task in (pruning, sweeping, delivering):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from errors import InvalidInput
+from webhooks.retry import DEFAULT_SCHEDULE, parse_schedule
 
 ADMIN_TOKEN_FILE = Path(".inbound/admin-token")
 MAPPING_ENGINES = ("jlens", "jsonata-python")  # mapping.engine.ENGINES
@@ -59,6 +60,15 @@ class Settings:
     redis_url: str = ""
     retention_request_days: int = 90
     retention_raw_days: int = 90
+    # Outgoing webhooks: how long one attempt may take, the waits between attempts, and how long
+    # an endpoint may fail every delivery before it is disabled (webhooks/retry.py).
+    webhook_timeout_seconds: int = 10
+    webhook_retry_schedule: str = DEFAULT_SCHEDULE
+    webhook_disable_after_seconds: int = 5 * 86_400
+
+    @property
+    def webhook_waits(self) -> tuple[float, ...]:
+        return parse_schedule(self.webhook_retry_schedule)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,6 +116,8 @@ _MINIMUMS = {
     "member_token_days": 1,
     "retention_request_days": 0,
     "retention_raw_days": 0,
+    "webhook_timeout_seconds": 1,
+    "webhook_disable_after_seconds": 0,
 }
 
 
@@ -143,6 +155,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             f"INBOUND_REDIS_URL: {settings.redis_url!r} must start with redis:// or rediss://, "
             "e.g. redis://127.0.0.1:6379/0"
         )
+    try:
+        settings.webhook_waits  # noqa: B018 - a typo fails at start-up, not at the first failed delivery
+    except ValueError as exc:
+        raise InvalidInput(f"INBOUND_WEBHOOK_RETRY_SCHEDULE: {exc}") from None
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise InvalidInput(
             f"INBOUND_DATABASE_URL: {settings.database_url!r} must start with "

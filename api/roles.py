@@ -3,7 +3,7 @@
 - viewer: reads everything (GET), and tries things that write nothing (dry runs, previews).
 - marketer: a viewer who also writes earning rules, members and adjusts members' points.
 - developer: a viewer who also writes connectors, credentials, mappings, samples, event types,
-  members, replays and test-data purges.
+  members, replays, test-data purges and outgoing webhooks.
 - owner: everything, including admin keys and the audit log.
 The token of INBOUND_ADMIN_TOKEN (.inbound/admin-token) is an owner's.
 """
@@ -21,7 +21,9 @@ _TRIES = re.compile(
 )
 _OWNER_ONLY = re.compile(r"^/api/(admin-keys|audit)(/|$)")
 _MARKETER = re.compile(r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$))")
-_DEVELOPER = re.compile(r"^/api/(connectors|event-types|members|parked)(/|$)")
+_DEVELOPER = re.compile(
+    r"^/api/(connectors|event-types|members|parked|webhook-endpoints|webhook-messages)(/|$)"
+)
 
 
 @dataclass(frozen=True)

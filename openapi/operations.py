@@ -58,6 +58,7 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "value": ("identity value, normalised as events are", {"type": "string"}),
     "token": ("query_token connectors: the token (the parameter name is configurable)", {"type": "string"}),
     "download": ("1: serve as an attachment", {"type": "boolean"}),
+    "message_status": ("only messages in this state", {"enum": ["pending", "delivered", "failed"]}),
     "example": (
         "saved (default): the newest saved sample, else one made up from the mapping; sample: always "
         "made up; latest: the latest real raw event, personal data replaced",
@@ -79,10 +80,13 @@ PATH_PARAMS = {
     "call": "the SDK's call: batch, track, … (Segment-compatible) or the event type (Jitsu)",
     "member_id": "a member's id (a profile's id)",
     "token_id": "a member token's id (mtk_…)",
+    "endpoint_id": "a webhook endpoint's id (we_…)",
+    "message_id": "a webhook message's row id (a number; its webhook-id is messageId)",
 }
 
 _LOG = ("connector", "since", "until", "limit", "before")
 _C = "/api/connectors/{connector_id}"
+_W = "/api/webhook-endpoints/{endpoint_id}"
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/health"): Op("Liveness check", "service", "Health"),
@@ -449,6 +453,54 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         list_of=True,
         query=("audit_key", "path", "since", "limit", "before"),
         errors=(403, 422),
+    ),
+    ("GET", "/api/webhook-endpoints"): Op(
+        "Outgoing webhook endpoints, with their messages per state", "webhooks", "WebhookEndpoints"
+    ),
+    ("POST", "/api/webhook-endpoints"): Op(
+        "Subscribe a URL to kinds of messages; its signing secret is shown now (and at each rotation)",
+        "webhooks",
+        "NewWebhookEndpoint",
+        201,
+        "WebhookEndpointInput",
+        errors=(422,),
+    ),
+    ("GET", _W): Op("One webhook endpoint and its health", "webhooks", "WebhookEndpoint", errors=(404,)),
+    ("PATCH", _W): Op(
+        "Change an endpoint's URL, kinds, description or data; disable or enable it",
+        "webhooks",
+        "WebhookEndpoint",
+        body="WebhookEndpointInput",
+        errors=(404, 422),
+    ),
+    ("DELETE", _W): Op("Remove an endpoint and its messages", "webhooks", None, 204, errors=(404,)),
+    ("POST", _W + "/rotate-secret"): Op(
+        "A new signing secret; the previous one keeps signing beside it for keepPreviousSeconds",
+        "webhooks",
+        "NewWebhookEndpoint",
+        body="SecretRotation",
+        errors=(404, 422),
+    ),
+    ("POST", _W + "/test"): Op(
+        "Send a webhook.test message to this endpoint", "webhooks", "WebhookMessage", 202, errors=(404,)
+    ),
+    ("GET", _W + "/messages"): Op(
+        "The endpoint's messages, newest first",
+        "webhooks",
+        "WebhookMessage",
+        list_of=True,
+        query=("message_status", "limit", "before"),
+        errors=(404, 422),
+    ),
+    ("GET", "/api/webhook-messages/{message_id}"): Op(
+        "One message with every delivery attempt", "webhooks", "WebhookMessageDetail", errors=(404, 422)
+    ),
+    ("POST", "/api/webhook-messages/{message_id}/redeliver"): Op(
+        "Send a message again now (the same webhook-id and body), with a fresh retry schedule",
+        "webhooks",
+        "WebhookMessage",
+        202,
+        errors=(404, 422),
     ),
     ("GET", "/metrics"): Op(
         "Prometheus metrics (the admin token as a bearer credential)",

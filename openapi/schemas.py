@@ -396,6 +396,91 @@ SCHEMAS: dict[str, Any] = {
             "after": _ANY,
         }
     ),
+    "WebhookEndpointInput": _obj(
+        {
+            "url": {"type": "string", "description": "http:// or https://"},
+            "kinds": {
+                "type": "array",
+                "items": {"enum": ["event.processed", "points.awarded"]},
+                "minItems": 1,
+            },
+            "description": {"type": ["string", "null"]},
+            "test": {"type": "boolean", "description": "true: test data only; false (default): live data"},
+            "status": {"enum": ["enabled", "disabled"]},
+        },
+        additionalProperties=False,
+    ),
+    "WebhookEndpoint": _obj(
+        {
+            "id": _S,
+            "url": _S,
+            "description": {"type": ["string", "null"]},
+            "kinds": {"type": "array", "items": _S},
+            "test": _B,
+            "status": {"enum": ["enabled", "disabled"]},
+            "disabledReason": {"type": ["string", "null"]},
+            "failingSince": {"type": ["string", "null"]},
+            "previousSecretValidUntil": {"type": ["string", "null"]},
+            "createdAt": _T,
+            "updatedAt": _T,
+            "messages": _obj({"pending": _I, "delivered": _I, "failed": _I}),
+        }
+    ),
+    "WebhookEndpoints": _obj(
+        {
+            "items": {"type": "array", "items": ref("WebhookEndpoint")},
+            "kinds": {"type": "object", "description": "every kind, and when it is sent"},
+        }
+    ),
+    "NewWebhookEndpoint": {
+        "allOf": [
+            ref("WebhookEndpoint"),
+            _obj({"secret": {"type": "string", "pattern": "^whsec_"}}, ("secret",)),
+        ]
+    },
+    "SecretRotation": _obj(
+        {"keepPreviousSeconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400}},
+        additionalProperties=False,
+    ),
+    "WebhookMessage": _obj(
+        {
+            "id": _I,
+            "messageId": _S,
+            "endpointId": _S,
+            "kind": _S,
+            "status": {"enum": ["pending", "delivered", "failed"]},
+            "attempts": _I,
+            "nextAttemptAt": {"type": ["string", "null"]},
+            "createdAt": _T,
+            "deliveredAt": {"type": ["string", "null"]},
+            "lastStatusCode": {"type": ["integer", "null"]},
+            "lastError": {"type": ["string", "null"]},
+            "test": _B,
+            "payload": _obj({"type": _S, "timestamp": _T, "data": {"type": "object"}}),
+        }
+    ),
+    "WebhookMessageDetail": {
+        "allOf": [
+            ref("WebhookMessage"),
+            _obj(
+                {
+                    "attemptLog": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "id": _I,
+                                "at": _T,
+                                "statusCode": {"type": ["integer", "null"]},
+                                "latencyMs": {"type": "number"},
+                                "responseExcerpt": {"type": ["string", "null"]},
+                                "error": {"type": ["string", "null"]},
+                            }
+                        ),
+                    }
+                }
+            ),
+        ]
+    },
     "ShareLinkInput": _obj({"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}}),
     "ShareLink": _obj({"url": _S, "expiresAt": _S, "connectorId": _S}),
     "ShareLinkRotation": _obj({"connectorId": _S, "revoked": _B, "epoch": {"type": "integer"}}),

@@ -20,9 +20,11 @@ from pipeline.awards import rule_event_of
 from pipeline.enhance import counts_nth, member_facts, reads_attributes
 from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
+from pipeline.outbox import Subscriptions, messages_for
 from pipeline.process import dedupe_key, parked_reason, profile_json
 from storage import group_state as sql
 from storage import group_writes
+from storage import webhooks as webhook_store
 from storage.driver import RawTransaction
 
 
@@ -30,8 +32,11 @@ def _pending(jobs: Sequence[Job]) -> list[tuple[Job, PlannedEvent]]:
     return [(job, e) for job in jobs for e in job.events if e.pending]
 
 
-async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
-    """Finish every planned event of `jobs` and write them, in `tx` (committed by the caller)."""
+async def write_group(
+    tx: RawTransaction, jobs: Sequence[Job], subscribed: Subscriptions = frozenset()
+) -> int:
+    """Finish every planned event of `jobs` and write them, in `tx` (committed by the caller);
+    with them, the outbox messages of the kinds in `subscribed`. Returns how many messages."""
     # A rule awards an event at most once: the rules of its job bound the entries it can need.
     most_entries = sum(len(job.ctx.rules) for job in jobs for e in job.events if e.pending)
     event_ids_list, entry_ids = await sql.allocate_ids(tx, sum(len(job.events) for job in jobs), most_entries)
@@ -74,6 +79,16 @@ async def write_group(tx: RawTransaction, jobs: Sequence[Job]) -> None:
         now=max(job.ctx.request.received_at for job in jobs),
         requests=[job.log_row(job.earlier + job.results) for job in jobs if job.log_row],
     )
+    if not subscribed:
+        return 0
+    outgoing = [
+        m
+        for job in jobs
+        for e in job.events
+        for m in messages_for(e.row, e.result, subscribed, at=job.ctx.request.received_at)
+    ]
+    await webhook_store.enqueue_raw(tx, outgoing)
+    return len(outgoing)
 
 
 def _cid(planned: PlannedEvent) -> str | None:

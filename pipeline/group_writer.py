@@ -23,7 +23,9 @@ from pipeline import metrics
 from pipeline.batch import run_chunk_with
 from pipeline.group_plan import Job, plan_job
 from pipeline.group_steps import write_group
+from pipeline.outbox import subscriptions
 from pipeline.outcomes import first_outcome
+from pipeline.webhook_delivery import wake
 from storage.database import Database
 from storage.logs import log_request
 
@@ -81,9 +83,10 @@ class GroupWriter:
                     raise
 
     async def _write(self, group: list[Job]) -> None:
+        subscribed = await subscriptions(self._db)
         try:
             async with self._db.single_writer(), self._db.raw.transaction() as tx:
-                await write_group(tx, group)
+                messages = await write_group(tx, group, subscribed)
         except Exception:
             log.warning("a group of %d requests failed; writing each on its own", len(group), exc_info=True)
             stats.fallbacks += 1
@@ -91,6 +94,8 @@ class GroupWriter:
                 await self._write_alone(job)
             return
         stats.groups += 1
+        if messages:
+            wake(self._db)
         size = sum(len(job.items) for job in group)
         stats.events += size
         metrics.GROUP_EVENTS.observe(size)

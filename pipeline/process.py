@@ -21,6 +21,7 @@ from pipeline.awards import award_points
 from pipeline.batch_state import BatchState, prepare
 from pipeline.context import RunContext, WorkItem
 from pipeline.enhance import counts_nth, earlier_nth, member_facts, reads_attributes, with_nth
+from pipeline.outbox import enqueue_for_event
 from pipeline.outcomes import first_outcome
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
@@ -262,4 +263,5 @@ async def process_item(
     )
     if reversal is not None:
         result["reversal"] = {k: v for k, v in reversal.items() if k != "step"}
+    await enqueue_for_event(conn, row, result, at=now)
     return result

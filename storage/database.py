@@ -41,6 +41,10 @@ class Database:
         # What ingest caches per connector, checked against the configuration version per request.
         self.config_version = ConfigVersionReader(url, schema)
         self.ingest_cache: dict[str, Any] = {}
+        # Outgoing webhooks: the kinds subscribed to, as of a configuration version
+        # (pipeline/outbox.py), and the delivery worker's wake-up call (pipeline/webhook_delivery.py).
+        self.webhook_subscriptions: tuple[int, frozenset[tuple[str, bool]]] | None = None
+        self.outbox_wakeup: Any = None
         # Requests to connector ids that do not exist, counted instead of logged (this process).
         self.unknown_connector_requests = 0
 

@@ -350,3 +350,67 @@ class MemberToken(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     expires_at: datetime = _ts(nullable=False)
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where outgoing webhooks go: a URL, the kinds it subscribes to, its signing secrets (sealed;
+    the previous one stays valid until `previous_expires_at` after a rotation) and its health."""
+
+    __tablename__ = "webhook_endpoints"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    kinds: list[str] = _json()
+    test: bool = False  # a test endpoint gets test data only; a live one live data only
+    status: str = Field(default="enabled", max_length=16)  # enabled | disabled
+    disabled_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    previous_expires_at: datetime | None = _ts(nullable=True)
+    failing_since: datetime | None = _ts(nullable=True)  # the first failed attempt since a success
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class WebhookMessage(SQLModel, table=True):
+    """The outbox: one message to one endpoint, written in the transaction of what caused it and
+    delivered (at least once, with the same `message_id`) by the delivery worker."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "message_id", name="uq_webhook_messages_endpoint_message"),
+        Index("ix_webhook_messages_due", "status", "next_attempt_at"),
+        Index("ix_webhook_messages_endpoint", "endpoint_id", "id"),
+        _NEVER_REUSE_IDS,
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    message_id: str = Field(max_length=40)
+    endpoint_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the exact bytes sent, every time
+    test: bool = False
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False)
+    created_at: datetime = _ts(nullable=False)
+    delivered_at: datetime | None = _ts(nullable=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One delivery attempt: when, the answer's status, how long it took, the start of its body."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_message", "message_row_id", "id"), _NEVER_REUSE_IDS)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    message_row_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("webhook_messages.id", ondelete="CASCADE"), nullable=False)
+    )
+    attempted_at: datetime = _ts(nullable=False)
+    status_code: int | None = None
+    latency_ms: float = 0.0
+    response_excerpt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
