@@ -20,6 +20,7 @@ from starlette.routing import Route
 from api import (
     access_log,
     admin_keys,
+    badges,
     connectors,
     event_types,
     handoff,
@@ -139,6 +140,8 @@ ROUTES = [
     *share_links.ROUTES,
     # Named admin keys with roles, and the audit log of every admin write (owners).
     *admin_keys.ROUTES,
+    # Badges members earn (a rule's reaction, or by hand).
+    *badges.ROUTES,
     # Outgoing webhooks: endpoints, the delivery log, redelivery and test sends.
     *webhooks.ROUTES,
 ]

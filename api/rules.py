@@ -13,8 +13,10 @@ from api.http import JSON, choice_param, db_of, read_json, settings_of
 from earning_rules import parse_rule, rule_definition_to_json
 from errors import Conflict, InvalidInput, InvalidRule, NotFound
 from pipeline.rule_preview import preview
+from storage import badges as badge_store
 from storage import logs
 from storage import rules as store
+from storage import webhooks as webhook_store
 
 STATUSES = ("draft", "active", "paused", "archived")
 
@@ -51,6 +53,22 @@ async def _check_source(conn: Any, definition: dict[str, Any]) -> None:
     for kind, words in _NOT_FOUND.items():
         if kind in source and not await store.source_exists(conn, kind, source[kind]):
             raise InvalidRule(f"source.{kind}: {source[kind]!r} {words}")
+    await _check_reactions(conn, definition.get("reactions") or [])
+
+
+async def _check_reactions(conn: Any, reactions: list[dict[str, str]]) -> None:
+    """A reaction must name a badge or webhook endpoint that exists (earning_rules.reactions)."""
+    badges = await badge_store.existing_ids(conn, {r["badge"] for r in reactions if "badge" in r})
+    for i, reaction in enumerate(reactions):
+        if "badge" in reaction and reaction["badge"] not in badges:
+            raise InvalidRule(
+                f"reactions[{i}].badge: {reaction['badge']!r} is not a badge; GET /api/badges lists them"
+            )
+        if "webhook" in reaction and await webhook_store.get_endpoint(conn, reaction["webhook"]) is None:
+            raise InvalidRule(
+                f"reactions[{i}].webhook: {reaction['webhook']!r} is not a webhook endpoint; "
+                "GET /api/webhook-endpoints lists them"
+            )
 
 
 async def list_rules(request: Request) -> Response:

@@ -21,7 +21,8 @@ from earning_rules.conditions import check
 from earning_rules.event import Facts, RuleEvent
 from earning_rules.limits import Usage, apply_limits
 from earning_rules.model import Rule, Source
-from earning_rules.rewards import compute
+from earning_rules.reactions import Reaction, reactions_to_json
+from earning_rules.rewards import RewardResult, compute
 
 OUTCOMES = (
     "awarded",
@@ -43,6 +44,7 @@ class Award:
     points: int
     # one per limit maximum checked: {key, limit, remaining_before, consumed}
     limits: list[dict[str, Any]] = field(default_factory=list)
+    reactions: tuple[Reaction, ...] = ()  # what the rule does besides points (earning_rules.reactions)
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,15 @@ def _judge(
     if refusal is not None:
         entry.update(refusal)
         return None
-    result = compute(defn.reward, facts, earlier_points)
+    if defn.reward is None:
+        result = RewardResult(0, "no points: the rule reacts only")
+    else:
+        result = compute(defn.reward, facts, earlier_points)
     if result.missing is not None:
         entry.update(outcome="not_matched", condition="reward", reason=result.missing)
         return None
     entry["reward"] = result.detail
-    if result.points == 0:
+    if result.points == 0 and not defn.reactions:
         entry.update(outcome="zero_points", reason="the reward comes to 0 points")
         return None
     checked = apply_limits(rule.id, defn.limits, result.points, usage, event.timestamp, tz)
@@ -168,7 +173,9 @@ def _judge(
         entry["reason"] = checked.reason
     award_keys = ("key", "limit", "remaining_before", "consumed")
     limits = [{k: e[k] for k in award_keys} for e in checked.entries]
-    return Award(rule.id, rule.version, defn.name, checked.points, limits)
+    if defn.reactions:
+        entry["reactions"] = reactions_to_json(defn.reactions)
+    return Award(rule.id, rule.version, defn.name, checked.points, limits, defn.reactions)
 
 
 def _refusal(

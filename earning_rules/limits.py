@@ -246,8 +246,8 @@ def _decided(
     outcome: Literal["ok", "capped", "limit_reached"],
     reason: str | None,
 ) -> LimitCheck:
-    for entry in entries:
-        if points == 0:
+    for entry in entries:  # an award that only reacts (0 points) still uses one of its times
+        if outcome == "limit_reached":
             entry["consumed"] = 0
         else:
             entry["consumed"] = 1 if entry["limit"].endswith("max_times") else points

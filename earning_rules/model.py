@@ -19,6 +19,7 @@ from typing import Any, Literal
 from earning_rules import validate as v
 from earning_rules.conditions import Condition, conditions_to_json, parse_conditions
 from earning_rules.limits import Limit, limit_to_json, parse_limits
+from earning_rules.reactions import Reaction, parse_reactions, reactions_to_json
 from earning_rules.rewards import REWARD_KINDS, Reward, parse_reward, reward_to_json
 
 STATUSES = ("draft", "active", "paused", "archived")
@@ -35,6 +36,7 @@ FIELDS = (
     "conditions",
     "reward",
     "limits",
+    "reactions",
 )
 _MAX_PRIORITY = 1_000_000
 
@@ -57,7 +59,7 @@ class Source:
 @dataclass(frozen=True)
 class RuleDefinition:
     name: str
-    reward: Reward
+    reward: Reward | None  # None: the rule only reacts (a badge, a webhook), with no points
     status: str = "draft"
     priority: int = 0
     stop: bool = False
@@ -67,6 +69,7 @@ class RuleDefinition:
     active_from: datetime | None = None  # inclusive
     active_until: datetime | None = None  # exclusive
     description: str | None = None
+    reactions: tuple[Reaction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,9 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDefinition:
     body = v.obj(data, "", FIELDS) if isinstance(data, Mapping) else v.fail("body", "must be a JSON object")
     if "name" not in body:
         v.fail("name", "is required")
-    if body.get("reward") is None:
-        v.fail("reward", f"is required: one of {', '.join(REWARD_KINDS)}")
+    reactions = parse_reactions(body.get("reactions"))
+    if body.get("reward") is None and not reactions:
+        v.fail("reward", f"is required (one of {', '.join(REWARD_KINDS)}) unless the rule has reactions")
     description = body.get("description")
     active_from = _optional_time(body, "active_from")
     active_until = _optional_time(body, "active_until")
@@ -105,8 +109,9 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDefinition:
         active_from=active_from,
         active_until=active_until,
         conditions=None if conditions is None else parse_conditions(conditions),
-        reward=parse_reward(body["reward"]),
+        reward=None if body.get("reward") is None else parse_reward(body["reward"]),
         limits=parse_limits(body.get("limits")),
+        reactions=reactions,
     )
 
 
@@ -141,6 +146,7 @@ def rule_definition_to_json(defn: RuleDefinition) -> dict[str, Any]:
         "active_from": None if defn.active_from is None else v.timestamp_to_json(defn.active_from),
         "active_until": None if defn.active_until is None else v.timestamp_to_json(defn.active_until),
         "conditions": None if defn.conditions is None else conditions_to_json(defn.conditions),
-        "reward": reward_to_json(defn.reward),
+        "reward": None if defn.reward is None else reward_to_json(defn.reward),
         "limits": [limit_to_json(limit) for limit in defn.limits],
+        "reactions": reactions_to_json(defn.reactions),
     }

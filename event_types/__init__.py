@@ -37,6 +37,15 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "schema": {"type": "object"},
         "reporting": INTRINSIC,
     },
+    "EARNED_BADGE": {
+        "description": (
+            "Reported by Inbound when a member earns a badge (a rule's reaction, or by hand): tags "
+            "`badge` (its id), `badgeName` and `memberBadgeId`. Intrinsic: it cannot be reported "
+            "through the API or a connector."
+        ),
+        "schema": {"type": "object"},
+        "reporting": INTRINSIC,
+    },
     "custom.basic": {
         "description": "Any tags and counters. The default for connectors.",
         "schema": {"type": "object"},

@@ -81,6 +81,7 @@ PATH_PARAMS = {
     "member_id": "a member's id (a profile's id)",
     "token_id": "a member token's id (mtk_…)",
     "endpoint_id": "a webhook endpoint's id (we_…)",
+    "badge_id": "a badge's id (bdg_…)",
     "message_id": "a webhook message's row id (a number; its webhook-id is messageId)",
 }
 
@@ -453,6 +454,30 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         list_of=True,
         query=("audit_key", "path", "since", "limit", "before"),
         errors=(403, 422),
+    ),
+    ("GET", "/api/badges"): Op("Every badge", "badges", "Badges"),
+    ("POST", "/api/badges"): Op(
+        "Define a badge (once per member, or repeatable)",
+        "badges",
+        "Badge",
+        201,
+        "BadgeInput",
+        errors=(409, 422),
+    ),
+    ("GET", "/api/badges/{badge_id}"): Op("One badge", "badges", "Badge", errors=(404,)),
+    ("PATCH", "/api/badges/{badge_id}"): Op(
+        "Change a badge; archive it", "badges", "Badge", body="BadgeInput", errors=(404, 409, 422)
+    ),
+    ("GET", "/api/members/{member_id}/badges"): Op(
+        "A member's badges, newest first", "badges", "MemberBadges", query=("test",), errors=(404, 409, 422)
+    ),
+    ("POST", "/api/members/{member_id}/badges"): Op(
+        "Grant a badge by hand (EARNED_BADGE follows)",
+        "badges",
+        "MemberBadge",
+        201,
+        "BadgeGrantInput",
+        errors=(404, 409, 422),
     ),
     ("GET", "/api/webhook-endpoints"): Op(
         "Outgoing webhook endpoints, with their messages per state", "webhooks", "WebhookEndpoints"

@@ -396,12 +396,56 @@ SCHEMAS: dict[str, Any] = {
             "after": _ANY,
         }
     ),
+    "BadgeInput": _obj(
+        {
+            "name": _S,
+            "description": {"type": ["string", "null"]},
+            "imageUrl": {"type": ["string", "null"]},
+            "repeatable": _B,
+            "status": {"enum": ["active", "archived"]},
+        },
+        additionalProperties=False,
+    ),
+    "Badge": _obj(
+        {
+            "id": _S,
+            "name": _S,
+            "description": {"type": ["string", "null"]},
+            "imageUrl": {"type": ["string", "null"]},
+            "repeatable": _B,
+            "status": {"enum": ["active", "archived"]},
+            "createdAt": _T,
+            "updatedAt": _T,
+        }
+    ),
+    "Badges": _obj({"items": {"type": "array", "items": ref("Badge")}}),
+    "BadgeGrantInput": _obj(
+        {"badge": _S, "note": {"type": ["string", "null"]}, "test": _B},
+        ("badge",),
+        additionalProperties=False,
+    ),
+    "MemberBadge": _obj(
+        {
+            "id": _I,
+            "badge": _S,
+            "name": {"type": ["string", "null"]},
+            "imageUrl": {"type": ["string", "null"]},
+            "grantedAt": _T,
+            "source": {"enum": ["rule", "manual"]},
+            "ruleId": {"type": ["string", "null"]},
+            "ruleVersion": {"type": ["integer", "null"]},
+            "eventId": {"type": ["integer", "null"]},
+            "note": {"type": ["string", "null"]},
+            "test": _B,
+        }
+    ),
+    "MemberBadges": _obj({"items": {"type": "array", "items": ref("MemberBadge")}}),
     "WebhookEndpointInput": _obj(
         {
             "url": {"type": "string", "description": "http:// or https://"},
             "kinds": {
                 "type": "array",
-                "items": {"enum": ["event.processed", "points.awarded"]},
+                "items": {"enum": ["event.processed", "points.awarded", "badge.earned"]},
                 "minItems": 1,
             },
             "description": {"type": ["string", "null"]},

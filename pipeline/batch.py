@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pipeline.batch_state import BatchState, prepare
 from pipeline.context import RunContext, WorkItem
 from pipeline.process import base_result, base_row, process_item
+from pipeline.reactions import follow_up
 from storage import events as event_store
 from storage.database import Database
 
@@ -71,6 +72,7 @@ async def run_chunk_with(
             results = await process_chunk(conn, ctx, items, savepoints=False)
             if before_commit is not None:
                 await before_commit(conn, results)
+        _follow_up(db, ctx, results)
         return results, before_commit is not None
     except Exception:  # rolled back whole: nothing of this attempt is kept
         log.warning("request %s: a chunk failed; retrying it event by event", ctx.request.request_id)
@@ -84,7 +86,12 @@ async def run_chunk_with(
                 written = True
             except Exception:
                 log.exception("request %s: could not write with its last chunk", ctx.request.request_id)
+    _follow_up(db, ctx, results)
     return results, written
+
+
+def _follow_up(db: Database, ctx: RunContext, results: list[dict[str, Any]]) -> None:
+    follow_up(db, ctx.settings, results, at=ctx.request.received_at, test=ctx.test)
 
 
 async def process_in_savepoint(

@@ -17,6 +17,7 @@ from earning_rules import Usage, evaluate
 from pipeline.awards import rule_event_of
 from pipeline.enhance import counts_nth, with_nth
 from pipeline.group_plan import Job, PlannedEvent
+from pipeline.reactions import Reacting, depth_of
 from storage import group_state as sql
 
 
@@ -35,6 +36,7 @@ class GroupState:
     moves: dict[tuple[int, bool], tuple[int, int]] = field(default_factory=dict)
     nth: dict[tuple[int, str], int] = field(default_factory=dict)  # (member, type) -> processed so far
     claims: list[tuple[str, bool, str, int]] = field(default_factory=list)
+    reacting: list[Reacting] = field(default_factory=list)  # awards whose rules react (pipeline/reactions)
 
     def __post_init__(self) -> None:
         for w in self.counts:  # an award updates the windows of its rule only
@@ -105,15 +107,28 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     answers = []
     for award in evaluation.awards:
         entry_id = next(state.entry_ids)
-        answers.append(
-            {
-                "ruleId": award.rule_id,
-                "ruleVersion": award.rule_version,
-                "name": award.rule_name,
-                "points": award.points,
-                "entryId": entry_id,
-            }
-        )
+        answer = {
+            "ruleId": award.rule_id,
+            "ruleVersion": award.rule_version,
+            "name": award.rule_name,
+            "points": award.points,
+            "entryId": entry_id,
+        }
+        answers.append(answer)
+        if award.reactions:
+            state.reacting.append(
+                Reacting(
+                    answer,
+                    award.reactions,
+                    pid,
+                    _who(planned),
+                    event_id,
+                    ctx.event_type,
+                    depth_of(ctx.event_type, {c.name: c.value for c in mapped.counters}),
+                    test,
+                    now,
+                )
+            )
         state.awards.append(
             {
                 "id": entry_id,
@@ -143,3 +158,8 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     trace.append(evaluation.trace_step())
     trace.append({"step": "ledger", "awards": answers, "balance": balance})
     planned.finish("processed", None, awards=answers, balance=balance)
+
+
+def _who(planned: PlannedEvent) -> dict[str, Any] | None:
+    profile = planned.result.get("profile") or {}
+    return {"kind": profile.get("kind"), "value": profile.get("value")} if profile else None

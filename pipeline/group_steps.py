@@ -22,6 +22,7 @@ from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.outbox import Subscriptions, messages_for
 from pipeline.process import dedupe_key, parked_reason, profile_json
+from pipeline.reactions import RawStore, react
 from storage import group_state as sql
 from storage import group_writes
 from storage import webhooks as webhook_store
@@ -69,6 +70,7 @@ async def write_group(
     state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids), nth=nth)
     for job, planned in pending:
         judge(job, planned, state)
+    reacted = await react(RawStore(tx), state.reacting, set(subscribed)) if state.reacting else 0
 
     await group_writes.write_group_rows(
         tx,
@@ -80,7 +82,7 @@ async def write_group(
         requests=[job.log_row(job.earlier + job.results) for job in jobs if job.log_row],
     )
     if not subscribed:
-        return 0
+        return reacted
     outgoing = [
         m
         for job in jobs
@@ -88,7 +90,7 @@ async def write_group(
         for m in messages_for(e.row, e.result, subscribed, at=job.ctx.request.received_at)
     ]
     await webhook_store.enqueue_raw(tx, outgoing)
-    return len(outgoing)
+    return reacted + len(outgoing)
 
 
 def _cid(planned: PlannedEvent) -> str | None:

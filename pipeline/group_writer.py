@@ -25,6 +25,7 @@ from pipeline.group_plan import Job, plan_job
 from pipeline.group_steps import write_group
 from pipeline.outbox import subscriptions
 from pipeline.outcomes import first_outcome
+from pipeline.reactions import follow_up
 from pipeline.webhook_delivery import wake
 from storage.database import Database
 from storage.logs import log_request
@@ -106,6 +107,9 @@ class GroupWriter:
                     assert planned.first_id is not None
                     planned.result["first"] = await first_outcome(conn, planned.first_id)
         for job in group:
+            follow_up(
+                self._db, job.ctx.settings, job.results, at=job.ctx.request.received_at, test=job.ctx.test
+            )
             _answer(job, (job.results, job.log_row is not None))
 
     async def _write_alone(self, job: Job) -> None:

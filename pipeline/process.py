@@ -23,9 +23,11 @@ from pipeline.context import RunContext, WorkItem
 from pipeline.enhance import counts_nth, earlier_nth, member_facts, reads_attributes, with_nth
 from pipeline.outbox import enqueue_for_event
 from pipeline.outcomes import first_outcome
+from pipeline.reactions import ConnStore, Reacting, depth_of, react
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
 from storage import events as event_store
+from storage import webhooks as webhook_store
 from storage.profiles import attributes_of
 
 
@@ -255,6 +257,8 @@ async def process_item(
             held_rule_locks=state.rule_locks,
             balances=state.balances,
         )
+    if chain is None:  # a replay grants no badge again (docs/reactions.md)
+        await _react(conn, ctx, outcome.awards, profile.id, result, event_id, mapped)
     trace.append(outcome.rules_step)
     trace.append({"step": "ledger", "awards": outcome.awards, "balance": outcome.balance})
     await event_store.update_event(conn, event_id, trace=trace)
@@ -265,3 +269,36 @@ async def process_item(
         result["reversal"] = {k: v for k, v in reversal.items() if k != "step"}
     await enqueue_for_event(conn, row, result, at=now)
     return result
+
+
+async def _react(
+    conn: AsyncConnection,
+    ctx: RunContext,
+    awards: list[dict[str, Any]],
+    profile_id: int,
+    result: dict[str, Any],
+    event_id: int,
+    mapped: MappedEvent,
+) -> None:
+    """The reactions of the rules that awarded (pipeline/reactions.py), on this connection."""
+    by_rule = {(r.id, r.version): r.definition.reactions for r in ctx.rules}
+    profile = result.get("profile") or {}
+    who = {"kind": profile.get("kind"), "value": profile.get("value")} if profile else None
+    depth = depth_of(ctx.event_type, {c.name: c.value for c in mapped.counters})
+    reacting = [
+        Reacting(
+            answer,
+            reactions,
+            profile_id,
+            who,
+            event_id,
+            ctx.event_type,
+            depth,
+            ctx.test,
+            ctx.request.received_at,
+        )
+        for answer in awards
+        if (reactions := by_rule.get((answer["ruleId"], answer["ruleVersion"])))
+    ]
+    if reacting:
+        await react(ConnStore(conn), reacting, set(await webhook_store.subscriptions(conn)))

@@ -44,6 +44,7 @@ from pipeline.snapshot import (
 from pipeline.snapshot import load_snapshot as load_snapshot  # re-exported: api/testing
 from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
+from storage import badges as badge_store
 from storage import events as event_store
 from storage.database import Database
 from storage.ledger import entries
@@ -254,6 +255,8 @@ _ID_KEYS = {
     "reversalEntryId": "entries",
     "reversesEntryId": "entries",
     "profileId": "profiles",
+    "memberBadgeId": "badges",
+    "messageId": "messages",
 }
 
 
@@ -262,7 +265,23 @@ async def _phantom_ids(conn: AsyncConnection, results: list[dict[str, Any]]) -> 
     event_ids = {r["eventId"] for r in results}
     profile_ids = {p["id"] for r in results if (p := r.get("profile")) and p.get("created")}
     rows = await conn.execute(select(entries.c.id).where(entries.c.event_id.in_(sorted(event_ids))))
-    return {"events": event_ids, "entries": {r.id for r in rows}, "profiles": profile_ids}
+    granted = await badge_store.granted_for_events(conn, event_ids)
+    messages = set(_values_named(results, "messageId"))  # a dry run's messages are all rolled back
+    return {
+        "events": event_ids,
+        "entries": {r.id for r in rows},
+        "profiles": profile_ids,
+        "badges": granted,
+        "messages": messages,
+    }
+
+
+def _values_named(value: Any, name: str) -> list[Any]:
+    if isinstance(value, list):
+        return [found for v in value for found in _values_named(v, name)]
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k == name] + _values_named(list(value.values()), name)
+    return []
 
 
 def _without_phantoms(value: Any, phantoms: dict[str, set[Any]], key: str | None = None) -> Any:

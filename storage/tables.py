@@ -414,3 +414,47 @@ class WebhookAttempt(SQLModel, table=True):
     latency_ms: float = 0.0
     response_excerpt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Badge(SQLModel, table=True):
+    """A badge members earn: granted by rules (a reaction) or by hand; once, or again and again."""
+
+    __tablename__ = "badges"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    repeatable: bool = False
+    status: str = Field(default="active", max_length=16)  # active | archived
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class MemberBadge(SQLModel, table=True):
+    """A badge a member earned: when, why (a rule and the event, or an admin's note).
+
+    `once` is "once" for a badge that is not repeatable and NULL otherwise: the unique constraint
+    then allows one such grant per member (and per ledger: live or test), and any number of the
+    repeatable kind (NULLs are distinct)."""
+
+    __tablename__ = "member_badges"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "badge_id", "test", "once", name="uq_member_badges_once"),
+        Index("ix_member_badges_profile", "profile_id", "id"),
+        _NEVER_REUSE_IDS,
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    profile_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
+    )
+    badge_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("badges.id", ondelete="CASCADE"), nullable=False)
+    )
+    test: bool = False
+    once: str | None = Field(default=None, max_length=8)
+    granted_at: datetime = _ts(nullable=False)
+    source: str = Field(max_length=16)  # rule | manual
+    rule_id: str | None = Field(default=None, max_length=64)
+    rule_version: int | None = None
+    event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -140,6 +140,43 @@ async def enqueue(conn: AsyncConnection, outgoing: Sequence[Any]) -> None:
         await conn.execute(insert(messages).from_select(columns, chosen))
 
 
+def _direct_sql(postgres: bool) -> str:
+    text_, bool_, time_ = ("?", "?", "?")
+    if postgres:
+        text_, bool_, time_ = "CAST(? AS text)", "CAST(? AS boolean)", "CAST(? AS timestamp)"
+    return (
+        "INSERT INTO webhook_messages (message_id, endpoint_id, kind, payload, test, status, attempts, "
+        "next_attempt_at, created_at) "
+        f"SELECT {text_}, e.id, {text_}, {text_}, {bool_}, 'pending', 0, {time_}, {time_} "
+        "FROM webhook_endpoints e WHERE e.id = ? AND e.status = 'enabled' AND e.test = ? RETURNING id"
+    )
+
+
+async def enqueue_to_raw(tx: RawTransaction, endpoint_id: str, m: Any) -> bool:
+    """A message for one endpoint whatever it subscribes to (a rule's webhook reaction); False
+    when there is no such endpoint, or it is disabled or takes the other kind of data."""
+    at = tx.ts(m.created_at)
+    found = await tx.fetch(
+        _direct_sql(tx.postgres), [m.message_id, m.kind, m.payload, m.test, at, at, endpoint_id, m.test]
+    )
+    return bool(found)
+
+
+async def enqueue_to(conn: AsyncConnection, endpoint_id: str, m: Any) -> bool:
+    e = endpoints
+    chosen = select(
+        literal(m.message_id, String()), e.c.id, literal(m.kind, String()), literal(m.payload, Text()),
+        literal(m.test, Boolean()), literal("pending", String()), literal(0, Integer()),
+        literal(m.created_at, UTCDateTime()), literal(m.created_at, UTCDateTime()),
+    ).where(e.c.id == endpoint_id, e.c.status == "enabled", e.c.test == m.test)  # fmt: skip
+    columns = [
+        "message_id", "endpoint_id", "kind", "payload", "test", "status", "attempts",
+        "next_attempt_at", "created_at",
+    ]  # fmt: skip
+    done = await conn.execute(insert(messages).from_select(columns, chosen).returning(messages.c.id))
+    return done.first() is not None
+
+
 async def enqueue_for(conn: AsyncConnection, endpoint_id: str, m: Any) -> int:
     """One message to one endpoint (a test send), whatever it subscribes to; its row id."""
     at = m.created_at

@@ -25,6 +25,7 @@ def test_defaults_of_a_minimal_rule() -> None:
         "conditions": None,
         "reward": {"fixed": 50},
         "limits": [],
+        "reactions": [],
     }
 
 

@@ -139,7 +139,10 @@ TAG_OPS = "eq, ne, in, not_in, contains, starts_with, regex, exists, missing"
             with_(reward={"bonus": 5}),
             "reward: needs exactly one of fixed, points_per_unit, multiplier (found none)",
         ),
-        (with_(reward=None), "reward: is required: one of fixed, points_per_unit, multiplier"),
+        (
+            with_(reward=None),
+            "reward: is required (one of fixed, points_per_unit, multiplier) unless the rule has reactions",
+        ),
         (
             limit(scope="profile", period="fortnight", max_times=1),
             'limits[0].period: "fortnight" is not one of day, week, month, year, ever',
@@ -186,7 +189,7 @@ TAG_OPS = "eq, ne, in, not_in, contains, starts_with, regex, exists, missing"
         (
             with_(prority=5),
             "prority: unknown field; expected one of name, description, status, priority, stop, source,"
-            " active_from, active_until, conditions, reward, limits",
+            " active_from, active_until, conditions, reward, limits, reactions",
         ),
         (
             with_(source={"connector": "con_a", "event_type": "x"}),

@@ -15,8 +15,10 @@ from errors import InvalidInput
 KINDS: dict[str, str] = {
     "event.processed": "an event was processed (its awards and the member's balance with it)",
     "points.awarded": "a rule awarded points to a member (one message per award)",
+    "badge.earned": "a member earned a badge (a rule's reaction, or granted by hand)",
 }
 TEST_KIND = "webhook.test"  # sent by hand from the API or the console, to one endpoint
+RULE_KIND = "rule.reacted"  # a rule's webhook reaction, to the endpoint the rule names
 FIELDS = ("url", "kinds", "description", "test", "status")
 STATUSES = ("enabled", "disabled")
 

@@ -1,0 +1,249 @@
+"""Badges in the admin API: define them (marketers), see and grant a member's badges.
+
+A grant by hand is written like a rule's (storage/badges.py: once, unless repeatable), with the
+`badge.earned` message in its transaction, and followed by the intrinsic EARNED_BADGE event.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
+from errors import Conflict, InvalidInput, NotFound
+from pipeline.reactions import EARNED_BADGE, report_earned
+from pipeline.webhook_delivery import wake
+from storage import badges as store
+from storage import members as member_store
+from storage import webhooks as webhook_store
+from webhooks.messages import message
+
+FIELDS = ("name", "description", "imageUrl", "repeatable", "status")
+STATUSES = ("active", "archived")
+
+
+def badge_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "imageUrl": row["image_url"],
+        "repeatable": bool(row["repeatable"]),
+        "status": row["status"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def grant_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "badge": row["badge_id"],
+        "name": row.get("name"),
+        "imageUrl": row.get("image_url"),
+        "grantedAt": row["granted_at"],
+        "source": row["source"],
+        "ruleId": row["rule_id"],
+        "ruleVersion": row["rule_version"],
+        "eventId": row["event_id"],
+        "note": row["note"],
+        "test": bool(row["test"]),
+    }
+
+
+def _bad(field: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {problem}", code="invalid_badge")
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:120]
+
+
+def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _bad("body", 'expected an object such as {"name": "Early bird", "repeatable": false}')
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise _bad(unknown[0], f"unknown field; expected {', '.join(FIELDS)}")
+    if creating and "name" not in data:
+        raise _bad("name", "is required")
+    values: dict[str, Any] = {}
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+            raise _bad("name", f"{_shown(name)} must be a non-empty text of at most 200 characters")
+        values["name"] = name.strip()
+    if "description" in data:
+        text = data["description"]
+        if text is not None and (not isinstance(text, str) or len(text) > 2000 or "\x00" in text):
+            raise _bad("description", f"{_shown(text)} must be a text of at most 2000 characters, or null")
+        values["description"] = text
+    if "imageUrl" in data:
+        url = data["imageUrl"]
+        ok = url is None or (
+            isinstance(url, str) and len(url) <= 2000 and urlsplit(url).scheme in ("http", "https", "data")
+        )
+        if not ok:
+            raise _bad("imageUrl", f"{_shown(url)} must be an http(s):// or data: URL, or null")
+        values["image_url"] = url
+    if "repeatable" in data:
+        if not isinstance(data["repeatable"], bool):
+            raise _bad("repeatable", f"{_shown(data['repeatable'])} must be true or false")
+        values["repeatable"] = data["repeatable"]
+    if "status" in data:
+        if data["status"] not in STATUSES:
+            raise _bad("status", f"{_shown(data['status'])} must be one of {', '.join(STATUSES)}")
+        values["status"] = data["status"]
+    return values
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"name: a badge is already called {name!r}; pick another name", code="badge_name_taken")
+
+
+async def _badge_or_404(conn: Any, badge_id: str) -> dict[str, Any]:
+    row = await store.get_badge(conn, badge_id)
+    if row is None:
+        raise NotFound(f"no badge {badge_id!r}; GET /api/badges lists them", code="unknown_badge")
+    return row
+
+
+async def list_badges(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        rows = await store.list_badges(conn)
+    return JSON({"items": [badge_json(r) for r in rows]})
+
+
+async def create_badge(request: Request) -> Response:
+    values = _parse(await read_json(request), creating=True)
+    now = datetime.now(UTC)
+    row = {
+        "id": "bdg_" + secrets.token_hex(6),
+        "description": None,
+        "image_url": None,
+        "repeatable": False,
+        "status": "active",
+        **values,
+        "created_at": now,
+        "updated_at": now,
+    }
+    async with db_of(request).write() as conn:
+        if not await store.insert_badge(conn, row):
+            raise _taken(row["name"])
+    return JSON(badge_json(row), status_code=201)
+
+
+async def get_badge(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        row = await _badge_or_404(conn, request.path_params["badge_id"])
+    return JSON(badge_json(row))
+
+
+async def update_badge(request: Request) -> Response:
+    values = _parse(await read_json(request), creating=False)
+    badge_id = request.path_params["badge_id"]
+    async with db_of(request).write() as conn:
+        await _badge_or_404(conn, badge_id)
+        if "name" in values and await store.name_taken(conn, values["name"], other_than=badge_id):
+            raise _taken(values["name"])
+        await store.update_badge(conn, badge_id, {**values, "updated_at": datetime.now(UTC)})
+        row = await _badge_or_404(conn, badge_id)
+    return JSON(badge_json(row))
+
+
+def _member_id(request: Request) -> int:
+    return path_id(request, "member_id", "member", code="unknown_member")
+
+
+async def _member_or_404(conn: Any, member_id: int) -> dict[str, Any]:
+    row = await member_store.member_with_balance(conn, member_id)
+    if row is None:
+        raise NotFound(f"no member {member_id}", code="unknown_member")
+    if row.get("merged_into"):
+        raise Conflict(
+            f"member {member_id} was merged into member {row['merged_into']}: use that one",
+            code="member_merged",
+        )
+    return row
+
+
+async def member_badges(request: Request) -> Response:
+    """The member's badges, newest first (`?test=true`: those earned with test data)."""
+    member_id = _member_id(request)
+    test = bool(bool_param(request, "test"))
+    async with db_of(request).read() as conn:
+        await _member_or_404(conn, member_id)
+        rows = await store.badges_of_member(conn, member_id, test=test)
+    return JSON({"items": [grant_json(r) for r in rows]})
+
+
+async def grant_badge(request: Request) -> Response:
+    """Grant a badge by hand: {"badge": "bdg_…", "note": "won the quiz", "test": false}."""
+    member_id = _member_id(request)
+    data = await read_json(request)
+    if not isinstance(data, dict) or set(data) - {"badge", "note", "test"}:
+        raise _bad("body", 'expected {"badge": "bdg_…", "note": "why", "test": false}')
+    badge_id, note, test = data.get("badge"), data.get("note"), data.get("test", False)
+    if not isinstance(badge_id, str) or not badge_id:
+        raise _bad("badge", f"{_shown(badge_id)} must be a badge's id (GET /api/badges lists them)")
+    if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
+        raise _bad("note", f"{_shown(note)} must be a text of at most 500 characters")
+    if not isinstance(test, bool):
+        raise _bad("test", f"{_shown(test)} must be true or false")
+    now = datetime.now(UTC)
+    db = db_of(request)
+    async with db.write() as conn:
+        member = await _member_or_404(conn, member_id)
+        badge = await store.get_badge(conn, badge_id)
+        if badge is None:
+            raise _bad("badge", f"{_shown(badge_id)} is not a badge (GET /api/badges lists them)")
+        if badge["status"] != "active":
+            raise Conflict(
+                f"badge {badge['name']!r} is {badge['status']}: it cannot be granted", code="badge_archived"
+            )
+        row = {
+            "profile_id": member_id, "badge_id": badge_id, "repeatable": badge["repeatable"], "test": test,
+            "granted_at": now, "source": "manual", "rule_id": None, "rule_version": None, "event_id": None,
+            "note": note,
+        }  # fmt: skip
+        grant_id = await store.grant(conn, row)
+        if grant_id is None:
+            when = await store.earlier_grant(conn, member_id, badge_id, test)
+            raise Conflict(
+                f"member {member_id} already has badge {badge['name']!r} (since {when}), "
+                "which is not repeatable",
+                code="badge_already_earned",
+            )
+        who = {"id": member_id, "kind": member["kind"], "value": member["value"]}
+        data = {"memberBadgeId": grant_id, "badge": badge_id, "badgeName": badge["name"], "profile": who,
+                "source": "manual", "note": note, "test": test}  # fmt: skip
+        await webhook_store.enqueue(conn, [message("badge.earned", data, test=test, at=now)])
+    wake(db)
+    earned = {"badge": badge_id, "name": badge["name"], "memberBadgeId": grant_id, "depth": 1}
+    await report_earned(
+        db,
+        settings_of(request),
+        [{**earned, "kind": member["kind"], "value": member["value"]}],
+        at=now,
+        test=test,
+    )
+    answer = {**grant_json({**row, "id": grant_id, "name": badge["name"], "image_url": badge["image_url"]}),
+              "followedBy": EARNED_BADGE}  # fmt: skip
+    return JSON(answer, status_code=201)
+
+
+ROUTES = [
+    Route("/api/badges", list_badges, methods=["GET"]),
+    Route("/api/badges", create_badge, methods=["POST"]),
+    Route("/api/badges/{badge_id}", get_badge, methods=["GET"]),
+    Route("/api/badges/{badge_id}", update_badge, methods=["PATCH"]),
+    Route("/api/members/{member_id}/badges", member_badges, methods=["GET"]),
+    Route("/api/members/{member_id}/badges", grant_badge, methods=["POST"]),
+]

@@ -1,0 +1,254 @@
+"""A rule's reactions, carried out in the transaction of the event that triggered them.
+
+After the rules are judged (group_judge, or awards on the per-event path), each award whose rule
+reacts is handled here: a `badge` is granted (once, unless repeatable: a second grant says the
+member already had it), a `webhook` writes a `rule.reacted` message for that endpoint. What
+happened is written into the award's answer (and so into the event's trace and its result), and
+each grant is followed by the intrinsic `EARNED_BADGE` event once the transaction commits
+(`report_earned`), which rules can listen to in turn, up to `MAX_DEPTH` reactions deep.
+
+The same steps run on both write paths through a small port (`Store`): the group writer's
+driver transaction, or a SQLAlchemy connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from earning_rules.reactions import Reaction
+from settings import Settings
+from storage import badges as badge_store
+from storage import webhooks as webhook_store
+from storage.database import Database
+from storage.driver import RawTransaction
+from webhooks.messages import Message, message
+
+log = logging.getLogger("inbound")
+
+EARNED_BADGE = "EARNED_BADGE"
+MAX_DEPTH = 5  # EARNED_BADGE → a rule grants a badge → EARNED_BADGE …: at most this deep
+DEPTH_COUNTER = "depth"
+
+
+@dataclass
+class Reacting:
+    """One award whose rule reacts: the event it belongs to, and the answer to annotate."""
+
+    answer: dict[str, Any]  # the award in the event's result (and trace): gets "reactions"
+    reactions: tuple[Reaction, ...]
+    profile_id: int
+    profile: dict[str, Any] | None  # {"kind", "value"} for the follow-up event
+    event_id: int
+    event_type: str
+    depth: int  # how many reactions led to this event (0: it came from outside)
+    test: bool
+    at: datetime
+
+
+class Store(Protocol):
+    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]: ...
+    async def grant(self, row: dict[str, Any]) -> int | None: ...
+    async def enqueue(self, outgoing: Sequence[Message]) -> None: ...
+    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool: ...
+
+
+class RawStore:
+    def __init__(self, tx: RawTransaction) -> None:
+        self.tx = tx
+
+    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        return await badge_store.badges_by_id_raw(self.tx, ids)
+
+    async def grant(self, row: dict[str, Any]) -> int | None:
+        return await badge_store.grant_raw(self.tx, row)
+
+    async def enqueue(self, outgoing: Sequence[Message]) -> None:
+        await webhook_store.enqueue_raw(self.tx, outgoing)
+
+    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool:
+        return await webhook_store.enqueue_to_raw(self.tx, endpoint_id, outgoing)
+
+
+class ConnStore:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        return await badge_store.badges_by_id(self.conn, ids)
+
+    async def grant(self, row: dict[str, Any]) -> int | None:
+        return await badge_store.grant(self.conn, row)
+
+    async def enqueue(self, outgoing: Sequence[Message]) -> None:
+        await webhook_store.enqueue(self.conn, outgoing)
+
+    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool:
+        return await webhook_store.enqueue_to(self.conn, endpoint_id, outgoing)
+
+
+def depth_of(event_type: str, counters: dict[str, Any]) -> int:
+    """An intrinsic event that reactions caused carries how deep it is; others are 0."""
+    if event_type != EARNED_BADGE:
+        return 0
+    try:
+        return int(counters.get(DEPTH_COUNTER, 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+async def react(store: Store, reacting: Sequence[Reacting], subscribed: set[tuple[str, bool]]) -> int:
+    """Carry out every reaction; annotate the answers. Returns how many messages were written."""
+    wanted = {r.target for item in reacting for r in item.reactions if r.kind == "badge"}
+    known = await store.badges(wanted) if wanted else {}
+    written = 0
+    for item in reacting:
+        done: list[dict[str, Any]] = []
+        for reaction in item.reactions:
+            if reaction.kind == "badge":
+                done.append(await _grant(store, item, known.get(reaction.target), reaction.target))
+            else:
+                done.append(await _webhook(store, item, reaction.target))
+        item.answer["reactions"] = done
+        earned = [d for d in done if d.get("granted")]
+        if earned and ("badge.earned", item.test) in subscribed:
+            await store.enqueue([_earned_message(item, d) for d in earned])
+            written += len(earned)
+        written += sum(1 for d in done if d.get("messageId"))
+    return written
+
+
+async def _grant(store: Store, item: Reacting, badge: dict[str, Any] | None, badge_id: str) -> dict[str, Any]:
+    if badge is None:
+        return {"badge": badge_id, "granted": False, "reason": f"badge {badge_id} no longer exists"}
+    shown = {"badge": badge_id, "name": badge["name"]}
+    if badge["status"] != "active":
+        return {**shown, "granted": False, "reason": f"badge {badge['name']!r} is {badge['status']}"}
+    grant_id = await store.grant(
+        {
+            "profile_id": item.profile_id,
+            "badge_id": badge_id,
+            "repeatable": badge["repeatable"],
+            "test": item.test,
+            "granted_at": item.at,
+            "source": "rule",
+            "rule_id": item.answer["ruleId"],
+            "rule_version": item.answer["ruleVersion"],
+            "event_id": item.event_id,
+            "note": None,
+        }
+    )
+    if grant_id is None:
+        return {
+            **shown,
+            "granted": False,
+            "reason": "the member already has this badge (it is not repeatable)",
+        }
+    follow = item.depth < MAX_DEPTH
+    found = {**shown, "granted": True, "memberBadgeId": grant_id, "depth": item.depth + 1}
+    if not follow:
+        found["note"] = f"no EARNED_BADGE follows: {MAX_DEPTH} reactions deep already"
+    return found
+
+
+async def _webhook(store: Store, item: Reacting, endpoint_id: str) -> dict[str, Any]:
+    data = {
+        **_event_data(item),
+        "ruleId": item.answer["ruleId"],
+        "ruleVersion": item.answer["ruleVersion"],
+        "rule": item.answer["name"],
+        "points": item.answer["points"],
+        "entryId": item.answer.get("entryId"),
+    }
+    outgoing = message("rule.reacted", data, test=item.test, at=item.at)
+    if not await store.send_to(endpoint_id, outgoing):
+        why = "no such endpoint, or it is disabled or takes the other kind of data (test or live)"
+        return {"webhook": endpoint_id, "sent": False, "reason": why}
+    return {"webhook": endpoint_id, "sent": True, "messageId": outgoing.message_id}
+
+
+def _event_data(item: Reacting) -> dict[str, Any]:
+    return {
+        "eventId": item.event_id,
+        "eventType": item.event_type,
+        "profile": {"id": item.profile_id, **(item.profile or {})},
+        "test": item.test,
+    }
+
+
+def _earned_message(item: Reacting, done: dict[str, Any]) -> Message:
+    data = {
+        **_event_data(item),
+        "badge": done["badge"],
+        "badgeName": done["name"],
+        "memberBadgeId": done["memberBadgeId"],
+        "ruleId": item.answer["ruleId"],
+        "ruleVersion": item.answer["ruleVersion"],
+    }
+    return message("badge.earned", data, test=item.test, at=item.at)
+
+
+# --- after the commit ------------------------------------------------------------------------
+
+
+def earned_in(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The EARNED_BADGE events the results call for (each grant that may be followed)."""
+    found = []
+    for result in results:
+        profile = result.get("profile") or {}
+        for award in result.get("awards") or []:
+            for done in award.get("reactions") or []:
+                if done.get("granted") and "note" not in done and profile.get("value") is not None:
+                    found.append({**done, "kind": profile.get("kind"), "value": profile["value"]})
+    return found
+
+
+def earned_badge_event(done: dict[str, Any], *, at: datetime) -> dict[str, Any]:
+    """The intrinsic event of one grant, as POST /events would take it."""
+    return {
+        "type": EARNED_BADGE,
+        "subject": {"kind": done["kind"], "value": done["value"]},
+        "occurredAt": at.isoformat(),
+        "payload": {
+            # memberBadgeId: two grants of a repeatable badge are two events, not duplicates
+            "tags": {
+                "badge": done["badge"],
+                "badgeName": done["name"],
+                "memberBadgeId": str(done["memberBadgeId"]),
+            },
+            "counters": {DEPTH_COUNTER: done["depth"]},
+        },
+    }
+
+
+async def report_earned(
+    db: Database, settings: Settings, earned: Sequence[dict[str, Any]], *, at: datetime, test: bool
+) -> None:
+    """Report EARNED_BADGE for each grant (after the grant committed): rules may listen to it."""
+    from pipeline.report import report  # here, not above: report → the writer → here
+
+    for done in earned:
+        event = earned_badge_event(done, at=at)
+        try:
+            await report(db, settings, event, received_at=at, credential="inbound", test=test)
+        except Exception:
+            log.exception("could not report EARNED_BADGE for member badge %s", done.get("memberBadgeId"))
+
+
+_follow_ups: set[asyncio.Task[None]] = set()  # held until done (a bare task may be collected)
+
+
+def follow_up(
+    db: Database, settings: Settings, results: Sequence[dict[str, Any]], *, at: datetime, test: bool
+) -> None:
+    """After a commit: the intrinsic events its results call for (EARNED_BADGE), reported in a
+    task of their own, since they go through the same writer, which must not wait for itself."""
+    earned = earned_in(results)
+    if earned:
+        task = asyncio.create_task(report_earned(db, settings, earned, at=at, test=test))
+        _follow_ups.add(task)
+        task.add_done_callback(_follow_ups.discard)
