@@ -33,6 +33,7 @@ from api import (
     rate_limits,
     replay,
     report,
+    rewards,
     rules,
     samples,
     share_links,
@@ -140,8 +141,9 @@ ROUTES = [
     *share_links.ROUTES,
     # Named admin keys with roles, and the audit log of every admin write (owners).
     *admin_keys.ROUTES,
-    # Badges members earn (a rule's reaction, or by hand).
+    # Badges members earn (a rule's reaction, or by hand); the rewards catalog and purchases.
     *badges.ROUTES,
+    *rewards.ROUTES,
     # Outgoing webhooks: endpoints, the delivery log, redelivery and test sends.
     *webhooks.ROUTES,
 ]

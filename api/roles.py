@@ -1,7 +1,8 @@
 """Who may do what in the admin API: four roles, decided by method and path.
 
 - viewer: reads everything (GET), and tries things that write nothing (dry runs, previews).
-- marketer: a viewer who also writes earning rules, badges, members and adjusts members' points.
+- marketer: a viewer who also writes earning rules, badges, rewards, members and adjusts members'
+  points (and buys, cancels and redeems their rewards).
 - developer: a viewer who also writes connectors, credentials, mappings, samples, event types,
   members, replays, test-data purges and outgoing webhooks.
 - owner: everything, including admin keys and the audit log.
@@ -20,7 +21,9 @@ _TRIES = re.compile(
     r"^/api/(dry-run|rules/preview|connectors/[^/]+/(dry-run|mapping-preview|mapping-check))$"
 )
 _OWNER_ONLY = re.compile(r"^/api/(admin-keys|audit)(/|$)")
-_MARKETER = re.compile(r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$)|badges(/|$))")
+_MARKETER = re.compile(
+    r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$)|badges(/|$)|rewards(/|$)|issued-rewards/)"
+)
 _DEVELOPER = re.compile(
     r"^/api/(connectors|event-types|members|parked|webhook-endpoints|webhook-messages)(/|$)"
 )

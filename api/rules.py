@@ -15,6 +15,7 @@ from errors import Conflict, InvalidInput, InvalidRule, NotFound
 from pipeline.rule_preview import preview
 from storage import badges as badge_store
 from storage import logs
+from storage import rewards as reward_store
 from storage import rules as store
 from storage import webhooks as webhook_store
 
@@ -57,12 +58,16 @@ async def _check_source(conn: Any, definition: dict[str, Any]) -> None:
 
 
 async def _check_reactions(conn: Any, reactions: list[dict[str, str]]) -> None:
-    """A reaction must name a badge or webhook endpoint that exists (earning_rules.reactions)."""
+    """A reaction must name a badge, reward or webhook endpoint that exists (earning_rules.reactions)."""
     badges = await badge_store.existing_ids(conn, {r["badge"] for r in reactions if "badge" in r})
     for i, reaction in enumerate(reactions):
         if "badge" in reaction and reaction["badge"] not in badges:
             raise InvalidRule(
                 f"reactions[{i}].badge: {reaction['badge']!r} is not a badge; GET /api/badges lists them"
+            )
+        if "reward" in reaction and not await reward_store.existing_ids(conn, [reaction["reward"]]):
+            raise InvalidRule(
+                f"reactions[{i}].reward: {reaction['reward']!r} is not a reward; GET /api/rewards lists them"
             )
         if "webhook" in reaction and await webhook_store.get_endpoint(conn, reaction["webhook"]) is None:
             raise InvalidRule(

@@ -4,6 +4,8 @@
 
 - `badge`: grant the badge to the member (a badge that is not repeatable is granted once: the
   rule still awards, and the trace says the member already had it);
+- `reward`: issue that reward from the catalog, free (if it is available, in stock and within
+  its per-member limit; otherwise the trace says why not);
 - `webhook`: send a `rule.reacted` message to that endpoint (whatever kinds it subscribes to).
 
 A rule needs points (`reward`), reactions, or both. The ids are checked against the badges and
@@ -17,14 +19,14 @@ from typing import Any, Literal
 
 from earning_rules import validate as v
 
-REACTION_KINDS = ("badge", "webhook")
+REACTION_KINDS = ("badge", "reward", "webhook")
 MAX_REACTIONS = 20
 
 
 @dataclass(frozen=True)
 class Reaction:
-    kind: Literal["badge", "webhook"]
-    target: str  # the badge's or the endpoint's id
+    kind: Literal["badge", "reward", "webhook"]
+    target: str  # the badge's, the reward's or the endpoint's id
 
 
 def parse_reactions(data: Any, path: str = "reactions") -> tuple[Reaction, ...]:
@@ -42,7 +44,7 @@ def parse_reactions(data: Any, path: str = "reactions") -> tuple[Reaction, ...]:
         kind = v.one_of_keys(item, item_path, REACTION_KINDS)
         v.obj(item, item_path, (kind,))
         target = v.string(item[kind], v.join(item_path, kind), max_len=40)
-        reaction = Reaction("badge" if kind == "badge" else "webhook", target)
+        reaction = Reaction(kind, target)  # type: ignore[arg-type]  # one of REACTION_KINDS
         if reaction in found:
             v.fail(item_path, f"{v.show(item)} is listed twice")
         found.append(reaction)

@@ -46,6 +46,15 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "schema": {"type": "object"},
         "reporting": INTRINSIC,
     },
+    "PURCHASED_REWARD": {
+        "description": (
+            "Reported by Inbound when a member buys a reward with points: tags `reward` (its id), "
+            "`rewardName`, `issuedRewardId`; counter `cost`. Intrinsic: it cannot be reported "
+            "through the API or a connector."
+        ),
+        "schema": {"type": "object"},
+        "reporting": INTRINSIC,
+    },
     "custom.basic": {
         "description": "Any tags and counters. The default for connectors.",
         "schema": {"type": "object"},

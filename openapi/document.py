@@ -52,7 +52,7 @@ def _fallback(route: Route) -> Op:
 
 
 # Path parameters that are numeric ids: a path with anything else is a 422 (not a number) or 404.
-_NUMERIC_IDS = {"event_id", "profile_id", "sample_id", "member_id"}
+_NUMERIC_IDS = {"event_id", "profile_id", "sample_id", "member_id", "message_id", "issued_id"}
 
 
 def _parameters(path: str, op: Op) -> list[dict[str, Any]]:

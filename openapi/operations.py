@@ -58,6 +58,8 @@ QUERY: dict[str, tuple[str, dict[str, object]]] = {
     "value": ("identity value, normalised as events are", {"type": "string"}),
     "token": ("query_token connectors: the token (the parameter name is configurable)", {"type": "string"}),
     "download": ("1: serve as an attachment", {"type": "boolean"}),
+    "reward_status": ("only rewards in this state", {"enum": ["active", "paused", "archived"]}),
+    "issued_status": ("only rewards in this state", {"enum": ["issued", "redeemed", "expired", "cancelled"]}),
     "message_status": ("only messages in this state", {"enum": ["pending", "delivered", "failed"]}),
     "example": (
         "saved (default): the newest saved sample, else one made up from the mapping; sample: always "
@@ -82,6 +84,8 @@ PATH_PARAMS = {
     "token_id": "a member token's id (mtk_…)",
     "endpoint_id": "a webhook endpoint's id (we_…)",
     "badge_id": "a badge's id (bdg_…)",
+    "reward_id": "a reward's id (rwd_…)",
+    "issued_id": "an issued reward's id (a number)",
     "message_id": "a webhook message's row id (a number; its webhook-id is messageId)",
 }
 
@@ -477,6 +481,52 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "MemberBadge",
         201,
         "BadgeGrantInput",
+        errors=(404, 409, 422),
+    ),
+    ("GET", "/api/rewards"): Op(
+        "The rewards catalog", "rewards", "Rewards", query=("reward_status",), errors=(422,)
+    ),
+    ("POST", "/api/rewards"): Op(
+        "Add a reward to the catalog", "rewards", "Reward", 201, "RewardInput", errors=(409, 422)
+    ),
+    ("GET", "/api/rewards/{reward_id}"): Op("One reward", "rewards", "Reward", errors=(404,)),
+    ("PATCH", "/api/rewards/{reward_id}"): Op(
+        "Change a reward (price, stock, limit, window, status)",
+        "rewards",
+        "Reward",
+        body="RewardInput",
+        errors=(404, 409, 422),
+    ),
+    ("GET", "/api/members/{member_id}/rewards"): Op(
+        "A member's rewards, newest first",
+        "rewards",
+        "IssuedRewards",
+        query=("test", "issued_status"),
+        errors=(404, 409, 422),
+    ),
+    ("POST", "/api/members/{member_id}/reward-purchases"): Op(
+        "Spend a member's points on a reward: 409 with the reason when they may not have it",
+        "rewards",
+        "IssuedReward",
+        201,
+        "PurchaseInput",
+        errors=(404, 409, 422),
+    ),
+    ("GET", "/api/issued-rewards/{issued_id}"): Op(
+        "One issued reward", "rewards", "IssuedReward", errors=(404, 422)
+    ),
+    ("POST", "/api/issued-rewards/{issued_id}/cancel"): Op(
+        "Cancel an issued reward: its points and its unit of stock come back",
+        "rewards",
+        "IssuedReward",
+        body="IssuedRewardNote",
+        errors=(404, 409, 422),
+    ),
+    ("POST", "/api/issued-rewards/{issued_id}/redeem"): Op(
+        "Mark an issued reward used",
+        "rewards",
+        "IssuedReward",
+        body="IssuedRewardNote",
         errors=(404, 409, 422),
     ),
     ("GET", "/api/webhook-endpoints"): Op(

@@ -440,12 +440,84 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "MemberBadges": _obj({"items": {"type": "array", "items": ref("MemberBadge")}}),
+    "RewardInput": _obj(
+        {
+            "name": _S,
+            "description": {"type": ["string", "null"]},
+            "imageUrl": {"type": ["string", "null"]},
+            "cost": {"type": "integer", "minimum": 0},
+            "stock": {"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"},
+            "limit": {
+                "type": ["object", "null"],
+                "properties": {"max": _I, "period": {"enum": ["day", "week", "month", "year", "ever"]}},
+            },
+            "availableFrom": {"type": ["string", "null"], "format": "date-time"},
+            "availableUntil": {"type": ["string", "null"], "format": "date-time"},
+            "validDays": {"type": ["integer", "null"], "minimum": 1},
+            "status": {"enum": ["active", "paused", "archived"]},
+        },
+        additionalProperties=False,
+    ),
+    "Reward": _obj(
+        {
+            "id": _S,
+            "name": _S,
+            "description": {"type": ["string", "null"]},
+            "imageUrl": {"type": ["string", "null"]},
+            "cost": _I,
+            "stock": {"type": ["integer", "null"]},
+            "issued": _I,
+            "limit": {"type": ["object", "null"]},
+            "availableFrom": {"type": ["string", "null"]},
+            "availableUntil": {"type": ["string", "null"]},
+            "validDays": {"type": ["integer", "null"]},
+            "status": {"enum": ["active", "paused", "archived"]},
+            "createdAt": _T,
+            "updatedAt": _T,
+        }
+    ),
+    "Rewards": _obj({"items": {"type": "array", "items": ref("Reward")}}),
+    "PurchaseInput": _obj({"reward": _S, "test": _B}, ("reward",), additionalProperties=False),
+    "IssuedRewardNote": _obj({"note": {"type": ["string", "null"]}}, additionalProperties=False),
+    "IssuedReward": _obj(
+        {
+            "id": _I,
+            "reward": _S,
+            "name": {"type": ["string", "null"]},
+            "code": _S,
+            "status": {"enum": ["issued", "redeemed", "expired", "cancelled"]},
+            "source": {"enum": ["purchase", "rule"]},
+            "cost": _I,
+            "spendEntryId": {"type": ["integer", "null"]},
+            "refundEntryId": {"type": ["integer", "null"]},
+            "ruleId": {"type": ["string", "null"]},
+            "ruleVersion": {"type": ["integer", "null"]},
+            "eventId": {"type": ["integer", "null"]},
+            "issuedAt": _T,
+            "expiresAt": {"type": ["string", "null"]},
+            "history": {"type": "array", "items": {"type": "object"}},
+            "test": _B,
+            "memberId": _I,
+            "balance": {"type": "integer", "description": "the member's balance after (purchase, cancel)"},
+            "followedBy": {"type": "object", "description": "the PURCHASED_REWARD event (purchase)"},
+        }
+    ),
+    "IssuedRewards": _obj({"items": {"type": "array", "items": ref("IssuedReward")}}),
     "WebhookEndpointInput": _obj(
         {
             "url": {"type": "string", "description": "http:// or https://"},
             "kinds": {
                 "type": "array",
-                "items": {"enum": ["event.processed", "points.awarded", "badge.earned"]},
+                "items": {
+                    "enum": [
+                        "event.processed",
+                        "points.awarded",
+                        "badge.earned",
+                        "reward.purchased",
+                        "reward.issued",
+                        "reward.cancelled",
+                    ]
+                },
                 "minItems": 1,
             },
             "description": {"type": ["string", "null"]},

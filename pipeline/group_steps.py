@@ -22,7 +22,7 @@ from pipeline.group_judge import GroupState, judge
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.outbox import Subscriptions, messages_for
 from pipeline.process import dedupe_key, parked_reason, profile_json
-from pipeline.reactions import RawStore, react
+from pipeline.reactions import react
 from storage import group_state as sql
 from storage import group_writes
 from storage import webhooks as webhook_store
@@ -70,7 +70,9 @@ async def write_group(
     state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids), nth=nth)
     for job, planned in pending:
         judge(job, planned, state)
-    reacted = await react(RawStore(tx), state.reacting, set(subscribed)) if state.reacting else 0
+    reacted = 0
+    if state.reacting:
+        reacted = await react(tx, state.reacting, set(subscribed), jobs[0].ctx.settings.tz)
 
     await group_writes.write_group_rows(
         tx,

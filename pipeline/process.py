@@ -23,11 +23,12 @@ from pipeline.context import RunContext, WorkItem
 from pipeline.enhance import counts_nth, earlier_nth, member_facts, reads_attributes, with_nth
 from pipeline.outbox import enqueue_for_event
 from pipeline.outcomes import first_outcome
-from pipeline.reactions import ConnStore, Reacting, depth_of, react
+from pipeline.reactions import Reacting, depth_of, react
 from pipeline.replay_awards import replay_awards
 from pipeline.reversal import reverse_awards
 from storage import events as event_store
 from storage import webhooks as webhook_store
+from storage.driver import ConnTransaction
 from storage.profiles import attributes_of
 
 
@@ -301,4 +302,5 @@ async def _react(
         if (reactions := by_rule.get((answer["ruleId"], answer["ruleVersion"])))
     ]
     if reacting:
-        await react(ConnStore(conn), reacting, set(await webhook_store.subscriptions(conn)))
+        subscribed = set(await webhook_store.subscriptions(conn))
+        await react(ConnTransaction(conn), reacting, subscribed, ctx.settings.tz)

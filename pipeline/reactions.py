@@ -2,13 +2,14 @@
 
 After the rules are judged (group_judge, or awards on the per-event path), each award whose rule
 reacts is handled here: a `badge` is granted (once, unless repeatable: a second grant says the
-member already had it), a `webhook` writes a `rule.reacted` message for that endpoint. What
+member already had it), a `reward` is issued free (if available, in stock and within its
+limit), a `webhook` writes a `rule.reacted` message for that endpoint. What
 happened is written into the award's answer (and so into the event's trace and its result), and
 each grant is followed by the intrinsic `EARNED_BADGE` event once the transaction commits
 (`report_earned`), which rules can listen to in turn, up to `MAX_DEPTH` reactions deep.
 
-The same steps run on both write paths through a small port (`Store`): the group writer's
-driver transaction, or a SQLAlchemy connection.
+The same steps run on both write paths, in plain SQL over a RawTransaction: the group writer's
+driver transaction, or a SQLAlchemy connection's (storage.driver.ConnTransaction).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from earning_rules.reactions import Reaction
+from pipeline.rewards import Member, issue_free
 from settings import Settings
 from storage import badges as badge_store
+from storage import rewards as reward_store
 from storage import webhooks as webhook_store
 from storage.database import Database
 from storage.driver import RawTransaction
@@ -50,47 +54,6 @@ class Reacting:
     at: datetime
 
 
-class Store(Protocol):
-    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]: ...
-    async def grant(self, row: dict[str, Any]) -> int | None: ...
-    async def enqueue(self, outgoing: Sequence[Message]) -> None: ...
-    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool: ...
-
-
-class RawStore:
-    def __init__(self, tx: RawTransaction) -> None:
-        self.tx = tx
-
-    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        return await badge_store.badges_by_id_raw(self.tx, ids)
-
-    async def grant(self, row: dict[str, Any]) -> int | None:
-        return await badge_store.grant_raw(self.tx, row)
-
-    async def enqueue(self, outgoing: Sequence[Message]) -> None:
-        await webhook_store.enqueue_raw(self.tx, outgoing)
-
-    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool:
-        return await webhook_store.enqueue_to_raw(self.tx, endpoint_id, outgoing)
-
-
-class ConnStore:
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    async def badges(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        return await badge_store.badges_by_id(self.conn, ids)
-
-    async def grant(self, row: dict[str, Any]) -> int | None:
-        return await badge_store.grant(self.conn, row)
-
-    async def enqueue(self, outgoing: Sequence[Message]) -> None:
-        await webhook_store.enqueue(self.conn, outgoing)
-
-    async def send_to(self, endpoint_id: str, outgoing: Message) -> bool:
-        return await webhook_store.enqueue_to(self.conn, endpoint_id, outgoing)
-
-
 def depth_of(event_type: str, counters: dict[str, Any]) -> int:
     """An intrinsic event that reactions caused carries how deep it is; others are 0."""
     if event_type != EARNED_BADGE:
@@ -101,34 +64,53 @@ def depth_of(event_type: str, counters: dict[str, Any]) -> int:
         return 0
 
 
-async def react(store: Store, reacting: Sequence[Reacting], subscribed: set[tuple[str, bool]]) -> int:
+async def react(
+    tx: RawTransaction, reacting: Sequence[Reacting], subscribed: set[tuple[str, bool]], tz: ZoneInfo
+) -> int:
     """Carry out every reaction; annotate the answers. Returns how many messages were written."""
     wanted = {r.target for item in reacting for r in item.reactions if r.kind == "badge"}
-    known = await store.badges(wanted) if wanted else {}
+    known = await badge_store.badges_by_id_raw(tx, wanted) if wanted else {}
+    # The rewards are locked up front, in id order (after the members): no two writers deadlock.
+    rewards = {r.target for i in reacting for r in i.reactions if r.kind == "reward"}
+    stocked = await reward_store.lock_rewards(tx, rewards)
     written = 0
     for item in reacting:
         done: list[dict[str, Any]] = []
         for reaction in item.reactions:
             if reaction.kind == "badge":
-                done.append(await _grant(store, item, known.get(reaction.target), reaction.target))
+                done.append(await _grant(tx, item, known.get(reaction.target), reaction.target))
+            elif reaction.kind == "reward":
+                done.append(await _reward(tx, item, stocked.get(reaction.target), reaction.target, tz))
             else:
-                done.append(await _webhook(store, item, reaction.target))
+                done.append(await _webhook(tx, item, reaction.target))
         item.answer["reactions"] = done
         earned = [d for d in done if d.get("granted")]
         if earned and ("badge.earned", item.test) in subscribed:
-            await store.enqueue([_earned_message(item, d) for d in earned])
+            await webhook_store.enqueue_raw(tx, [_earned_message(item, d) for d in earned])
             written += len(earned)
-        written += sum(1 for d in done if d.get("messageId"))
+        written += sum(1 for d in done if d.get("messageId") or d.get("issued"))
     return written
 
 
-async def _grant(store: Store, item: Reacting, badge: dict[str, Any] | None, badge_id: str) -> dict[str, Any]:
+async def _reward(
+    tx: RawTransaction, item: Reacting, reward: dict[str, Any] | None, reward_id: str, tz: ZoneInfo
+) -> dict[str, Any]:
+    who = item.profile or {}
+    member = Member(item.profile_id, str(who.get("kind")), str(who.get("value")), item.test)
+    rule = (item.answer["ruleId"], item.answer["ruleVersion"])
+    return await issue_free(tx, reward, reward_id, member, item.at, tz, rule=rule, event_id=item.event_id)
+
+
+async def _grant(
+    tx: RawTransaction, item: Reacting, badge: dict[str, Any] | None, badge_id: str
+) -> dict[str, Any]:
     if badge is None:
         return {"badge": badge_id, "granted": False, "reason": f"badge {badge_id} no longer exists"}
     shown = {"badge": badge_id, "name": badge["name"]}
     if badge["status"] != "active":
         return {**shown, "granted": False, "reason": f"badge {badge['name']!r} is {badge['status']}"}
-    grant_id = await store.grant(
+    grant_id = await badge_store.grant_raw(
+        tx,
         {
             "profile_id": item.profile_id,
             "badge_id": badge_id,
@@ -140,7 +122,7 @@ async def _grant(store: Store, item: Reacting, badge: dict[str, Any] | None, bad
             "rule_version": item.answer["ruleVersion"],
             "event_id": item.event_id,
             "note": None,
-        }
+        },
     )
     if grant_id is None:
         return {
@@ -155,7 +137,7 @@ async def _grant(store: Store, item: Reacting, badge: dict[str, Any] | None, bad
     return found
 
 
-async def _webhook(store: Store, item: Reacting, endpoint_id: str) -> dict[str, Any]:
+async def _webhook(tx: RawTransaction, item: Reacting, endpoint_id: str) -> dict[str, Any]:
     data = {
         **_event_data(item),
         "ruleId": item.answer["ruleId"],
@@ -165,7 +147,7 @@ async def _webhook(store: Store, item: Reacting, endpoint_id: str) -> dict[str, 
         "entryId": item.answer.get("entryId"),
     }
     outgoing = message("rule.reacted", data, test=item.test, at=item.at)
-    if not await store.send_to(endpoint_id, outgoing):
+    if not await webhook_store.enqueue_to_raw(tx, endpoint_id, outgoing):
         why = "no such endpoint, or it is disabled or takes the other kind of data (test or live)"
         return {"webhook": endpoint_id, "sent": False, "reason": why}
     return {"webhook": endpoint_id, "sent": True, "messageId": outgoing.message_id}

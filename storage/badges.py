@@ -56,13 +56,6 @@ async def existing_ids(conn: AsyncConnection, ids: Collection[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-async def badges_by_id(conn: AsyncConnection, ids: Collection[str]) -> dict[str, dict[str, Any]]:
-    rows = await conn.execute(
-        select(*(badges.c[c] for c in _BADGE_COLUMNS)).where(badges.c.id.in_(sorted(ids)))
-    )
-    return {r["id"]: dict(r) for r in rows.mappings()}
-
-
 async def badges_by_id_raw(tx: RawTransaction, ids: Collection[str]) -> dict[str, dict[str, Any]]:
     wanted = sorted(ids)
     marks = ", ".join("?" for _ in wanted)

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -109,6 +110,29 @@ class _PostgresTransaction(RawTransaction):
         batch = [tuple(r) for r in rows]
         if batch:
             await self._conn.executemany(_numbered(sql), batch)
+
+
+class ConnTransaction(RawTransaction):
+    """A SQLAlchemy connection's open transaction seen as a RawTransaction, so that a step written
+    once in plain SQL (`?` placeholders) runs on both write paths: the group writer's driver
+    transaction and the per-event path's (or the admin API's) SQLAlchemy connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def ts(self, value: datetime) -> Any:
+        return value.astimezone(UTC).replace(tzinfo=None) if self.postgres else _sqlite_text(value)
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        names = iter(range(10_000))
+        bound = _PLACEHOLDER.sub(lambda _m: f":p{next(names)}", sql)
+        result = await self._conn.execute(text(bound), {f"p{i}": v for i, v in enumerate(args)})
+        return [tuple(row) for row in result.all()] if result.returns_rows else []
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            await self.fetch(sql, row)
 
 
 _numbered_cache: dict[str, str] = {}

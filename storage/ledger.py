@@ -218,12 +218,14 @@ async def rule_usages(
 async def mismatched_balances(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Every (profile, ledger) whose stored balance or lifetime differs from its entries.
 
-    `balance` must equal the sum of the entries, `lifetime` the sum of the positive ones (that is
+    `balance` must equal the sum of the entries, `lifetime` the sum of the positive ones but
+    refunds (that is
     what `move_balance` adds, and what a purge takes back). The sums and the stored balances are
     read in ONE statement, so on PostgreSQL they come from one snapshot even under READ COMMITTED:
     an event committing between two separate reads would otherwise show as a false mismatch.
     """
-    gained = case((entries.c.points > 0, entries.c.points), else_=0)
+    # A refund (a cancelled purchase giving its points back) was not earned: not in the lifetime.
+    gained = case((and_(entries.c.points > 0, entries.c.kind != "refund"), entries.c.points), else_=0)
     sums = (
         select(
             entries.c.profile_id.label("profile_id"),

@@ -28,6 +28,7 @@ from storage.dialect import is_postgres
 from storage.events import client_event_ids, events
 from storage.ledger import balances, entries
 from storage.profiles import profiles
+from storage.rewards import issued_rewards
 from storage.tables import AdminLog, RequestLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
@@ -127,6 +128,7 @@ async def purge_test_data(conn: AsyncConnection, connector_id: str, now: datetim
             profiles.c.test.is_(True),
             ~exists().where(events.c.profile_id == profiles.c.id),
             ~exists().where(entries.c.profile_id == profiles.c.id),
+            ~exists().where(issued_rewards.c.profile_id == profiles.c.id),  # a test reward it holds
         )
         orphan_ids = [int(row[0]) for row in await conn.execute(select(profiles.c.id).where(orphan))]
     if orphan_ids:

@@ -458,3 +458,54 @@ class MemberBadge(SQLModel, table=True):
     rule_version: int | None = None
     event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RewardItem(SQLModel, table=True):
+    """A reward in the catalog: what it costs, how many are left, who may have how many, when."""
+
+    __tablename__ = "rewards"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cost: int = Field(sa_column=Column(BigInteger, nullable=False))
+    stock: int | None = None  # how many are left; None: unlimited
+    issued: int = 0  # how many were issued (cancelled ones given back)
+    limit_max: int | None = None  # per member, in each `limit_period`
+    limit_period: str | None = Field(default=None, max_length=16)
+    available_from: datetime | None = _ts(nullable=True)
+    available_until: datetime | None = _ts(nullable=True)
+    valid_days: int | None = None  # an issued reward expires this many days after it is issued
+    status: str = Field(default="active", max_length=16)  # active | paused | archived
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class IssuedReward(SQLModel, table=True):
+    """A reward a member has: bought with points, or issued free by a rule; with its code, status
+    (issued, redeemed, expired, cancelled) and the history of its changes."""
+
+    __tablename__ = "issued_rewards"
+    __table_args__ = (
+        UniqueConstraint("code", name="uq_issued_rewards_code"),
+        Index("ix_issued_rewards_profile", "profile_id", "id"),
+        Index("ix_issued_rewards_reward_member", "reward_id", "profile_id", "issued_at"),
+        _NEVER_REUSE_IDS,
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    reward_id: str = Field(sa_column=Column(String(40), ForeignKey("rewards.id"), nullable=False))
+    profile_id: int = Field(sa_column=Column(BigId, ForeignKey("profiles.id"), nullable=False))
+    test: bool = False
+    code: str = Field(max_length=40)
+    status: str = Field(default="issued", max_length=16)
+    source: str = Field(max_length=16)  # purchase | rule
+    cost: int = Field(sa_column=Column(BigInteger, nullable=False))
+    spend_entry_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    refund_entry_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    rule_id: str | None = Field(default=None, max_length=64)
+    rule_version: int | None = None
+    event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    issued_at: datetime = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts(nullable=False)
+    history: list[dict[str, Any]] = _json()

@@ -151,7 +151,7 @@ def test_granting_by_hand_and_mistakes(running: Server) -> None:
     )  # fmt: skip
     assert_error(
         post("/api/rules", json={"name": "r", "reactions": [{"medal": "x"}]}),
-        422, "invalid_rule", "reactions[0]: needs exactly one of badge, webhook",
+        422, "invalid_rule", "reactions[0]: needs exactly one of badge, reward, webhook",
     )  # fmt: skip
     assert_error(post("/api/rules", json={"name": "r"}), 422, "invalid_rule", "reward: is required")
     archived = running.admin.patch(f"/api/badges/{again['id']}", json={"status": "archived"})

@@ -83,7 +83,7 @@ def test_reactions_shapes() -> None:
         ({"badge": "x"}, "must be a list"),
         ([{"badge": "x"}, {"badge": "x"}], r"reactions\[1\]: .* is listed twice"),
         ([{"badge": 5}], r"reactions\[0\].badge"),
-        ([{"badge": "x", "webhook": "y"}], "needs exactly one of badge, webhook"),
+        ([{"badge": "x", "webhook": "y"}], "needs exactly one of badge, reward, webhook"),
     ):
         with pytest.raises(InvalidRule, match=problem):
             parse_reactions(data)

@@ -16,6 +16,9 @@ KINDS: dict[str, str] = {
     "event.processed": "an event was processed (its awards and the member's balance with it)",
     "points.awarded": "a rule awarded points to a member (one message per award)",
     "badge.earned": "a member earned a badge (a rule's reaction, or granted by hand)",
+    "reward.purchased": "a member bought a reward with points",
+    "reward.issued": "a rule issued a reward to a member, free (a reaction)",
+    "reward.cancelled": "an issued reward was cancelled (a purchase's points given back)",
 }
 TEST_KIND = "webhook.test"  # sent by hand from the API or the console, to one endpoint
 RULE_KIND = "rule.reacted"  # a rule's webhook reaction, to the endpoint the rule names

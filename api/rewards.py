@@ -1,0 +1,229 @@
+"""Rewards in the admin API: the catalog (marketers), a member's rewards, purchases with points,
+and what happens to an issued reward after (cancel with a refund, redeem).
+
+A purchase is one transaction (pipeline/rewards.py): the points are spent and the reward issued
+together, or nothing is written and the answer is a 409 with the reason. The intrinsic
+PURCHASED_REWARD event follows once it has committed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
+from errors import Conflict, InvalidInput, NotFound
+from pipeline import rewards as flows
+from pipeline.report import report
+from pipeline.webhook_delivery import wake
+from rewards.catalog import STATUSES, parse_reward, reward_json
+from storage import members as member_store
+from storage import rewards as store
+from storage.driver import ConnTransaction
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"name: a reward is already called {name!r}; pick another name", code="reward_name_taken")
+
+
+async def _reward_or_404(conn: Any, reward_id: str) -> dict[str, Any]:
+    row = await store.get_reward(conn, reward_id)
+    if row is None:
+        raise NotFound(f"no reward {reward_id!r}; GET /api/rewards lists them", code="unknown_reward")
+    return row
+
+
+async def list_rewards(request: Request) -> Response:
+    """The catalog: `?status=active|paused|archived`."""
+    status = choice_param(request, "status", STATUSES)
+    async with db_of(request).read() as conn:
+        rows = await store.list_rewards(conn, status=status)
+    return JSON({"items": [reward_json(r) for r in rows]})
+
+
+async def create_reward(request: Request) -> Response:
+    values = parse_reward(await read_json(request), creating=True)
+    now = datetime.now(UTC)
+    row = {
+        "id": "rwd_" + secrets.token_hex(6),
+        "description": None, "image_url": None, "stock": None, "issued": 0, "limit_max": None,
+        "limit_period": None, "available_from": None, "available_until": None, "valid_days": None,
+        "status": "active", **values, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    async with db_of(request).write() as conn:
+        if not await store.insert_reward(conn, row):
+            raise _taken(row["name"])
+    return JSON(reward_json(row), status_code=201)
+
+
+async def get_reward(request: Request) -> Response:
+    async with db_of(request).read() as conn:
+        row = await _reward_or_404(conn, request.path_params["reward_id"])
+    return JSON(reward_json(row))
+
+
+async def update_reward(request: Request) -> Response:
+    values = parse_reward(await read_json(request), creating=False)
+    reward_id = request.path_params["reward_id"]
+    async with db_of(request).write() as conn:
+        before = await _reward_or_404(conn, reward_id)
+        merged = {**before, **values}
+        start, end = merged["available_from"], merged["available_until"]
+        if start is not None and end is not None and end <= start:
+            raise InvalidInput("availableUntil: must be after availableFrom", code="invalid_reward")
+        if "name" in values and await store.name_taken(conn, values["name"], other_than=reward_id):
+            raise _taken(values["name"])
+        await store.update_reward(conn, reward_id, {**values, "updated_at": datetime.now(UTC)})
+        row = await _reward_or_404(conn, reward_id)
+    return JSON(reward_json(row))
+
+
+def _member_id(request: Request) -> int:
+    return path_id(request, "member_id", "member", code="unknown_member")
+
+
+async def _member(conn: Any, member_id: int, test: bool) -> flows.Member:
+    row = await member_store.member_with_balance(conn, member_id)
+    if row is None:
+        raise NotFound(f"no member {member_id}", code="unknown_member")
+    if row.get("merged_into"):
+        raise Conflict(
+            f"member {member_id} was merged into member {row['merged_into']}: use that one",
+            code="member_merged",
+        )
+    return flows.Member(member_id, row["kind"], row["value"], test)
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)[:120]
+
+
+def _body(data: Any, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput(f"body: expected {example}", code="invalid_reward_request")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field; expected {', '.join(allowed)}", code="invalid_reward_request"
+        )
+    for name in ("test",):
+        if name in data and not isinstance(data[name], bool):
+            raise InvalidInput(
+                f"{name}: {_shown(data[name])} must be true or false", code="invalid_reward_request"
+            )
+    note = data.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
+        raise InvalidInput(
+            f"note: {_shown(note)} must be a text of at most 500 characters", code="invalid_reward_request"
+        )
+    return data
+
+
+async def purchase(request: Request) -> Response:
+    """Spend the member's points on a reward: {"reward": "rwd_…", "test": false}."""
+    member_id = _member_id(request)
+    data = _body(await read_json(request), ("reward", "test"), '{"reward": "rwd_…"}')
+    reward_id = data.get("reward")
+    if not isinstance(reward_id, str) or not reward_id:
+        raise InvalidInput(
+            f"reward: {_shown(reward_id)} must be a reward's id (GET /api/rewards lists them)",
+            code="invalid_reward_request",
+        )
+    db, settings = db_of(request), settings_of(request)
+    now = datetime.now(UTC)
+    async with db.write() as conn:
+        member = await _member(conn, member_id, bool(data.get("test", False)))
+        row = await flows.purchase(ConnTransaction(conn), reward_id, member, now, settings.tz)
+        balance = await store.balance(ConnTransaction(conn), member_id, member.test)
+    wake(db)
+    followed = await _report_purchase(request, row, member, now)
+    return JSON({**flows.issued_json(row), "balance": balance, "followedBy": followed}, status_code=201)
+
+
+async def _report_purchase(
+    request: Request, row: dict[str, Any], member: flows.Member, at: datetime
+) -> dict[str, Any]:
+    event = {
+        "type": flows.PURCHASED_REWARD,
+        "subject": {"kind": member.kind, "value": member.value},
+        "occurredAt": at.isoformat(),
+        "payload": {
+            "tags": {"reward": row["reward_id"], "rewardName": row["name"], "issuedRewardId": str(row["id"])},
+            "counters": {"cost": row["cost"]},
+        },
+    }
+    request_id, result = await report(
+        db_of(request), settings_of(request), event, received_at=at, credential="inbound", test=member.test
+    )
+    return {"type": flows.PURCHASED_REWARD, "requestId": request_id, "eventId": result.get("eventId"),
+            "status": result["status"], "awards": result.get("awards", [])}  # fmt: skip
+
+
+async def member_rewards(request: Request) -> Response:
+    """The member's rewards, newest first (`?test=true`: those of test data; `?status=`)."""
+    member_id = _member_id(request)
+    test = bool(bool_param(request, "test"))
+    status = choice_param(request, "status", ("issued", "redeemed", "expired", "cancelled"))
+    async with db_of(request).read() as conn:
+        await _member(conn, member_id, test)
+        rows = await store.issued_of_member(conn, member_id, test=test)
+    return JSON({"items": [flows.issued_json(r) for r in rows if status is None or r["status"] == status]})
+
+
+def _issued_id(request: Request) -> int:
+    return path_id(request, "issued_id", "issued reward", code="unknown_issued_reward")
+
+
+async def get_issued(request: Request) -> Response:
+    issued_id = _issued_id(request)
+    async with db_of(request).read() as conn:
+        row = await store.get_issued(conn, issued_id)
+    if row is None:
+        raise NotFound(f"no issued reward {issued_id}", code="unknown_issued_reward")
+    return JSON(flows.issued_json(row))
+
+
+async def cancel(request: Request) -> Response:
+    """Cancel an issued reward: its points come back (a `refund` entry), and its unit of stock."""
+    issued_id = _issued_id(request)
+    data = _body(await read_json(request) if await request.body() else {}, ("note",), '{"note": "why"}')
+    db = db_of(request)
+    now = datetime.now(UTC)
+    async with db.write() as conn:
+        found = await store.get_issued(conn, issued_id)
+        if found is None:
+            raise NotFound(f"no issued reward {issued_id}", code="unknown_issued_reward")
+        member = await _member(conn, found["profile_id"], bool(found["test"]))
+        row = await flows.cancel(ConnTransaction(conn), issued_id, now, data.get("note"), member)
+        balance = await store.balance(ConnTransaction(conn), member.id, member.test)
+    wake(db)
+    return JSON({**flows.issued_json(row), "balance": balance})
+
+
+async def redeem(request: Request) -> Response:
+    """Mark an issued reward used (at the counter, in the shop)."""
+    issued_id = _issued_id(request)
+    data = _body(await read_json(request) if await request.body() else {}, ("note",), '{"note": "where"}')
+    async with db_of(request).write() as conn:
+        row = await flows.redeem(ConnTransaction(conn), issued_id, datetime.now(UTC), data.get("note"))
+        found = await store.get_issued(conn, issued_id)
+    return JSON(flows.issued_json({**row, "name": found["name"] if found else None}))
+
+
+ROUTES = [
+    Route("/api/rewards", list_rewards, methods=["GET"]),
+    Route("/api/rewards", create_reward, methods=["POST"]),
+    Route("/api/rewards/{reward_id}", get_reward, methods=["GET"]),
+    Route("/api/rewards/{reward_id}", update_reward, methods=["PATCH"]),
+    Route("/api/members/{member_id}/rewards", member_rewards, methods=["GET"]),
+    Route("/api/members/{member_id}/reward-purchases", purchase, methods=["POST"]),
+    Route("/api/issued-rewards/{issued_id}", get_issued, methods=["GET"]),
+    Route("/api/issued-rewards/{issued_id}/cancel", cancel, methods=["POST"]),
+    Route("/api/issued-rewards/{issued_id}/redeem", redeem, methods=["POST"]),
+]
