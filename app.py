@@ -41,12 +41,15 @@ from api import (
     testing,
     webhooks,
 )
+from api import (
+    expiry as expiry_api,
+)
 from api.admin_auth import AdminAuth
 from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
-from pipeline import parked, retention, webhook_delivery
+from pipeline import expiry, parked, retention, webhook_delivery
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
@@ -144,6 +147,8 @@ ROUTES = [
     # Badges members earn (a rule's reaction, or by hand); the rewards catalog and purchases.
     *badges.ROUTES,
     *rewards.ROUTES,
+    # Points expiry: the program's policy, a pass by hand, what a member's points will do.
+    *expiry_api.ROUTES,
     # Outgoing webhooks: endpoints, the delivery log, redelivery and test sends.
     *webhooks.ROUTES,
 ]
@@ -205,13 +210,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         pruning = asyncio.create_task(retention.run_forever(db, settings))
         sweeping = asyncio.create_task(parked.sweep_forever(db, settings))
         delivering = asyncio.create_task(webhook_delivery.deliver_forever(db, settings))
+        expiring = asyncio.create_task(expiry.run_forever(db, settings))
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
-        for task in (pruning, sweeping, delivering):
+        for task in (pruning, sweeping, delivering, expiring):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

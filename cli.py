@@ -71,6 +71,25 @@ async def _prune(settings: Settings) -> dict[str, int]:
         await db.dispose()
 
 
+async def _expire(settings: Settings) -> dict[str, int]:
+    from pipeline.expiry import expire
+
+    db = Database(settings.database_url)
+    try:
+        return (await expire(db, settings)).to_json()
+    finally:
+        await db.dispose()
+
+
+def cmd_expire(args: argparse.Namespace, settings: Settings) -> int:
+    done = asyncio.run(_expire(settings))
+    print(
+        f"expired {done['points']} points of {done['members']} members in {done['entries']} entries, "
+        f"and {done['rewards']} issued rewards past their validDays"
+    )
+    return 0
+
+
 def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(_migrate(settings))
     pruned = asyncio.run(_prune(settings))
@@ -132,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", cmd_serve, "migrate the database and start the service"),
         ("migrate", cmd_migrate, "bring the database schema up to date"),
         ("prune", cmd_prune, "apply the retention periods now (the service does it every hour)"),
+        ("expire", cmd_expire, "expire points past the expiry policy and rewards past validDays, now"),
         ("rotate-key", cmd_rotate_key, "seal every stored credential with a new secret key"),
         (
             "demo",

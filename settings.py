@@ -65,6 +65,7 @@ class Settings:
     webhook_timeout_seconds: int = 10
     webhook_retry_schedule: str = DEFAULT_SCHEDULE
     webhook_disable_after_seconds: int = 5 * 86_400
+    expiry_interval_seconds: int = 3600  # how often the expiry pass runs in each process; 0: never
 
     @property
     def webhook_waits(self) -> tuple[float, ...]:
@@ -118,6 +119,7 @@ _MINIMUMS = {
     "retention_raw_days": 0,
     "webhook_timeout_seconds": 1,
     "webhook_disable_after_seconds": 0,
+    "expiry_interval_seconds": 0,
 }
 
 

@@ -88,7 +88,10 @@ def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
     if "imageUrl" in data:
         url = data["imageUrl"]
         ok = url is None or (
-            isinstance(url, str) and len(url) <= 2000 and urlsplit(url).scheme in ("http", "https", "data")
+            isinstance(url, str)
+            and len(url) <= 2000
+            and "\x00" not in url
+            and urlsplit(url).scheme in ("http", "https", "data")
         )
         if not ok:
             raise _bad("imageUrl", f"{_shown(url)} must be an http(s):// or data: URL, or null")
@@ -191,7 +194,7 @@ async def grant_badge(request: Request) -> Response:
     if not isinstance(data, dict) or set(data) - {"badge", "note", "test"}:
         raise _bad("body", 'expected {"badge": "bdg_…", "note": "why", "test": false}')
     badge_id, note, test = data.get("badge"), data.get("note"), data.get("test", False)
-    if not isinstance(badge_id, str) or not badge_id:
+    if not isinstance(badge_id, str) or not badge_id or "\x00" in badge_id or len(badge_id) > 40:
         raise _bad("badge", f"{_shown(badge_id)} must be a badge's id (GET /api/badges lists them)")
     if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
         raise _bad("note", f"{_shown(note)} must be a text of at most 500 characters")

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http import JSON, bool_param, db_of, int_param, page, read_json
+from api.http import JSON, bool_param, db_of, int_param, page, read_json, settings_of
 from api.profiles import _profile_id, load_profile
 from earning_rules.rewards import MAX_POINTS
 from errors import InvalidInput
+from pipeline.ledger_check import ledger_problems
 from storage import ledger
 from storage.profiles import profiles
 
@@ -131,5 +132,5 @@ async def adjust(request: Request) -> Response:
 
 async def check_balances(request: Request) -> Response:
     async with db_of(request).read() as conn:
-        problems = await ledger.mismatched_balances(conn)
+        problems = await ledger_problems(conn, settings_of(request).tz)
     return JSON({"ok": not problems, "mismatches": problems})

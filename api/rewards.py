@@ -130,7 +130,7 @@ async def purchase(request: Request) -> Response:
     member_id = _member_id(request)
     data = _body(await read_json(request), ("reward", "test"), '{"reward": "rwd_…"}')
     reward_id = data.get("reward")
-    if not isinstance(reward_id, str) or not reward_id:
+    if not isinstance(reward_id, str) or not reward_id or "\x00" in reward_id or len(reward_id) > 40:
         raise InvalidInput(
             f"reward: {_shown(reward_id)} must be a reward's id (GET /api/rewards lists them)",
             code="invalid_reward_request",

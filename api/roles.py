@@ -22,7 +22,8 @@ _TRIES = re.compile(
 )
 _OWNER_ONLY = re.compile(r"^/api/(admin-keys|audit)(/|$)")
 _MARKETER = re.compile(
-    r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$)|badges(/|$)|rewards(/|$)|issued-rewards/)"
+    r"^/api/(rules(/|$)|profiles/[^/]+/adjustments$|members(/|$)|badges(/|$)|rewards(/|$)|issued-rewards/"
+    r"|expiry-policy$|expiry/run$)"
 )
 _DEVELOPER = re.compile(
     r"^/api/(connectors|event-types|members|parked|webhook-endpoints|webhook-messages)(/|$)"

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +18,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from errors import InvalidInput
+from pipeline.ledger_check import ledger_problems
 from settings import Settings
 from storage.database import Database
-from storage.ledger import mismatched_balances
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "check",
-        help="check that every balance equals the sum of its entries (exit 1 on a mismatch)",
+        help="check every balance against its entries, and expired points against their lots (exit 1 if off)",
         description="Read the ledger from the database in the settings and list every balance that "
         "differs from the sum of its points entries.",
     )
     p.set_defaults(run=run, needs_admin_token=False)
 
 
-async def _mismatches(url: str) -> list[dict[str, Any]]:
+async def _mismatches(url: str, tz: tzinfo) -> list[dict[str, Any]]:
     db = Database(url)
     try:
         async with db.read() as conn:
-            return await mismatched_balances(conn)
+            return await ledger_problems(conn, tz)
     finally:
         await db.dispose()
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"file {missing} (is the URL right? `inbound migrate` creates it)"
         )
     try:
-        problems = asyncio.run(_mismatches(settings.database_url))
+        problems = asyncio.run(_mismatches(settings.database_url, settings.tz))
     except (SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise InvalidInput(

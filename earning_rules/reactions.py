@@ -33,7 +33,7 @@ def parse_reactions(data: Any, path: str = "reactions") -> tuple[Reaction, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
-        v.fail(path, f"{v.show(data)} must be a list such as [{{\"badge\": \"bdg_…\"}}]")
+        v.fail(path, f'{v.show(data)} must be a list such as [{{"badge": "bdg_…"}}]')
     if len(data) > MAX_REACTIONS:
         v.fail(path, f"{len(data)} reactions is more than {MAX_REACTIONS}")
     found: list[Reaction] = []

@@ -65,6 +65,8 @@ def string(value: Any, path: str, *, allow_empty: bool = False, max_len: int = 5
         fail(path, f"{show(value)} must not be empty")
     if len(value) > max_len:
         fail(path, f"is {len(value)} characters long; the most is {max_len}")
+    if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not a 500 there
+        fail(path, f"{show(value)} contains a NUL character (\\u0000)")
     return value
 
 

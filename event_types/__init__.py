@@ -55,6 +55,14 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "schema": {"type": "object"},
         "reporting": INTRINSIC,
     },
+    "POINTS_EXPIRED": {
+        "description": (
+            "Reported by Inbound when a member's points expire (the expiry pass): counter `points` "
+            "(how many). Intrinsic: it cannot be reported through the API or a connector."
+        ),
+        "schema": {"type": "object"},
+        "reporting": INTRINSIC,
+    },
     "custom.basic": {
         "description": "Any tags and counters. The default for connectors.",
         "schema": {"type": "object"},

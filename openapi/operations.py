@@ -529,6 +529,26 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body="IssuedRewardNote",
         errors=(404, 409, 422),
     ),
+    ("GET", "/api/expiry-policy"): Op("When earned points expire", "expiry", "ExpiryPolicy"),
+    ("PUT", "/api/expiry-policy"): Op(
+        "Set the expiry policy (it applies to points already earned too)",
+        "expiry",
+        "ExpiryPolicy",
+        body="ExpiryPolicyInput",
+        errors=(422,),
+    ),
+    ("POST", "/api/expiry/run"): Op(
+        "Run the expiry pass now (the service runs it every INBOUND_EXPIRY_INTERVAL_SECONDS)",
+        "expiry",
+        "ExpiryRun",
+    ),
+    ("GET", "/api/members/{member_id}/expiring"): Op(
+        "What a member's points will do: what expires when",
+        "expiry",
+        "MemberExpiring",
+        query=("test",),
+        errors=(404, 422),
+    ),
     ("GET", "/api/webhook-endpoints"): Op(
         "Outgoing webhook endpoints, with their messages per state", "webhooks", "WebhookEndpoints"
     ),

@@ -503,6 +503,34 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "IssuedRewards": _obj({"items": {"type": "array", "items": ref("IssuedReward")}}),
+    "ExpiryPolicyInput": {
+        "oneOf": [
+            _obj({"kind": {"const": "never"}}, ("kind",), additionalProperties=False),
+            _obj({"kind": {"const": "days"}, "days": _I}, ("kind", "days"), additionalProperties=False),
+            _obj(
+                {"kind": {"const": "end_of_month"}, "months": _I},
+                ("kind", "months"),
+                additionalProperties=False,
+            ),
+            _obj(
+                {"kind": {"const": "end_of_year"}, "years": _I}, ("kind", "years"), additionalProperties=False
+            ),
+        ]
+    },
+    "ExpiryPolicy": _obj({"policy": {"type": "object"}, "description": _S}),
+    "ExpiryRun": _obj({"members": _I, "entries": _I, "points": _I, "rewards": _I}),
+    "MemberExpiring": _obj(
+        {
+            "memberId": _I,
+            "test": _B,
+            "balance": _I,
+            "policy": ref("ExpiryPolicy"),
+            "expiring": {"type": "array", "items": _obj({"at": _T, "points": _I})},
+            "dueNow": {"type": "array", "items": _obj({"at": _T, "points": _I})},
+            "neverExpire": _I,
+            "debt": _I,
+        }
+    ),
     "WebhookEndpointInput": _obj(
         {
             "url": {"type": "string", "description": "http:// or https://"},

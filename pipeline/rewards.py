@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from errors import Conflict, NotFound
 from rewards.catalog import Refusal, limit_window, refusal
+from storage import ledger
 from storage import rewards as store
 from storage import webhooks as webhook_store
 from storage.driver import RawTransaction
@@ -132,7 +133,7 @@ async def purchase(
         raise RewardRefused(refused.message, code=refused.code)
     spend = None
     if reward["cost"]:
-        spend = await store.add_entry(
+        spend = await ledger.add_entry_raw(
             tx,
             {
                 "profile_id": member.id,
@@ -200,7 +201,7 @@ async def cancel(
     reward = (await store.lock_rewards(tx, [row["reward_id"]]))[row["reward_id"]]
     refund = None
     if row["cost"]:
-        refund = await store.add_entry(
+        refund = await ledger.add_entry_raw(
             tx,
             {
                 "profile_id": row["profile_id"],

@@ -73,7 +73,10 @@ def parse_reward(data: Any, *, creating: bool) -> dict[str, Any]:
     if "imageUrl" in data:
         url = data["imageUrl"]
         if url is not None and not (
-            isinstance(url, str) and len(url) <= 2000 and urlsplit(url).scheme in ("http", "https", "data")
+            isinstance(url, str)
+            and len(url) <= 2000
+            and "\x00" not in url
+            and urlsplit(url).scheme in ("http", "https", "data")
         ):
             raise _bad("imageUrl", f"{_shown(url)} must be an http(s):// or data: URL, or null")
         values["image_url"] = url

@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
+from storage.driver import RawTransaction
 from storage.tables import Balance, PointsEntry
 
 entries = PointsEntry.__table__  # type: ignore[attr-defined]
@@ -280,3 +281,31 @@ async def balances_of(conn: AsyncConnection, profile_ids: Collection[int], *, te
     )
     found = {int(pid): int(balance) for pid, balance in rows}
     return {pid: found.get(pid, 0) for pid in profile_ids}
+
+
+async def add_entry_raw(tx: RawTransaction, row: dict[str, Any]) -> int:
+    """An entry without an event or a rule (a purchase, its refund, an expiry), and the balance move,
+    in plain SQL for either write path. A refund gives points back without earning them: the
+    lifetime does not grow (see `mismatched_balances`)."""
+    found = await tx.fetch(
+        "INSERT INTO points_entries (profile_id, points, kind, reason, admin, test, occurred_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [
+            row["profile_id"],
+            row["points"],
+            row["kind"],
+            row.get("reason"),
+            row.get("admin"),
+            row["test"],
+            tx.ts(row["occurred_at"]),
+            tx.ts(row["created_at"]),
+        ],
+    )
+    gained = row["points"] if row["points"] > 0 and row["kind"] != "refund" else 0
+    await tx.fetch(
+        "INSERT INTO balances (profile_id, test, balance, lifetime, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (profile_id, test) DO UPDATE SET balance = balances.balance + excluded.balance, "
+        "lifetime = balances.lifetime + excluded.lifetime, updated_at = excluded.updated_at",
+        [row["profile_id"], row["test"], row["points"], gained, tx.ts(row["created_at"])],
+    )
+    return int(found[0][0])

@@ -212,34 +212,6 @@ async def settle_issued(tx: RawTransaction, issued_id: int, values: dict[str, An
     await tx.fetch(f"UPDATE issued_rewards SET {sets} WHERE id = ?", [*args, issued_id])
 
 
-async def add_entry(tx: RawTransaction, row: dict[str, Any]) -> int:
-    """A ledger entry of a purchase or its refund (no event, no rule), and the balance move.
-
-    A refund gives points back without earning them: the lifetime does not grow (storage/ledger.py)."""
-    found = await tx.fetch(
-        "INSERT INTO points_entries (profile_id, points, kind, reason, admin, test, occurred_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [
-            row["profile_id"],
-            row["points"],
-            row["kind"],
-            row.get("reason"),
-            row.get("admin"),
-            row["test"],
-            tx.ts(row["occurred_at"]),
-            tx.ts(row["created_at"]),
-        ],
-    )
-    gained = row["points"] if row["points"] > 0 and row["kind"] != "refund" else 0
-    await tx.fetch(
-        "INSERT INTO balances (profile_id, test, balance, lifetime, updated_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (profile_id, test) DO UPDATE SET balance = balances.balance + excluded.balance, "
-        "lifetime = balances.lifetime + excluded.lifetime, updated_at = excluded.updated_at",
-        [row["profile_id"], row["test"], row["points"], gained, tx.ts(row["created_at"])],
-    )
-    return int(found[0][0])
-
-
 async def due_to_expire(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
     rows = await conn.execute(
         select(issued_rewards.c.id)

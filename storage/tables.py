@@ -236,12 +236,13 @@ class PointsEntry(SQLModel, table=True):
         UniqueConstraint("event_id", "rule_id", "kind", name="uq_points_event_rule_kind"),
         Index("ix_points_profile_time", "profile_id", "occurred_at"),
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
+        Index("ix_points_kind_time", "kind", "occurred_at"),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     profile_id: int = Field(sa_column=Column(BigId, ForeignKey("profiles.id"), nullable=False))
     points: int = Field(sa_column=Column(BigInteger, nullable=False))
-    kind: str  # award | adjustment | reversal
+    kind: str  # award | correction | reversal | adjustment | purchase | refund | expiry
     rule_id: str | None = Field(default=None, max_length=64)
     rule_version: int | None = None
     event_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
@@ -509,3 +510,12 @@ class IssuedReward(SQLModel, table=True):
     expires_at: datetime | None = _ts(nullable=True)
     updated_at: datetime = _ts(nullable=False)
     history: list[dict[str, Any]] = _json()
+
+
+class ProgramSetting(SQLModel, table=True):
+    """A setting of the loyalty program kept with its data (the expiry policy), not in the env."""
+
+    __tablename__ = "program_settings"
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: Any = _json()
+    updated_at: datetime = _ts(nullable=False)

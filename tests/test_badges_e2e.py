@@ -144,6 +144,14 @@ def test_granting_by_hand_and_mistakes(running: Server) -> None:
     assert_error(post(f"/api/members/{member_id}/badges", json={"badge": "bdg_nope"}), 422, "invalid_badge",
                  '"bdg_nope" is not a badge')  # fmt: skip
     assert_error(post("/api/members/999999/badges", json={"badge": once["id"]}), 404, "unknown_member")
+    # NUL reaches no database (PostgreSQL text cannot hold it): a 422, never a 500.
+    assert_error(post(f"/api/members/{member_id}/badges", json={"badge": "b\u0000"}), 422, "invalid_badge")
+    assert_error(
+        post("/api/rules", json={"name": "r", "reactions": [{"badge": "b\u0000"}]}),
+        422,
+        "invalid_rule",
+        "reactions[0].badge",
+    )
     assert_error(running.admin.get("/api/badges/bdg_nope"), 404, "unknown_badge")
     assert_error(
         post("/api/rules", json={"name": "r", "reactions": [{"badge": "bdg_nope"}]}),

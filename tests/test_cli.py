@@ -443,3 +443,17 @@ def test_check_finds_a_balance_that_is_not_the_sum_of_its_entries(
 def test_check_on_a_database_without_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", "check")
     assert code == 2 and "inbound migrate" in err
+
+
+def test_expire_runs_the_pass_and_says_what_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'expire.db'}"
+
+    async def seed() -> None:
+        db = Database(url)
+        await migrate(db)
+        await db.dispose()
+
+    asyncio.run(seed())
+    code, out, err = run(capsys, "--database-url", url, "expire")
+    assert code == 0, err
+    assert "expired 0 points of 0 members in 0 entries, and 0 issued rewards past their validDays" in out

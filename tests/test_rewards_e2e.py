@@ -159,6 +159,8 @@ def test_per_member_limits_windows_and_mistakes(running: Server) -> None:
     assert_error(
         post("/api/members/999999/reward-purchases", json={"reward": later["id"]}), 404, "unknown_member"
     )
+    nul = post(f"/api/members/{member_id}/reward-purchases", json={"reward": "r\u0000"})
+    assert_error(nul, 422, "invalid_reward_request", "reward:")
 
 
 def test_purchased_reward_is_an_event_rules_react_to(running: Server) -> None:

@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "reward.purchased": "a member bought a reward with points",
     "reward.issued": "a rule issued a reward to a member, free (a reaction)",
     "reward.cancelled": "an issued reward was cancelled (a purchase's points given back)",
+    "points.expired": "a member's points expired (one message per expiry date)",
 }
 TEST_KIND = "webhook.test"  # sent by hand from the API or the console, to one endpoint
 RULE_KIND = "rule.reacted"  # a rule's webhook reaction, to the endpoint the rule names
@@ -67,6 +68,8 @@ def _url(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _fail("url", f"{_shown(value)} must be an http:// or https:// URL")
     text = value.strip()
+    if "\x00" in text:
+        raise _fail("url", f"{_shown(text)} contains a NUL character")
     if len(text) > 2000:
         raise _fail("url", f"{_shown(text)} is longer than 2000 characters")
     parts = urlsplit(text)
@@ -92,7 +95,7 @@ def _kinds(value: Any) -> tuple[str, ...]:
 def _description(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 500:
+    if not isinstance(value, str) or len(value) > 500 or "\x00" in value:
         raise _fail("description", f"{_shown(value)} must be a text of at most 500 characters")
     return value
 

@@ -1,0 +1,177 @@
+"""The expiry pass: points past their expiry become `expiry` entries; rewards past their validDays
+become `expired`. In each serving process every `INBOUND_EXPIRY_INTERVAL_SECONDS`, and on demand
+(`inbound expire`, `POST /api/expiry/run`).
+
+Each member is one short transaction under the member's lock (the one events and purchases take):
+the lots are worked out from the ledger there (expiry/lots.py), so the pass is idempotent and two
+passes at once (two processes) expire nothing twice. One entry per expiry instant, dated then
+(`occurredAt`), with a `points.expired` message; the intrinsic POINTS_EXPIRED event follows once
+the member's transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from expiry.lots import Lots, allocate
+from expiry.policy import Policy, policy_from_stored
+from pipeline import rewards as reward_flows
+from settings import Settings
+from storage import expiry as store
+from storage import ledger
+from storage import rewards as reward_store
+from storage import webhooks as webhook_store
+from storage.database import Database
+from storage.driver import ConnTransaction, RawTransaction
+from storage.rewards import lock_member
+from webhooks.messages import message
+
+log = logging.getLogger("inbound.expiry")
+
+POINTS_EXPIRED = "POINTS_EXPIRED"
+BATCH = 200
+
+
+@dataclass
+class Expired:
+    members: int = 0
+    entries: int = 0
+    points: int = 0
+    rewards: int = 0
+    followed: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "members": self.members,
+            "entries": self.entries,
+            "points": self.points,
+            "rewards": self.rewards,
+        }
+
+
+async def load_policy(db: Database) -> Policy:
+    async with db.read() as conn:
+        return policy_from_stored(await store.get_policy(conn))
+
+
+async def lots_of(
+    tx: RawTransaction, profile_id: int, test: bool, policy: Policy, settings: Settings
+) -> Lots:
+    entries = await store.member_entries(tx, profile_id, test)
+    return allocate(entries, policy, settings.tz, await store.refunds_of(tx, profile_id, test))
+
+
+def clock() -> datetime:
+    """Now: the one place the pass reads the time (tests move it)."""
+    return datetime.now(UTC)
+
+
+async def expire(db: Database, settings: Settings, now: datetime | None = None) -> Expired:
+    """One pass, as of `now`."""
+    now = now or clock()
+    done = Expired()
+    policy = await load_policy(db)
+    earned_before = policy.earned_before(now, settings.tz)
+    after = (0, False)
+    while earned_before is not None:
+        async with db.read() as conn:
+            holders = await store.holders_of_old_points(conn, earned_before, after=after, limit=BATCH)
+        for profile_id, test in holders:
+            await _expire_member(db, settings, policy, profile_id, test, now, done)
+        if len(holders) < BATCH:
+            break
+        after = holders[-1]
+    await _expire_rewards(db, now, done)
+    for event in done.followed:
+        await _report(db, settings, event, now)
+    return done
+
+
+async def _expire_member(
+    db: Database,
+    settings: Settings,
+    policy: Policy,
+    profile_id: int,
+    test: bool,
+    now: datetime,
+    done: Expired,
+) -> None:
+    async with db.write() as conn:
+        tx = ConnTransaction(conn)
+        if not await lock_member(tx, profile_id):
+            return
+        due = (await lots_of(tx, profile_id, test, policy, settings)).expired_by(now)
+        if not due:
+            return
+        identity = await store.identity_of(tx, profile_id)
+        total = 0
+        for instant, points in due.items():
+            entry_id = await ledger.add_entry_raw(
+                tx,
+                {
+                    "profile_id": profile_id,
+                    "points": -points,
+                    "kind": "expiry",
+                    "test": test,
+                    "reason": f"expired: {policy.describe()}",
+                    "occurred_at": instant,
+                    "created_at": now,
+                },
+            )
+            total += points
+            done.entries += 1
+            data = {
+                "profile": {"id": profile_id, "kind": identity[0] if identity else None,
+                            "value": identity[1] if identity else None},
+                "entryId": entry_id, "points": points, "expiredAt": instant.isoformat(), "test": test,
+            }  # fmt: skip
+            await webhook_store.enqueue_raw(tx, [message("points.expired", data, test=test, at=now)])
+        done.members += 1
+        done.points += total
+    if identity is not None:
+        done.followed.append({"kind": identity[0], "value": identity[1], "points": total, "test": test})
+
+
+async def _expire_rewards(db: Database, now: datetime, done: Expired) -> None:
+    while True:
+        async with db.read() as conn:
+            due = await reward_store.due_to_expire(conn, now, BATCH)
+        for issued_id in due:
+            async with db.write() as conn:
+                if await reward_flows.expire(ConnTransaction(conn), issued_id, now):
+                    done.rewards += 1
+        if len(due) < BATCH:
+            return
+
+
+async def _report(db: Database, settings: Settings, expired: dict[str, Any], now: datetime) -> None:
+    from pipeline.report import report  # here, not above: report → the writer → reactions → rewards
+
+    event = {
+        "type": POINTS_EXPIRED,
+        "subject": {"kind": expired["kind"], "value": expired["value"]},
+        "occurredAt": now.isoformat(),
+        "payload": {"tags": {}, "counters": {"points": expired["points"]}},
+    }
+    try:
+        await report(db, settings, event, received_at=now, credential="inbound", test=expired["test"])
+    except Exception:
+        log.exception("could not report POINTS_EXPIRED for %s", expired["value"])
+
+
+async def run_forever(db: Database, settings: Settings) -> None:
+    """The scheduled pass; a failure is logged and tried again at the next one."""
+    if settings.expiry_interval_seconds <= 0:
+        return
+    while True:
+        await asyncio.sleep(settings.expiry_interval_seconds)
+        try:
+            done = await expire(db, settings)
+            if done.entries or done.rewards:
+                log.info("expiry pass: %s", done.to_json())
+        except Exception:
+            log.exception("the expiry pass failed; it runs again in %d s", settings.expiry_interval_seconds)
