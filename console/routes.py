@@ -9,7 +9,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from console.pages import admin, connectors, event_types, events, login, members, overview, playground, rules
+from console.pages import (
+    admin,
+    connectors,
+    event_types,
+    events,
+    login,
+    loyalty,
+    members,
+    overview,
+    playground,
+    rules,
+    webhooks,
+)
 from console.render import HERE
 from console.session import MAX_AGE_SECONDS, ConsoleGuard, session_key
 from settings import Settings
@@ -29,6 +41,8 @@ def mount(settings: Settings) -> list[BaseRoute]:
         *events.ROUTES,
         *members.ROUTES,
         *event_types.ROUTES,
+        *loyalty.ROUTES,
+        *webhooks.ROUTES,
         *admin.ROUTES,
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="console-static"),
     ]

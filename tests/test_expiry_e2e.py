@@ -179,3 +179,39 @@ def test_the_policy_and_its_mistakes(running: Server) -> None:
         set_["description"] == "points expire at the end of the 2nd year after the year they were earned in"
     )
     assert_error(running.admin.get("/api/members/999999/expiring"), 404, "unknown_member")
+
+
+REFUNDABLE = """{
+  "clientEventId": id,
+  "profile": {"kind": "default", "value": email},
+  "reverses": refund,
+  "payload": {"timestamp": at, "tags": [{"name": "type", "value": refund ? "refund" : "order"}]}
+}"""
+
+
+def test_a_refund_event_after_expiry_keeps_the_ledger_whole(running: Server) -> None:
+    running.admin.put("/api/expiry-policy", json={"kind": "days", "days": 10})
+    connector = create_connector(running.admin, mapping=REFUNDABLE)
+    rule = {
+        "name": "Order",
+        "status": "active",
+        "source": {"connector": connector["id"]},
+        "reward": {"fixed": 50},
+        "conditions": {"all": [{"tag": "type", "op": "eq", "value": "order"}]},
+    }
+    assert running.admin.post("/api/rules", json=rule).status_code == 201
+    email = unique_email()
+    order = send(running.client, connector, {"id": "ord-1", "email": email, "at": OCTOBER}).json()["results"][
+        0
+    ]
+    member_id = order["profile"]["id"]
+    assert _run(running)["points"] == 50  # October's points are gone
+    refund = {"id": "ref-1", "email": email, "at": "2026-10-22T10:00:00Z", "refund": "ord-1"}
+    refunded = send(running.client, connector, refund).json()["results"][0]
+    assert refunded["status"] == "processed", refunded
+    # The refund takes back the award even though it had expired: the member owes it (a debt the
+    # next points pay), and balances, entries and lots all agree (the fixture's ledger check).
+    assert _member(running, member_id)["balance"] == -50
+    expiring = running.admin.get(f"/api/members/{member_id}/expiring").json()
+    assert expiring["debt"] == 50 and expiring["dueNow"] == []
+    assert _run(running)["points"] == 0

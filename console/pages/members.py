@@ -1,5 +1,6 @@
 """Members: search by the start of an identity; one member's identities, attributes, balance,
-ledger and activity; adjustments, events reported by hand, access tokens, merge and erase."""
+ledger and activity, badges, rewards and expiring points; adjustments, events reported by hand,
+badges granted and rewards bought by hand, access tokens, merge and erase."""
 
 from __future__ import annotations
 
@@ -59,6 +60,14 @@ async def _member_page(
     member = await call(request, "GET", f"/api/members/{profile_id}")
     tokens = await call(request, "GET", f"/api/members/{profile_id}/tokens")
     types = (await call(request, "GET", "/api/event-types")).body["items"]
+    on_test = {"test": flag}
+    badges = await call(request, "GET", f"/api/members/{profile_id}/badges", query=on_test)
+    rewards = await call(request, "GET", f"/api/members/{profile_id}/rewards", query=on_test)
+    expiring = await call(request, "GET", f"/api/members/{profile_id}/expiring", query=on_test)
+    catalog = (await call(request, "GET", "/api/rewards", query={"status": "active"})).body["items"]
+    all_badges = [
+        b for b in (await call(request, "GET", "/api/badges")).body["items"] if b["status"] == "active"
+    ]
     return page(
         request,
         "member.html",
@@ -77,6 +86,11 @@ async def _member_page(
             "new_token": new_token,
             "error_for": error_for,  # which form shows the error
             "reportable": [t["name"] for t in types if t["reporting"] in ("public", "private")],
+            "badges": badges.body["items"] if badges.ok else [],
+            "rewards": rewards.body["items"] if rewards.ok else [],
+            "expiring": expiring.body if expiring.ok else None,
+            "catalog": catalog,
+            "all_badges": all_badges,
             "error": error,
             "notice": notice,
             "form": form or {},
@@ -202,6 +216,54 @@ async def erase(request: Request) -> Response:
     return await _member_page(request, profile_id, notice=notice)
 
 
+async def grant_badge(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    form = form_of(request)
+    body: dict[str, Any] = {"badge": form.get("badge", ""), "test": form.get("test") == "true"}
+    if form.get("note", "").strip():
+        body["note"] = form["note"].strip()
+    answer = await call(request, "POST", f"/api/members/{profile_id}/badges", body)
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, form=form, status_code=answer.status, error_for="badge"
+        )
+    return await _member_page(request, profile_id, notice=f"Badge {answer.body['name']} granted.")
+
+
+async def buy_reward(request: Request) -> Response:
+    profile_id = request.path_params["profile_id"]
+    form = form_of(request)
+    body = {"reward": form.get("reward", ""), "test": form.get("test") == "true"}
+    answer = await call(request, "POST", f"/api/members/{profile_id}/reward-purchases", body)
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, form=form, status_code=answer.status, error_for="reward"
+        )
+    issued = answer.body
+    notice = (
+        f"{issued['name']} bought for {issued['cost']} points: code {issued['code']}; "
+        f"the balance is now {issued['balance']}."
+    )
+    return await _member_page(request, profile_id, notice=notice)
+
+
+async def change_reward(request: Request) -> Response:
+    """Cancel (points and stock come back) or redeem one of the member's rewards."""
+    profile_id, issued_id = request.path_params["profile_id"], request.path_params["issued_id"]
+    action = request.path_params["action"]
+    if action not in ("cancel", "redeem"):
+        return page(request, "not_found.html", {"message": f"no action {action!r}"}, status_code=404)
+    answer = await call(request, "POST", f"/api/issued-rewards/{issued_id}/{action}", {})
+    if not answer.ok:
+        return await _member_page(
+            request, profile_id, error=answer, status_code=answer.status, error_for="reward"
+        )
+    done = "cancelled: its points are back" if action == "cancel" else "redeemed"
+    return await _member_page(
+        request, profile_id, notice=f"{answer.body['name']} ({answer.body['code']}) {done}."
+    )
+
+
 ROUTES = [
     Route("/members", search, methods=["GET"]),
     Route("/members/{profile_id}", show_member, methods=["GET"]),
@@ -211,4 +273,7 @@ ROUTES = [
     Route("/members/{profile_id}/tokens/{token_id}/revoke", revoke_token, methods=["POST"]),
     Route("/members/{profile_id}/merge", merge, methods=["POST"]),
     Route("/members/{profile_id}/erase", erase, methods=["POST"]),
+    Route("/members/{profile_id}/badges", grant_badge, methods=["POST"]),
+    Route("/members/{profile_id}/purchase", buy_reward, methods=["POST"]),
+    Route("/members/{profile_id}/rewards/{issued_id}/{action}", change_reward, methods=["POST"]),
 ]

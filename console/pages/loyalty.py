@@ -1,0 +1,144 @@
+"""Rewards, badges and expiry: the catalog members spend their points on, the badges rules and
+marketers grant, and when points expire (with a pass run by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from console.api_client import Answer, call
+from console.render import page
+from console.session import form_of
+
+PERIODS = ("day", "week", "month", "year", "ever")
+POLICY_AMOUNT = {"days": "days", "end_of_month": "months", "end_of_year": "years"}
+
+
+async def _page(
+    request: Request,
+    *,
+    error: Answer | None = None,
+    error_for: str = "",
+    form: dict[str, Any] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    rewards = await call(request, "GET", "/api/rewards")
+    badges = await call(request, "GET", "/api/badges")
+    policy = await call(request, "GET", "/api/expiry-policy")
+    return page(
+        request,
+        "loyalty.html",
+        {
+            "section": "loyalty",
+            "rewards": rewards.body["items"],
+            "badges": badges.body["items"],
+            "policy": policy.body,
+            "periods": PERIODS,
+            "error": error,
+            "error_for": error_for,
+            "form": form or {},
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+async def show(request: Request) -> Response:
+    return await _page(request)
+
+
+def _number(raw: Any) -> Any:
+    text = str(raw or "").strip().replace(" ", "")
+    if not text:
+        return None
+    return int(text) if text.lstrip("-").isdigit() else text  # the API names what is wrong
+
+
+def _text(raw: Any) -> str | None:
+    text = str(raw or "").strip()
+    return text or None
+
+
+async def add_reward(request: Request) -> Response:
+    form = form_of(request)
+    body: dict[str, Any] = {"name": str(form.get("name", "")).strip(), "cost": _number(form.get("cost"))}
+    for field in ("description", "imageUrl", "availableFrom", "availableUntil"):
+        if _text(form.get(field)):
+            body[field] = _text(form.get(field))
+    for field in ("stock", "validDays"):
+        if _number(form.get(field)) is not None:
+            body[field] = _number(form.get(field))
+    if _number(form.get("limitMax")) is not None:
+        body["limit"] = {"max": _number(form.get("limitMax")), "period": form.get("limitPeriod", "ever")}
+    answer = await call(request, "POST", "/api/rewards", body)
+    if not answer.ok:
+        return await _page(
+            request, error=answer, error_for="reward", form=dict(form), status_code=answer.status
+        )
+    return await _page(request, notice=f"Reward {answer.body['name']} added to the catalog.")
+
+
+async def reward_status(request: Request) -> Response:
+    reward_id = request.path_params["reward_id"]
+    status = form_of(request).get("status", "")
+    answer = await call(request, "PATCH", f"/api/rewards/{reward_id}", {"status": status})
+    if not answer.ok:
+        return await _page(request, error=answer, error_for="reward", status_code=answer.status)
+    return await _page(request, notice=f"Reward {answer.body['name']} is {answer.body['status']}.")
+
+
+async def add_badge(request: Request) -> Response:
+    form = form_of(request)
+    body: dict[str, Any] = {
+        "name": str(form.get("badgeName", "")).strip(),
+        "repeatable": form.get("repeatable") == "on",
+    }
+    for field, key in (("badgeDescription", "description"), ("badgeImageUrl", "imageUrl")):
+        if _text(form.get(field)):
+            body[key] = _text(form.get(field))
+    answer = await call(request, "POST", "/api/badges", body)
+    if not answer.ok:
+        return await _page(
+            request, error=answer, error_for="badge", form=dict(form), status_code=answer.status
+        )
+    return await _page(request, notice=f"Badge {answer.body['name']} created.")
+
+
+async def set_policy(request: Request) -> Response:
+    form = form_of(request)
+    kind = str(form.get("kind", "never"))
+    body: dict[str, Any] = {"kind": kind}
+    if kind in POLICY_AMOUNT:
+        body[POLICY_AMOUNT[kind]] = _number(form.get("amount"))
+    answer = await call(request, "PUT", "/api/expiry-policy", body)
+    if not answer.ok:
+        return await _page(
+            request, error=answer, error_for="expiry", form=dict(form), status_code=answer.status
+        )
+    return await _page(request, notice=f"Expiry policy saved: {answer.body['description']}.")
+
+
+async def run_expiry(request: Request) -> Response:
+    answer = await call(request, "POST", "/api/expiry/run", {})
+    if not answer.ok:
+        return await _page(request, error=answer, error_for="expiry", status_code=answer.status)
+    done = answer.body
+    notice = (
+        f"Expiry pass done: {done['points']} points of {done['members']} members expired, "
+        f"and {done['rewards']} issued rewards past their validity."
+    )
+    return await _page(request, notice=notice)
+
+
+ROUTES = [
+    Route("/rewards", show, methods=["GET"]),
+    Route("/rewards", add_reward, methods=["POST"]),
+    Route("/rewards/{reward_id}/status", reward_status, methods=["POST"]),
+    Route("/badges", add_badge, methods=["POST"]),
+    Route("/expiry", set_policy, methods=["POST"]),
+    Route("/expiry/run", run_expiry, methods=["POST"]),
+]

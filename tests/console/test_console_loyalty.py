@@ -1,0 +1,107 @@
+"""The console's rewards, badges, expiry and webhook pages, in Chromium: a marketer fills the
+catalog, grants a badge and sells a reward on a member's page; a developer adds a webhook
+endpoint, sends a test message to a real receiver and reads its delivery log."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import Server, free_port
+from tests.console.conftest import Console
+from tests.helpers import unique_email
+from tests.webhook_receiver import receiving
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_marketer_fills_the_catalog_and_serves_a_member(console: Console, server: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    console.login()
+    page = console.go("/console/rewards")
+    # A mistake is named next to the form, in the API's words.
+    page.fill("#name", f"Coffee {tag}")
+    page.fill("#cost", "-5")
+    page.click("#reward-form button[type=submit]")
+    expect(page.locator("#reward-form #form-error")).to_contain_text("cost: -5 must be a whole number")
+    page.fill("#cost", "40")
+    page.fill("#stock", "3")
+    page.fill("#limitMax", "1")
+    page.select_option("#limitPeriod", "day")
+    page.click("#reward-form button[type=submit]")
+    row = page.locator("#rewards tr", has_text=f"Coffee {tag}")
+    expect(row).to_contain_text("1 per day")
+    expect(row).to_contain_text("3")
+    page.fill("#badgeName", f"Regular {tag}")
+    page.check("#badge-form input[name=repeatable]")
+    page.click("#badge-form button[type=submit]")
+    expect(page.locator("#badges tr", has_text=f"Regular {tag}")).to_contain_text("again and again")
+    page.select_option("#kind", "end_of_year")
+    page.fill("#amount", "50")
+    page.click("#expiry-form button[type=submit]")
+    expect(page.locator("#expiry-policy")).to_contain_text("50th year after the year")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[action$='/expiry/run'] button")
+    expect(page.locator(".banner.ok")).to_contain_text("Expiry pass done")
+    console.shot("rewards-and-badges")
+
+    member = server.admin.post("/api/members", json={"identities": [{"value": unique_email("shop")}]}).json()
+    server.admin.post(
+        f"/api/profiles/{member['id']}/adjustments", json={"points": 100, "reason": "seed", "admin": "test"}
+    )
+    page = console.go(f"/console/members/{member['id']}")
+    expect(page.locator("#expiry-summary")).to_contain_text("50th year")
+    page.select_option("#reward", label=f"Coffee {tag} · 40 points · 3 left")
+    page.click("#purchase-form button[type=submit]")
+    expect(page.locator(".banner.ok")).to_contain_text(f"Coffee {tag} bought for 40 points: code RW-")
+    expect(page.locator("#balance")).to_contain_text("60")
+    page.click("#purchase-form button[type=submit]")  # a second the same day: the limit says no
+    expect(page.locator("#form-error")).to_contain_text("the most one member may have per day")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#member-rewards button:has-text('Cancel')")
+    expect(page.locator(".banner.ok")).to_contain_text("cancelled: its points are back")
+    expect(page.locator("#balance")).to_contain_text("100")
+    page.select_option("#badge", label=f"Regular {tag}")
+    page.fill("#note", "helped at the event")
+    page.click("#badge-grant-form button[type=submit]")
+    expect(page.locator("#member-badges")).to_contain_text(f"Regular {tag}")
+    expect(page.locator("#member-badges")).to_contain_text("by hand: helped at the event")
+    console.shot("member-rewards-badges")
+    server.admin.put("/api/expiry-policy", json={"kind": "never"})  # the shared server's other tests
+
+
+def test_a_developer_adds_a_webhook_and_reads_its_delivery_log(console: Console, server: Server) -> None:
+    with receiving(free_port()) as receiver:
+        console.login()
+        page = console.go("/console/webhooks")
+        page.fill("#url", "ftp://nowhere")
+        page.check("input[name='kind_event.processed']")
+        page.click("#endpoint-form button[type=submit]")
+        expect(page.locator("#form-error")).to_contain_text("url:")
+        page.fill("#url", receiver.url)
+        page.fill("#description", "CRM")
+        page.click("#endpoint-form button[type=submit]")
+        secret = page.locator("#endpoint-secret").inner_text()
+        assert secret.startswith("whsec_")
+        page.click(f"#endpoints a:has-text('{receiver.url}')")
+        detail = "/console" + page.url.split("/console", 1)[1]
+        page.click("form[action$='/test'] button")
+        expect(page.locator(".banner.ok")).to_contain_text("webhook.test")
+        receiver.wait_for(1, type="webhook.test")
+        receiver.verified(secret)
+        page = console.go(detail)  # the log, once tried
+        row = page.locator("#messages tr", has_text="webhook.test")
+        expect(row).to_contain_text("delivered")
+        page.click("#messages a >> nth=0")
+        expect(page.locator("#attempt-log")).to_contain_text("HTTP 200")
+        page.click("#messages button:has-text('Send again')")
+        expect(page.locator(".banner.ok")).to_contain_text("will be sent again")
+        receiver.wait_for(2, type="webhook.test")
+        console.shot("webhook-log")
+        page.click("form[action$='/disable'] button")
+        expect(page.locator("#endpoint-status")).to_have_text("disabled")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("form[action$='/delete'] button")
+        expect(page.locator(".banner.ok")).to_contain_text("Endpoint removed")
