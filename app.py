@@ -49,7 +49,7 @@ from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
-from pipeline import expiry, parked, retention, webhook_delivery
+from pipeline import expiry, intrinsic, parked, retention, webhook_delivery
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
 from storage.event_types import seed_builtin
@@ -211,13 +211,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         sweeping = asyncio.create_task(parked.sweep_forever(db, settings))
         delivering = asyncio.create_task(webhook_delivery.deliver_forever(db, settings))
         expiring = asyncio.create_task(expiry.run_forever(db, settings))
+        owing = asyncio.create_task(intrinsic.sweep_forever(db, settings))
         # What start-up allocated lives as long as the process: keep the collector off it, and
         # collect the young less often (each pass held every request for up to 60 ms; p99 /3).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
-        for task in (pruning, sweeping, delivering, expiring):
+        for task in (pruning, sweeping, delivering, expiring, owing):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

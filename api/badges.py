@@ -18,11 +18,14 @@ from starlette.routing import Route
 
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
 from errors import Conflict, InvalidInput, NotFound
-from pipeline.reactions import EARNED_BADGE, report_earned
+from pipeline.intrinsic import report_owed
+from pipeline.reactions import EARNED_BADGE, earned_badge_event
 from pipeline.webhook_delivery import wake
 from storage import badges as store
+from storage import intrinsic as intrinsic_store
 from storage import members as member_store
 from storage import webhooks as webhook_store
+from storage.driver import ConnTransaction
 from webhooks.messages import message
 
 FIELDS = ("name", "description", "imageUrl", "repeatable", "status")
@@ -228,18 +231,27 @@ async def grant_badge(request: Request) -> Response:
         data = {"memberBadgeId": grant_id, "badge": badge_id, "badgeName": badge["name"], "profile": who,
                 "source": "manual", "note": note, "test": test}  # fmt: skip
         await webhook_store.enqueue(conn, [message("badge.earned", data, test=test, at=now)])
+        earned = {"badge": badge_id, "name": badge["name"], "memberBadgeId": grant_id, "depth": 1,
+                  "kind": member["kind"], "value": member["value"]}  # fmt: skip
+        owed = await intrinsic_store.owe(
+            ConnTransaction(conn), earned_badge_event(earned, at=now), test=test, occurred_at=now, now=now
+        )
     wake(db)
-    earned = {"badge": badge_id, "name": badge["name"], "memberBadgeId": grant_id, "depth": 1}
-    await report_earned(
-        db,
-        settings_of(request),
-        [{**earned, "kind": member["kind"], "value": member["value"]}],
-        at=now,
-        test=test,
-    )
-    answer = {**grant_json({**row, "id": grant_id, "name": badge["name"], "image_url": badge["image_url"]}),
-              "followedBy": EARNED_BADGE}  # fmt: skip
+    followed = (await report_owed(db, settings_of(request), [owed])).get(owed)
+    answer = {
+        **grant_json({**row, "id": grant_id, "name": badge["name"], "image_url": badge["image_url"]}),
+        "followedBy": _followed(followed),
+    }
     return JSON(answer, status_code=201)
+
+
+def _followed(done: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The intrinsic event reported after the commit (None: the sweep reports it shortly)."""
+    if done is None:
+        return None
+    result = done["result"]
+    return {"type": EARNED_BADGE, "requestId": done["requestId"], "eventId": result.get("eventId"),
+            "status": result["status"], "awards": result.get("awards", [])}  # fmt: skip
 
 
 ROUTES = [

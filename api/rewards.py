@@ -20,7 +20,7 @@ from starlette.routing import Route
 from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
 from errors import Conflict, InvalidInput, NotFound
 from pipeline import rewards as flows
-from pipeline.report import report
+from pipeline.intrinsic import report_owed
 from pipeline.webhook_delivery import wake
 from rewards.catalog import STATUSES, parse_reward, reward_json
 from storage import members as member_store
@@ -142,27 +142,18 @@ async def purchase(request: Request) -> Response:
         row = await flows.purchase(ConnTransaction(conn), reward_id, member, now, settings.tz)
         balance = await store.balance(ConnTransaction(conn), member_id, member.test)
     wake(db)
-    followed = await _report_purchase(request, row, member, now)
+    done = (await report_owed(db, settings, [row["owed"]])).get(row["owed"])
+    followed = None
+    if done is not None:
+        result = done["result"]
+        followed = {
+            "type": flows.PURCHASED_REWARD,
+            "requestId": done["requestId"],
+            "eventId": result.get("eventId"),
+            "status": result["status"],
+            "awards": result.get("awards", []),
+        }
     return JSON({**flows.issued_json(row), "balance": balance, "followedBy": followed}, status_code=201)
-
-
-async def _report_purchase(
-    request: Request, row: dict[str, Any], member: flows.Member, at: datetime
-) -> dict[str, Any]:
-    event = {
-        "type": flows.PURCHASED_REWARD,
-        "subject": {"kind": member.kind, "value": member.value},
-        "occurredAt": at.isoformat(),
-        "payload": {
-            "tags": {"reward": row["reward_id"], "rewardName": row["name"], "issuedRewardId": str(row["id"])},
-            "counters": {"cost": row["cost"]},
-        },
-    }
-    request_id, result = await report(
-        db_of(request), settings_of(request), event, received_at=at, credential="inbound", test=member.test
-    )
-    return {"type": flows.PURCHASED_REWARD, "requestId": request_id, "eventId": result.get("eventId"),
-            "status": result["status"], "awards": result.get("awards", [])}  # fmt: skip
 
 
 async def member_rewards(request: Request) -> Response:

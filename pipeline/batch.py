@@ -91,7 +91,7 @@ async def run_chunk_with(
 
 
 def _follow_up(db: Database, ctx: RunContext, results: list[dict[str, Any]]) -> None:
-    follow_up(db, ctx.settings, results, at=ctx.request.received_at, test=ctx.test)
+    follow_up(db, ctx.settings, results)
 
 
 async def process_in_savepoint(

@@ -20,8 +20,10 @@ from typing import Any
 from expiry.lots import Lots, allocate
 from expiry.policy import Policy, policy_from_stored
 from pipeline import rewards as reward_flows
+from pipeline.intrinsic import report_owed
 from settings import Settings
 from storage import expiry as store
+from storage import intrinsic as intrinsic_store
 from storage import ledger
 from storage import rewards as reward_store
 from storage import webhooks as webhook_store
@@ -42,7 +44,7 @@ class Expired:
     entries: int = 0
     points: int = 0
     rewards: int = 0
-    followed: list[dict[str, Any]] = field(default_factory=list)
+    owed: list[int] = field(default_factory=list)  # the POINTS_EXPIRED events it owes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,8 +88,8 @@ async def expire(db: Database, settings: Settings, now: datetime | None = None) 
             break
         after = holders[-1]
     await _expire_rewards(db, now, done)
-    for event in done.followed:
-        await _report(db, settings, event, now)
+    if done.owed:
+        await report_owed(db, settings, done.owed)
     return done
 
 
@@ -132,8 +134,14 @@ async def _expire_member(
             await webhook_store.enqueue_raw(tx, [message("points.expired", data, test=test, at=now)])
         done.members += 1
         done.points += total
-    if identity is not None:
-        done.followed.append({"kind": identity[0], "value": identity[1], "points": total, "test": test})
+        if identity is not None:
+            event = {
+                "type": POINTS_EXPIRED,
+                "subject": {"kind": identity[0], "value": identity[1]},
+                "occurredAt": now.isoformat(),
+                "payload": {"tags": {}, "counters": {"points": total}},
+            }
+            done.owed.append(await intrinsic_store.owe(tx, event, test=test, occurred_at=now, now=now))
 
 
 async def _expire_rewards(db: Database, now: datetime, done: Expired) -> None:
@@ -146,21 +154,6 @@ async def _expire_rewards(db: Database, now: datetime, done: Expired) -> None:
                     done.rewards += 1
         if len(due) < BATCH:
             return
-
-
-async def _report(db: Database, settings: Settings, expired: dict[str, Any], now: datetime) -> None:
-    from pipeline.report import report  # here, not above: report → the writer → reactions → rewards
-
-    event = {
-        "type": POINTS_EXPIRED,
-        "subject": {"kind": expired["kind"], "value": expired["value"]},
-        "occurredAt": now.isoformat(),
-        "payload": {"tags": {}, "counters": {"points": expired["points"]}},
-    }
-    try:
-        await report(db, settings, event, received_at=now, credential="inbound", test=expired["test"])
-    except Exception:
-        log.exception("could not report POINTS_EXPIRED for %s", expired["value"])
 
 
 async def run_forever(db: Database, settings: Settings) -> None:

@@ -107,9 +107,7 @@ class GroupWriter:
                     assert planned.first_id is not None
                     planned.result["first"] = await first_outcome(conn, planned.first_id)
         for job in group:
-            follow_up(
-                self._db, job.ctx.settings, job.results, at=job.ctx.request.received_at, test=job.ctx.test
-            )
+            follow_up(self._db, job.ctx.settings, job.results)
             _answer(job, (job.results, job.log_row is not None))
 
     async def _write_alone(self, job: Job) -> None:

@@ -5,8 +5,9 @@ reacts is handled here: a `badge` is granted (once, unless repeatable: a second 
 member already had it), a `reward` is issued free (if available, in stock and within its
 limit), a `webhook` writes a `rule.reacted` message for that endpoint. What
 happened is written into the award's answer (and so into the event's trace and its result), and
-each grant is followed by the intrinsic `EARNED_BADGE` event once the transaction commits
-(`report_earned`), which rules can listen to in turn, up to `MAX_DEPTH` reactions deep.
+each grant owes the intrinsic `EARNED_BADGE` event, written in the same transaction and
+reported once it commits (pipeline/intrinsic.py), which rules can listen to in turn, up to
+`MAX_DEPTH` reactions deep.
 
 The same steps run on both write paths, in plain SQL over a RawTransaction: the group writer's
 driver transaction, or a SQLAlchemy connection's (storage.driver.ConnTransaction).
@@ -14,7 +15,6 @@ driver transaction, or a SQLAlchemy connection's (storage.driver.ConnTransaction
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,9 +23,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from earning_rules.reactions import Reaction
+from pipeline.intrinsic import kick
 from pipeline.rewards import Member, issue_free
 from settings import Settings
 from storage import badges as badge_store
+from storage import intrinsic as intrinsic_store
 from storage import rewards as reward_store
 from storage import webhooks as webhook_store
 from storage.database import Database
@@ -130,10 +132,13 @@ async def _grant(
             "granted": False,
             "reason": "the member already has this badge (it is not repeatable)",
         }
-    follow = item.depth < MAX_DEPTH
     found = {**shown, "granted": True, "memberBadgeId": grant_id, "depth": item.depth + 1}
-    if not follow:
+    if item.depth >= MAX_DEPTH:
         found["note"] = f"no EARNED_BADGE follows: {MAX_DEPTH} reactions deep already"
+    elif item.profile and item.profile.get("value") is not None:
+        who = {**found, "kind": item.profile.get("kind"), "value": item.profile["value"]}
+        event = earned_badge_event(who, at=item.at)
+        await intrinsic_store.owe(tx, event, test=item.test, occurred_at=item.at, now=item.at)
     return found
 
 
@@ -177,16 +182,14 @@ def _earned_message(item: Reacting, done: dict[str, Any]) -> Message:
 # --- after the commit ------------------------------------------------------------------------
 
 
-def earned_in(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The EARNED_BADGE events the results call for (each grant that may be followed)."""
-    found = []
-    for result in results:
-        profile = result.get("profile") or {}
-        for award in result.get("awards") or []:
-            for done in award.get("reactions") or []:
-                if done.get("granted") and "note" not in done and profile.get("value") is not None:
-                    found.append({**done, "kind": profile.get("kind"), "value": profile["value"]})
-    return found
+def owes(results: Sequence[dict[str, Any]]) -> bool:
+    """Whether these committed results owe an intrinsic event (a badge granted)."""
+    return any(
+        done.get("granted") and "note" not in done
+        for result in results
+        for award in result.get("awards") or []
+        for done in award.get("reactions") or []
+    )
 
 
 def earned_badge_event(done: dict[str, Any], *, at: datetime) -> dict[str, Any]:
@@ -207,30 +210,7 @@ def earned_badge_event(done: dict[str, Any], *, at: datetime) -> dict[str, Any]:
     }
 
 
-async def report_earned(
-    db: Database, settings: Settings, earned: Sequence[dict[str, Any]], *, at: datetime, test: bool
-) -> None:
-    """Report EARNED_BADGE for each grant (after the grant committed): rules may listen to it."""
-    from pipeline.report import report  # here, not above: report → the writer → here
-
-    for done in earned:
-        event = earned_badge_event(done, at=at)
-        try:
-            await report(db, settings, event, received_at=at, credential="inbound", test=test)
-        except Exception:
-            log.exception("could not report EARNED_BADGE for member badge %s", done.get("memberBadgeId"))
-
-
-_follow_ups: set[asyncio.Task[None]] = set()  # held until done (a bare task may be collected)
-
-
-def follow_up(
-    db: Database, settings: Settings, results: Sequence[dict[str, Any]], *, at: datetime, test: bool
-) -> None:
-    """After a commit: the intrinsic events its results call for (EARNED_BADGE), reported in a
-    task of their own, since they go through the same writer, which must not wait for itself."""
-    earned = earned_in(results)
-    if earned:
-        task = asyncio.create_task(report_earned(db, settings, earned, at=at, test=test))
-        _follow_ups.add(task)
-        task.add_done_callback(_follow_ups.discard)
+def follow_up(db: Database, settings: Settings, results: Sequence[dict[str, Any]]) -> None:
+    """After a commit: report the intrinsic events its results owe (pipeline/intrinsic.py)."""
+    if owes(results):
+        kick(db, settings)

@@ -22,9 +22,11 @@ from storage.database import Database
 from storage.logs import log_request_once
 
 # A reported event is {"type", "subject": {"kind", "value"}, "payload": {"tags": {…},
-# "counters": {…}}, "occurredAt"}: the payload is the event type's own view (what its JSON Schema
-# describes), turned into the mapped event's lists.
+# "counters": {…}}, "occurredAt"} (and, for intrinsic events only, a clientEventId): the payload
+# is the event type's own view (what its JSON Schema describes), turned into the mapped event's
+# lists.
 REPORT_MAPPING = """{
+  "clientEventId": clientEventId,
   "profile": {"kind": subject.kind, "value": subject.value},
   "payload": {
     "timestamp": occurredAt,

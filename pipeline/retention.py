@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from settings import Settings
 from storage.database import Database
-from storage.retention import Pruned, cutoff, prune_raw, prune_requests
+from storage.retention import Pruned, cutoff, prune_delivery_logs, prune_raw, prune_requests
 
 log = logging.getLogger("inbound.retention")
 INTERVAL_SECONDS = 3600
@@ -32,7 +32,14 @@ async def prune(db: Database, settings: Settings, now: datetime | None = None) -
         raw_payloads += done
         if not done:
             break
-    return Pruned(request_rows, raw_payloads)
+    logs = 0
+    while requests_before is not None:
+        async with db.write() as conn:
+            done = await prune_delivery_logs(conn, requests_before)
+        logs += done
+        if not done:
+            break
+    return Pruned(request_rows, raw_payloads, logs)
 
 
 async def run_forever(db: Database, settings: Settings) -> None:
@@ -40,7 +47,7 @@ async def run_forever(db: Database, settings: Settings) -> None:
     while True:
         try:
             pruned = await prune(db, settings)
-            if pruned.request_rows or pruned.raw_payloads:
+            if pruned.request_rows or pruned.raw_payloads or pruned.logs:
                 log.info("retention: pruned %s", pruned.to_json())
         except Exception:
             log.exception("the retention pass failed; it runs again in %d s", INTERVAL_SECONDS)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from errors import Conflict, NotFound
 from rewards.catalog import Refusal, limit_window, refusal
+from storage import intrinsic as intrinsic_store
 from storage import ledger
 from storage import rewards as store
 from storage import webhooks as webhook_store
@@ -147,7 +148,25 @@ async def purchase(
         )
     row = await _issue(tx, reward, member, at, source="purchase", spend_entry_id=spend)
     await webhook_store.enqueue_raw(tx, [_reward_message("reward.purchased", row, reward, member, at)])
-    return {**row, "name": reward["name"]}
+    owed = await intrinsic_store.owe(
+        tx, purchased_event(row, reward, member, at), test=member.test, occurred_at=at, now=at
+    )
+    return {**row, "name": reward["name"], "owed": owed}
+
+
+def purchased_event(
+    row: dict[str, Any], reward: dict[str, Any], member: Member, at: datetime
+) -> dict[str, Any]:
+    """PURCHASED_REWARD, as POST /events would take it: rules listen to it."""
+    return {
+        "type": PURCHASED_REWARD,
+        "subject": {"kind": member.kind, "value": member.value},
+        "occurredAt": at.isoformat(),
+        "payload": {
+            "tags": {"reward": reward["id"], "rewardName": reward["name"], "issuedRewardId": str(row["id"])},
+            "counters": {"cost": row["cost"]},
+        },
+    }
 
 
 async def issue_free(

@@ -519,3 +519,21 @@ class ProgramSetting(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: Any = _json()
     updated_at: datetime = _ts(nullable=False)
+
+
+class IntrinsicEvent(SQLModel, table=True):
+    """An intrinsic event (EARNED_BADGE, PURCHASED_REWARD, POINTS_EXPIRED) owed to the pipeline:
+    written in the transaction of what caused it, reported after (pipeline/intrinsic.py), so a
+    crash between the two loses nothing; reported with the clientEventId `intrinsic:<id>`, so it
+    counts once however often it is tried."""
+
+    __tablename__ = "intrinsic_events"
+    __table_args__ = (Index("ix_intrinsic_events_pending", "reported_at", "id"), _NEVER_REUSE_IDS)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    type: str = Field(max_length=64)
+    event: Any = _json()  # the event as POST /events takes it
+    test: bool = False
+    occurred_at: datetime = _ts(nullable=False)
+    created_at: datetime = _ts(nullable=False)
+    reported_at: datetime | None = _ts(nullable=True)
+    request_id: str | None = Field(default=None, max_length=64)

@@ -3,6 +3,7 @@ traces and the ledger stay, and the ledger still adds up. The clock is the only 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,3 +62,77 @@ def test_inbound_prune_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["prune", "--database-url", url]) == 0
     out = capsys.readouterr().out
     assert "pruned 0 request-log rows older than 90 days" in out and "never pruned" in out
+
+
+async def test_settled_delivery_logs_go_with_the_request_log_and_pending_ones_stay(database_url: str) -> None:
+    """Delivered and failed webhook messages and reported intrinsic events are pruned after the
+    request log's period; a pending message and an unreported event stay, whatever their age."""
+    from sqlalchemy import func, select
+
+    from storage.driver import ConnTransaction
+    from storage.intrinsic import intrinsic, owe, reported
+    from storage.retention import prune_delivery_logs
+    from storage.webhooks import delete_endpoint, insert_endpoint, messages
+
+    db = Database(database_url)
+    old = datetime.now(UTC) - timedelta(days=200)
+    endpoint = f"we_{uuid.uuid4().hex[:12]}"
+    try:
+        async with db.write() as conn:
+            await insert_endpoint(
+                conn,
+                {
+                    "id": endpoint,
+                    "url": "https://x.test/h",
+                    "description": None,
+                    "kinds": ["event.processed"],
+                    "test": False,
+                    "status": "disabled",
+                    "disabled_reason": None,
+                    "secret": "x",
+                    "previous_secret": None,
+                    "previous_expires_at": None,
+                    "failing_since": None,
+                    "created_at": old,
+                    "updated_at": old,
+                },
+            )  # fmt: skip
+            for i, status in enumerate(("delivered", "failed", "pending")):
+                await conn.execute(
+                    messages.insert().values(
+                        message_id=f"msg_{endpoint}_{i}",
+                        endpoint_id=endpoint,
+                        kind="event.processed",
+                        payload="{}",
+                        test=False,
+                        status=status,
+                        attempts=1,
+                        next_attempt_at=old,
+                        created_at=old,
+                    )
+                )
+            event = {"type": "EARNED_BADGE", "subject": {"kind": "default", "value": "x"}}
+            done_id = await owe(ConnTransaction(conn), event, test=False, occurred_at=old, now=old)
+            waiting_id = await owe(ConnTransaction(conn), event, test=False, occurred_at=old, now=old)
+            await reported(conn, done_id, "req_x", old)
+        async with db.write() as conn:
+            assert await prune_delivery_logs(conn, datetime.now(UTC) - timedelta(days=90)) >= 3
+        async with db.read() as conn:
+            left = (
+                await conn.execute(select(messages.c.status).where(messages.c.endpoint_id == endpoint))
+            ).all()
+            assert [r[0] for r in left] == ["pending"]
+            ids = {
+                r[0]
+                for r in await conn.execute(
+                    select(intrinsic.c.id).where(intrinsic.c.id.in_([done_id, waiting_id]))
+                )
+            }
+            assert ids == {waiting_id}
+            assert (await conn.execute(select(func.count()).select_from(intrinsic))).scalar_one() >= 1
+    finally:
+        async with db.write() as conn:
+            await conn.execute(messages.delete().where(messages.c.endpoint_id == endpoint))
+            await conn.execute(intrinsic.delete().where(intrinsic.c.id == waiting_id))
+            await delete_endpoint(conn, endpoint)
+        await db.dispose()
