@@ -258,8 +258,11 @@ async def process_item(
             held_rule_locks=state.rule_locks,
             balances=state.balances,
         )
-    if chain is None:  # a replay grants no badge again (docs/reactions.md)
-        await _react(conn, ctx, outcome.awards, profile.id, result, event_id, mapped)
+    # A replay reacts only for the awards it makes anew (not for corrections of earlier ones).
+    anew = outcome.awards
+    if chain is not None:
+        anew = [a for a in outcome.awards if a.get("before") == 0 and a.get("profileId") == profile.id]
+    await _react(conn, ctx, anew, profile.id, result, event_id, mapped)
     trace.append(outcome.rules_step)
     trace.append({"step": "ledger", "awards": outcome.awards, "balance": outcome.balance})
     await event_store.update_event(conn, event_id, trace=trace)
@@ -283,6 +286,9 @@ async def _react(
 ) -> None:
     """The reactions of the rules that awarded (pipeline/reactions.py), on this connection."""
     by_rule = {(r.id, r.version): r.definition.reactions for r in ctx.rules}
+    names = {r.id: r.definition.name for r in ctx.rules}
+    for answer in awards:
+        answer.setdefault("name", names.get(answer["ruleId"]))
     profile = result.get("profile") or {}
     who = {"kind": profile.get("kind"), "value": profile.get("value")} if profile else None
     depth = depth_of(ctx.event_type, {c.name: c.value for c in mapped.counters})

@@ -144,6 +144,10 @@ def _forget_rolled_back(result: dict[str, Any], created: set[int]) -> None:
         entry.update(entryId=None, eventId=None)
         if entry["profileId"] in created:
             entry["profileId"] = None
+    for done in result.get("reactions") or []:  # the grants, issues and messages were rolled back too
+        for key in ("memberBadgeId", "issuedRewardId", "code", "messageId"):
+            if key in done:
+                done[key] = None
 
 
 def _selection(f: ReplayFilter) -> dict[str, Any]:
@@ -250,6 +254,9 @@ async def _replay_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem, r
         "unchanged": False,
         "entries": [_entry_json(e) for e in written],
     }
+    reacted = [r for a in result.get("awards") or [] for r in a.get("reactions") or []]
+    if reacted:  # what the rules' reactions did for the awards this replay made anew
+        body["reactions"] = reacted
     kept = sum(chain.existing.values())
     if row["status"] not in ("processed", "duplicate") and kept:
         body["note"] = f"the replay did not process this event; the {kept} points it earned are kept"

@@ -227,3 +227,25 @@ def test_webhook_reactions_and_badge_messages_reach_the_receiver(fresh_url: str)
         assert earned["data"]["badge"] == star["id"] and earned["data"]["badgeName"] == "Webhook star"
         assert reacted["data"]["rule"] == "Notify" and reacted["data"]["points"] == 3
         assert reacted["data"]["eventId"] == result["eventId"]
+
+
+def test_a_replay_reacts_for_the_awards_it_makes_anew_and_only_once(running: Server) -> None:
+    late = _badge(running, "Late joiner")
+    connector = create_connector(running.admin)
+    email = unique_email()
+    first = send(running.client, connector, {"id": "r-1", "email": email, "at": AT}).json()["results"][0]
+    assert first["awards"] == []  # no rule yet
+    _rule(running, name="Joined", source={"connector": connector["id"]}, reward={"fixed": 4},
+          reactions=[{"badge": late["id"]}])  # fmt: skip
+    preview = running.admin.post(f"/api/connectors/{connector['id']}/replay", json={"apply": False})
+    assert preview.status_code == 200, preview.text
+    [would] = preview.json()["results"][0]["reactions"]
+    assert would["badge"] == late["id"] and would["granted"] is True and would["memberBadgeId"] is None
+    assert _member_badges(running, first["profile"]["id"]) == []  # a preview grants nothing
+    applied = running.admin.post(f"/api/connectors/{connector['id']}/replay", json={"apply": True}).json()
+    [entry] = [e for r in applied["results"] for e in r["entries"]]
+    assert entry["kind"] == "award" and entry["points"] == 4
+    [owned] = _member_badges(running, first["profile"]["id"])
+    assert owned["badge"] == late["id"] and owned["source"] == "rule"
+    running.admin.post(f"/api/connectors/{connector['id']}/replay", json={"apply": True})  # nothing new
+    assert len(_member_badges(running, first["profile"]["id"])) == 1
