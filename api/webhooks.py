@@ -97,11 +97,10 @@ async def create_endpoint(request: Request) -> Response:
     secret = signing.new_secret()
     row = {
         "id": "we_" + secrets.token_hex(8),
-        "url": given.url,
-        "description": given.description,
-        "kinds": list(given.kinds or ()),
-        "test": bool(given.test),
-        "status": given.status or "enabled",
+        "description": None,
+        "test": False,
+        "status": "enabled",
+        **given,
         "disabled_reason": None,
         "secret": seal(secret),
         "previous_secret": None,
@@ -129,12 +128,7 @@ async def update_endpoint(request: Request) -> Response:
     now = datetime.now(UTC)
     async with db_of(request).write() as conn:
         before = await _endpoint_or_404(conn, endpoint_id)
-        values: dict[str, Any] = {"updated_at": now}
-        for field in ("url", "description", "test", "status"):
-            if getattr(given, field) is not None or (field == "description" and field in given.__dict__):
-                values[field] = getattr(given, field)
-        if given.kinds is not None:
-            values["kinds"] = list(given.kinds)
+        values: dict[str, Any] = {**given, "updated_at": now}
         if values.get("status") == "enabled" and before["status"] != "enabled":
             values.update(disabled_reason=None, failing_since=None)
         await store.update_endpoint(conn, endpoint_id, values)

@@ -265,6 +265,13 @@ def test_mistakes_in_endpoints_are_named(running: Server) -> None:
         422, "invalid_parameter", "status: 'sent'",
     )  # fmt: skip
     assert "secret" not in running.admin.get(f"/api/webhook-endpoints/{created['id']}").json()
+    # A change names only what changes: the rest (the description) stays as it was.
+    described = post("/api/webhook-endpoints", json={"url": "https://y.test", "kinds": ["event.processed"],
+                                                    "description": "CRM"}).json()  # fmt: skip
+    patched = running.admin.patch(
+        f"/api/webhook-endpoints/{described['id']}", json={"status": "disabled"}
+    ).json()
+    assert patched["description"] == "CRM" and patched["status"] == "disabled"
     assert running.admin.delete(f"/api/webhook-endpoints/{created['id']}").status_code == 204
     assert running.admin.get(f"/api/webhook-endpoints/{created['id']}").status_code == 404
 

@@ -3,12 +3,11 @@ whether it receives test data or live data. Errors name the field and the value 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from earning_rules.validate import show
 from errors import InvalidInput
 
 # What Inbound sends, and when. The kinds a rule's reactions add come with them.
@@ -27,25 +26,12 @@ FIELDS = ("url", "kinds", "description", "test", "status")
 STATUSES = ("enabled", "disabled")
 
 
-@dataclass(frozen=True)
-class EndpointInput:
-    url: str | None = None
-    kinds: tuple[str, ...] | None = None
-    description: str | None = None
-    test: bool | None = None
-    status: str | None = None
-
-
 def _fail(field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"{field}: {problem}", code="invalid_webhook_endpoint")
 
 
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 80 else text[:77] + "…"
-
-
-def parse_endpoint(data: Any, *, creating: bool) -> EndpointInput:
+def parse_endpoint(data: Any, *, creating: bool) -> dict[str, Any]:
+    """Column values for the fields given (all of them when creating: url and kinds required)."""
     if not isinstance(data, Mapping):
         raise _fail("body", 'expected an object such as {"url": "https://…", "kinds": ["points.awarded"]}')
     unknown = sorted(set(data) - set(FIELDS))
@@ -55,58 +41,53 @@ def parse_endpoint(data: Any, *, creating: bool) -> EndpointInput:
         for required in ("url", "kinds"):
             if required not in data:
                 raise _fail(required, "is required")
-    return EndpointInput(
-        url=_url(data["url"]) if "url" in data else None,
-        kinds=_kinds(data["kinds"]) if "kinds" in data else None,
-        description=_description(data.get("description")) if "description" in data else None,
-        test=_flag(data["test"], "test") if "test" in data else None,
-        status=_status(data["status"]) if "status" in data else None,
-    )
+    parsers = {"url": _url, "kinds": _kinds, "description": _description, "test": _test, "status": _status}
+    return {field: parse(data[field]) for field, parse in parsers.items() if field in data}
 
 
 def _url(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _fail("url", f"{_shown(value)} must be an http:// or https:// URL")
+        raise _fail("url", f"{show(value)} must be an http:// or https:// URL")
     text = value.strip()
     if "\x00" in text:
-        raise _fail("url", f"{_shown(text)} contains a NUL character")
+        raise _fail("url", f"{show(text)} contains a NUL character")
     if len(text) > 2000:
-        raise _fail("url", f"{_shown(text)} is longer than 2000 characters")
+        raise _fail("url", f"{show(text)} is longer than 2000 characters")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail("url", f"{_shown(text)} must be an http:// or https:// URL with a host")
+        raise _fail("url", f"{show(text)} must be an http:// or https:// URL with a host")
     if parts.username or parts.password:
-        raise _fail("url", f"{_shown(text)} carries a user or password; messages are signed instead")
+        raise _fail("url", f"{show(text)} carries a user or password; messages are signed instead")
     return text
 
 
-def _kinds(value: Any) -> tuple[str, ...]:
+def _kinds(value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
-        raise _fail("kinds", f"{_shown(value)} must be a non-empty list of: {', '.join(KINDS)}")
+        raise _fail("kinds", f"{show(value)} must be a non-empty list of: {', '.join(KINDS)}")
     kinds: list[str] = []
     for i, kind in enumerate(value):
         if kind not in KINDS:
-            raise _fail(f"kinds[{i}]", f"{_shown(kind)} is not a kind; use one of {', '.join(KINDS)}")
+            raise _fail(f"kinds[{i}]", f"{show(kind)} is not a kind; use one of {', '.join(KINDS)}")
         if kind not in kinds:
             kinds.append(kind)
-    return tuple(kinds)
+    return kinds
 
 
 def _description(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 500 or "\x00" in value:
-        raise _fail("description", f"{_shown(value)} must be a text of at most 500 characters")
+        raise _fail("description", f"{show(value)} must be a text of at most 500 characters")
     return value
 
 
-def _flag(value: Any, field: str) -> bool:
+def _test(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _fail(field, f"{_shown(value)} must be true or false")
+        raise _fail("test", f"{show(value)} must be true or false")
     return value
 
 
 def _status(value: Any) -> str:
     if value not in STATUSES:
-        raise _fail("status", f"{_shown(value)} must be one of {', '.join(STATUSES)}")
+        raise _fail("status", f"{show(value)} must be one of {', '.join(STATUSES)}")
     return str(value)
