@@ -6,7 +6,6 @@ A grant by hand is written like a rule's (storage/badges.py: once, unless repeat
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +16,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
+from api.members import active_member
+from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
 from pipeline.intrinsic import report_owed
 from pipeline.reactions import EARNED_BADGE, earned_badge_event
 from pipeline.webhook_delivery import wake
 from storage import badges as store
 from storage import intrinsic as intrinsic_store
-from storage import members as member_store
 from storage import webhooks as webhook_store
 from storage.driver import ConnTransaction
 from webhooks.messages import message
@@ -65,10 +65,6 @@ def _bad(field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"{field}: {problem}", code="invalid_badge")
 
 
-def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)[:120]
-
-
 def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _bad("body", 'expected an object such as {"name": "Early bird", "repeatable": false}')
@@ -81,12 +77,12 @@ def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
     if "name" in data:
         name = data["name"]
         if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
-            raise _bad("name", f"{_shown(name)} must be a non-empty text of at most 200 characters")
+            raise _bad("name", f"{show(name)} must be a non-empty text of at most 200 characters")
         values["name"] = name.strip()
     if "description" in data:
         text = data["description"]
         if text is not None and (not isinstance(text, str) or len(text) > 2000 or "\x00" in text):
-            raise _bad("description", f"{_shown(text)} must be a text of at most 2000 characters, or null")
+            raise _bad("description", f"{show(text)} must be a text of at most 2000 characters, or null")
         values["description"] = text
     if "imageUrl" in data:
         url = data["imageUrl"]
@@ -97,15 +93,15 @@ def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
             and urlsplit(url).scheme in ("http", "https", "data")
         )
         if not ok:
-            raise _bad("imageUrl", f"{_shown(url)} must be an http(s):// or data: URL, or null")
+            raise _bad("imageUrl", f"{show(url)} must be an http(s):// or data: URL, or null")
         values["image_url"] = url
     if "repeatable" in data:
         if not isinstance(data["repeatable"], bool):
-            raise _bad("repeatable", f"{_shown(data['repeatable'])} must be true or false")
+            raise _bad("repeatable", f"{show(data['repeatable'])} must be true or false")
         values["repeatable"] = data["repeatable"]
     if "status" in data:
         if data["status"] not in STATUSES:
-            raise _bad("status", f"{_shown(data['status'])} must be one of {', '.join(STATUSES)}")
+            raise _bad("status", f"{show(data['status'])} must be one of {', '.join(STATUSES)}")
         values["status"] = data["status"]
     return values
 
@@ -168,24 +164,12 @@ def _member_id(request: Request) -> int:
     return path_id(request, "member_id", "member", code="unknown_member")
 
 
-async def _member_or_404(conn: Any, member_id: int) -> dict[str, Any]:
-    row = await member_store.member_with_balance(conn, member_id)
-    if row is None:
-        raise NotFound(f"no member {member_id}", code="unknown_member")
-    if row.get("merged_into"):
-        raise Conflict(
-            f"member {member_id} was merged into member {row['merged_into']}: use that one",
-            code="member_merged",
-        )
-    return row
-
-
 async def member_badges(request: Request) -> Response:
     """The member's badges, newest first (`?test=true`: those earned with test data)."""
     member_id = _member_id(request)
     test = bool(bool_param(request, "test"))
     async with db_of(request).read() as conn:
-        await _member_or_404(conn, member_id)
+        await active_member(conn, member_id)
         rows = await store.badges_of_member(conn, member_id, test=test)
     return JSON({"items": [grant_json(r) for r in rows]})
 
@@ -198,18 +182,18 @@ async def grant_badge(request: Request) -> Response:
         raise _bad("body", 'expected {"badge": "bdg_…", "note": "why", "test": false}')
     badge_id, note, test = data.get("badge"), data.get("note"), data.get("test", False)
     if not isinstance(badge_id, str) or not badge_id or "\x00" in badge_id or len(badge_id) > 40:
-        raise _bad("badge", f"{_shown(badge_id)} must be a badge's id (GET /api/badges lists them)")
+        raise _bad("badge", f"{show(badge_id)} must be a badge's id (GET /api/badges lists them)")
     if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
-        raise _bad("note", f"{_shown(note)} must be a text of at most 500 characters")
+        raise _bad("note", f"{show(note)} must be a text of at most 500 characters")
     if not isinstance(test, bool):
-        raise _bad("test", f"{_shown(test)} must be true or false")
+        raise _bad("test", f"{show(test)} must be true or false")
     now = datetime.now(UTC)
     db = db_of(request)
     async with db.write() as conn:
-        member = await _member_or_404(conn, member_id)
+        member = await active_member(conn, member_id)
         badge = await store.get_badge(conn, badge_id)
         if badge is None:
-            raise _bad("badge", f"{_shown(badge_id)} is not a badge (GET /api/badges lists them)")
+            raise _bad("badge", f"{show(badge_id)} is not a badge (GET /api/badges lists them)")
         if badge["status"] != "active":
             raise Conflict(
                 f"badge {badge['name']!r} is {badge['status']}: it cannot be granted", code="badge_archived"
@@ -219,7 +203,8 @@ async def grant_badge(request: Request) -> Response:
             "granted_at": now, "source": "manual", "rule_id": None, "rule_version": None, "event_id": None,
             "note": note,
         }  # fmt: skip
-        grant_id = await store.grant(conn, row)
+        tx = ConnTransaction(conn)
+        grant_id = await store.grant_raw(tx, row)
         if grant_id is None:
             when = await store.earlier_grant(conn, member_id, badge_id, test)
             raise Conflict(
@@ -230,11 +215,11 @@ async def grant_badge(request: Request) -> Response:
         who = {"id": member_id, "kind": member["kind"], "value": member["value"]}
         data = {"memberBadgeId": grant_id, "badge": badge_id, "badgeName": badge["name"], "profile": who,
                 "source": "manual", "note": note, "test": test}  # fmt: skip
-        await webhook_store.enqueue(conn, [message("badge.earned", data, test=test, at=now)])
+        await webhook_store.enqueue_raw(tx, [message("badge.earned", data, test=test, at=now)])
         earned = {"badge": badge_id, "name": badge["name"], "memberBadgeId": grant_id, "depth": 1,
                   "kind": member["kind"], "value": member["value"]}  # fmt: skip
         owed = await intrinsic_store.owe(
-            ConnTransaction(conn), earned_badge_event(earned, at=now), test=test, occurred_at=now, now=now
+            tx, earned_badge_event(earned, at=now), test=test, occurred_at=now, now=now
         )
     wake(db)
     followed = (await report_owed(db, settings_of(request), [owed])).get(owed)

@@ -13,6 +13,7 @@ from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
 from errors import NotFound
 from expiry.policy import Policy, parse_policy, policy_from_stored
 from pipeline import expiry as flows
+from pipeline.ledger_check import lots_of
 from storage import expiry as store
 from storage import members as member_store
 from storage.driver import ConnTransaction
@@ -51,7 +52,7 @@ async def member_expiring(request: Request) -> Response:
         if member is None:
             raise NotFound(f"no member {member_id}", code="unknown_member")
         policy = policy_from_stored(await store.get_policy(conn))
-        lots = await flows.lots_of(ConnTransaction(conn), member_id, test, policy, settings)
+        lots = await lots_of(ConnTransaction(conn), member_id, test, policy, settings.tz)
     never = sum(lot.remaining for lot in lots.open if lot.expires_at is None)
     return JSON(
         {

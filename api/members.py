@@ -72,6 +72,17 @@ def _found(row: dict[str, Any] | None, member_id: int) -> dict[str, Any]:
     return row
 
 
+async def active_member(conn: Any, member_id: int) -> dict[str, Any]:
+    """The member's row, for acting on it: unknown is a 404, merged into another a 409."""
+    row = _found(await store.member_with_balance(conn, member_id), member_id)
+    if row.get("merged_into"):
+        raise Conflict(
+            f"member {member_id} was merged into member {row['merged_into']}: use that one",
+            code="member_merged",
+        )
+    return row
+
+
 MAX_IDENTITIES = 10
 
 

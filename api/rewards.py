@@ -8,7 +8,6 @@ PURCHASED_REWARD event follows once it has committed.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +17,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
+from api.members import active_member
+from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
 from pipeline import rewards as flows
 from pipeline.intrinsic import report_owed
 from pipeline.webhook_delivery import wake
 from rewards.catalog import STATUSES, parse_reward, reward_json
-from storage import members as member_store
 from storage import rewards as store
 from storage.driver import ConnTransaction
 
@@ -89,19 +89,8 @@ def _member_id(request: Request) -> int:
 
 
 async def _member(conn: Any, member_id: int, test: bool) -> flows.Member:
-    row = await member_store.member_with_balance(conn, member_id)
-    if row is None:
-        raise NotFound(f"no member {member_id}", code="unknown_member")
-    if row.get("merged_into"):
-        raise Conflict(
-            f"member {member_id} was merged into member {row['merged_into']}: use that one",
-            code="member_merged",
-        )
+    row = await active_member(conn, member_id)
     return flows.Member(member_id, row["kind"], row["value"], test)
-
-
-def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)[:120]
 
 
 def _body(data: Any, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
@@ -112,15 +101,12 @@ def _body(data: Any, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
         raise InvalidInput(
             f"{unknown[0]}: unknown field; expected {', '.join(allowed)}", code="invalid_reward_request"
         )
-    for name in ("test",):
-        if name in data and not isinstance(data[name], bool):
-            raise InvalidInput(
-                f"{name}: {_shown(data[name])} must be true or false", code="invalid_reward_request"
-            )
+    if "test" in data and not isinstance(data["test"], bool):
+        raise InvalidInput(f"test: {show(data['test'])} must be true or false", code="invalid_reward_request")
     note = data.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
         raise InvalidInput(
-            f"note: {_shown(note)} must be a text of at most 500 characters", code="invalid_reward_request"
+            f"note: {show(note)} must be a text of at most 500 characters", code="invalid_reward_request"
         )
     return data
 
@@ -132,7 +118,7 @@ async def purchase(request: Request) -> Response:
     reward_id = data.get("reward")
     if not isinstance(reward_id, str) or not reward_id or "\x00" in reward_id or len(reward_id) > 40:
         raise InvalidInput(
-            f"reward: {_shown(reward_id)} must be a reward's id (GET /api/rewards lists them)",
+            f"reward: {show(reward_id)} must be a reward's id (GET /api/rewards lists them)",
             code="invalid_reward_request",
         )
     db, settings = db_of(request), settings_of(request)

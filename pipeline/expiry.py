@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from expiry.lots import Lots, allocate
 from expiry.policy import Policy, policy_from_stored
 from pipeline import rewards as reward_flows
 from pipeline.intrinsic import report_owed
+from pipeline.ledger_check import lots_of
 from settings import Settings
 from storage import expiry as store
 from storage import intrinsic as intrinsic_store
@@ -28,7 +28,7 @@ from storage import ledger
 from storage import rewards as reward_store
 from storage import webhooks as webhook_store
 from storage.database import Database
-from storage.driver import ConnTransaction, RawTransaction
+from storage.driver import ConnTransaction
 from storage.rewards import lock_member
 from webhooks.messages import message
 
@@ -58,13 +58,6 @@ class Expired:
 async def load_policy(db: Database) -> Policy:
     async with db.read() as conn:
         return policy_from_stored(await store.get_policy(conn))
-
-
-async def lots_of(
-    tx: RawTransaction, profile_id: int, test: bool, policy: Policy, settings: Settings
-) -> Lots:
-    entries = await store.member_entries(tx, profile_id, test)
-    return allocate(entries, policy, settings.tz, await store.refunds_of(tx, profile_id, test))
 
 
 def clock() -> datetime:
@@ -106,7 +99,7 @@ async def _expire_member(
         tx = ConnTransaction(conn)
         if not await lock_member(tx, profile_id):
             return
-        due = (await lots_of(tx, profile_id, test, policy, settings)).expired_by(now)
+        due = (await lots_of(tx, profile_id, test, policy, settings.tz)).expired_by(now)
         if not due:
             return
         identity = await store.identity_of(tx, profile_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from storage import webhooks as store
 from storage.database import Database
+from storage.driver import ConnTransaction
 from webhooks.messages import Message, for_event
 
 Subscriptions = frozenset[tuple[str, bool]]  # (kind, test data?)
@@ -42,11 +43,12 @@ def messages_for(
     return for_event(row, result, kinds, at=at) if kinds else []
 
 
-async def enqueue_for_event(conn: Any, row: dict[str, Any], result: dict[str, Any], *, at: datetime) -> None:
-    """The per-event path (refunds, replays, a group's fallback): read who listens, then write."""
+async def enqueue_for_event(
+    conn: Any, row: dict[str, Any], result: dict[str, Any], subscribed: Subscriptions, *, at: datetime
+) -> None:
+    """The per-event path (refunds, replays, a group's fallback), on its SQLAlchemy connection."""
     if result.get("status") != "processed":
         return
-    subscribed = await store.subscriptions(conn)
     outgoing = messages_for(row, result, subscribed, at=at)
     if outgoing:
-        await store.enqueue(conn, outgoing)
+        await store.enqueue_raw(ConnTransaction(conn), outgoing)

@@ -262,7 +262,8 @@ async def process_item(
     anew = outcome.awards
     if chain is not None:
         anew = [a for a in outcome.awards if a.get("before") == 0 and a.get("profileId") == profile.id]
-    await _react(conn, ctx, anew, profile.id, result, event_id, mapped)
+    subscribed = await webhook_store.subscriptions(conn)  # who listens: for reactions and messages
+    await _react(conn, ctx, anew, profile.id, result, event_id, mapped, subscribed)
     trace.append(outcome.rules_step)
     trace.append({"step": "ledger", "awards": outcome.awards, "balance": outcome.balance})
     await event_store.update_event(conn, event_id, trace=trace)
@@ -271,7 +272,7 @@ async def process_item(
     )
     if reversal is not None:
         result["reversal"] = {k: v for k, v in reversal.items() if k != "step"}
-    await enqueue_for_event(conn, row, result, at=now)
+    await enqueue_for_event(conn, row, result, subscribed, at=now)
     return result
 
 
@@ -283,6 +284,7 @@ async def _react(
     result: dict[str, Any],
     event_id: int,
     mapped: MappedEvent,
+    subscribed: frozenset[tuple[str, bool]],
 ) -> None:
     """The reactions of the rules that awarded (pipeline/reactions.py), on this connection."""
     by_rule = {(r.id, r.version): r.definition.reactions for r in ctx.rules}
@@ -308,5 +310,4 @@ async def _react(
         if (reactions := by_rule.get((answer["ruleId"], answer["ruleVersion"])))
     ]
     if reacting:
-        subscribed = set(await webhook_store.subscriptions(conn))
-        await react(ConnTransaction(conn), reacting, subscribed, ctx.settings.tz)
+        await react(ConnTransaction(conn), reacting, set(subscribed), ctx.settings.tz)

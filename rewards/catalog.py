@@ -3,7 +3,6 @@ and the reasons a member may not have one now. Errors name the field and the val
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from earning_rules.periods import PERIODS, calendar_bounds
 from earning_rules.rewards import MAX_POINTS
+from earning_rules.validate import show
 from errors import InvalidInput
 
 FIELDS = (
@@ -27,13 +27,9 @@ def _bad(field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"{field}: {problem}", code="invalid_reward")
 
 
-def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)[:120]
-
-
 def _whole(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise _bad(field, f"{_shown(value)} must be a whole number from {minimum} to {maximum}")
+        raise _bad(field, f"{show(value)} must be a whole number from {minimum} to {maximum}")
     return value
 
 
@@ -45,7 +41,7 @@ def _time(value: Any, field: str) -> datetime | None:
     except ValueError:
         parsed = None
     if not isinstance(value, str) or parsed is None or parsed.tzinfo is None:
-        raise _bad(field, f"{_shown(value)} must be a time with its offset, e.g. 2026-12-24T00:00:00+01:00")
+        raise _bad(field, f"{show(value)} must be a time with its offset, e.g. 2026-12-24T00:00:00+01:00")
     return parsed.astimezone(UTC)
 
 
@@ -63,12 +59,12 @@ def parse_reward(data: Any, *, creating: bool) -> dict[str, Any]:
     if "name" in data:
         name = data["name"]
         if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
-            raise _bad("name", f"{_shown(name)} must be a non-empty text of at most 200 characters")
+            raise _bad("name", f"{show(name)} must be a non-empty text of at most 200 characters")
         values["name"] = name.strip()
     if "description" in data:
         text = data["description"]
         if text is not None and (not isinstance(text, str) or len(text) > 2000 or "\x00" in text):
-            raise _bad("description", f"{_shown(text)} must be a text of at most 2000 characters, or null")
+            raise _bad("description", f"{show(text)} must be a text of at most 2000 characters, or null")
         values["description"] = text
     if "imageUrl" in data:
         url = data["imageUrl"]
@@ -78,7 +74,7 @@ def parse_reward(data: Any, *, creating: bool) -> dict[str, Any]:
             and "\x00" not in url
             and urlsplit(url).scheme in ("http", "https", "data")
         ):
-            raise _bad("imageUrl", f"{_shown(url)} must be an http(s):// or data: URL, or null")
+            raise _bad("imageUrl", f"{show(url)} must be an http(s):// or data: URL, or null")
         values["image_url"] = url
     if "cost" in data:
         values["cost"] = _whole(data["cost"], "cost", minimum=0, maximum=MAX_POINTS)
@@ -93,13 +89,13 @@ def parse_reward(data: Any, *, creating: bool) -> dict[str, Any]:
         values["available_until"] = _time(data["availableUntil"], "availableUntil")
     start, end = values.get("available_from"), values.get("available_until")
     if start is not None and end is not None and end <= start:
-        raise _bad("availableUntil", f"{_shown(data['availableUntil'])} must be after availableFrom")
+        raise _bad("availableUntil", f"{show(data['availableUntil'])} must be after availableFrom")
     if "validDays" in data:
         days = data["validDays"]
         values["valid_days"] = None if days is None else _whole(days, "validDays", minimum=1, maximum=36_500)
     if "status" in data:
         if data["status"] not in STATUSES:
-            raise _bad("status", f"{_shown(data['status'])} must be one of {', '.join(STATUSES)}")
+            raise _bad("status", f"{show(data['status'])} must be one of {', '.join(STATUSES)}")
         values["status"] = data["status"]
     return values
 
@@ -109,11 +105,11 @@ def _limit(data: Any) -> dict[str, Any]:
         return {"limit_max": None, "limit_period": None}
     if not isinstance(data, dict) or set(data) - {"max", "period"} or "max" not in data:
         raise _bad(
-            "limit", f'{_shown(data)} must be {{"max": 1, "period": "month"}} (period: {", ".join(PERIODS)})'
+            "limit", f'{show(data)} must be {{"max": 1, "period": "month"}} (period: {", ".join(PERIODS)})'
         )
     period = data.get("period", "ever")
     if period not in PERIODS:
-        raise _bad("limit.period", f"{_shown(period)} must be one of {', '.join(PERIODS)}")
+        raise _bad("limit.period", f"{show(period)} must be one of {', '.join(PERIODS)}")
     return {
         "limit_max": _whole(data["max"], "limit.max", minimum=1, maximum=MAX_STOCK),
         "limit_period": period,

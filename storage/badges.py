@@ -67,18 +67,6 @@ def _once(row: dict[str, Any]) -> str | None:
     return None if row["repeatable"] else "once"
 
 
-async def grant(conn: AsyncConnection, row: dict[str, Any]) -> int | None:
-    """The grant's id, or None: the member already has this badge (not repeatable)."""
-    done = await conn.execute(
-        upsert(conn, member_badges)
-        .values(**{k: v for k, v in row.items() if k != "repeatable"}, once=_once(row))
-        .on_conflict_do_nothing()
-        .returning(member_badges.c.id)
-    )
-    found = done.first()
-    return None if found is None else int(found[0])
-
-
 _GRANT_SQL = (
     "INSERT INTO member_badges (profile_id, badge_id, test, once, granted_at, source, rule_id, "
     "rule_version, event_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
@@ -86,6 +74,7 @@ _GRANT_SQL = (
 
 
 async def grant_raw(tx: RawTransaction, row: dict[str, Any]) -> int | None:
+    """The grant's id, or None: the member already has this badge (not repeatable)."""
     found = await tx.fetch(
         _GRANT_SQL,
         [

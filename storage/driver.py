@@ -47,6 +47,16 @@ def nullable_json(value: Any) -> str | None:
     return None if value is None else json_text(value)
 
 
+def read_time(value: Any) -> Any:
+    """A timestamp as a driver reads it back (SQLite: text; PostgreSQL: naive UTC) as aware UTC;
+    None stays None."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 class RawTransaction(ABC):
     """One open transaction on a driver connection: fetch and executemany."""
 

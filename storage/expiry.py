@@ -3,7 +3,7 @@ members who hold points old enough to have expired."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from expiry.lots import Entry
 from storage.dialect import insert
-from storage.driver import RawTransaction
+from storage.driver import RawTransaction, read_time
 from storage.ledger import entries
 from storage.tables import ProgramSetting
 
@@ -33,12 +33,6 @@ async def set_policy(conn: AsyncConnection, value: dict[str, Any], now: datetime
     )
 
 
-def _aware(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 async def member_entries(tx: RawTransaction, profile_id: int, test: bool) -> list[Entry]:
     rows = await tx.fetch(
         "SELECT id, points, kind, occurred_at, created_at, reverses_entry_id FROM points_entries "
@@ -47,7 +41,12 @@ async def member_entries(tx: RawTransaction, profile_id: int, test: bool) -> lis
     )
     return [
         Entry(
-            int(r[0]), int(r[1]), str(r[2]), _aware(r[3]), _aware(r[4]), None if r[5] is None else int(r[5])
+            int(r[0]),
+            int(r[1]),
+            str(r[2]),
+            read_time(r[3]),
+            read_time(r[4]),
+            None if r[5] is None else int(r[5]),
         )
         for r in rows
     ]

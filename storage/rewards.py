@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert as upsert
-from storage.driver import RawTransaction, json_text
+from storage.driver import RawTransaction, json_text, read_time
 from storage.tables import IssuedReward, RewardItem
 
 rewards = RewardItem.__table__  # type: ignore[attr-defined]
@@ -96,18 +96,10 @@ async def get_issued(conn: AsyncConnection, issued_id: int) -> dict[str, Any] | 
 # --- issuing (plain SQL: both write paths) -----------------------------------------------------
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _row(columns: tuple[str, ...], values: Any) -> dict[str, Any]:
     row = dict(zip(columns, values, strict=True))
     for key in _TIMES & row.keys():
-        row[key] = _aware(row[key])
+        row[key] = read_time(row[key])
     return row
 
 
@@ -169,16 +161,16 @@ async def take_one(tx: RawTransaction, reward_id: str, *, back: bool = False) ->
     )
 
 
+def _written(tx: RawTransaction, column: str, value: Any) -> Any:
+    """A value as its column stores it (times as the driver writes them, the history as JSON)."""
+    if column in _TIMES and value is not None:
+        return tx.ts(value)
+    return json_text(value) if column == "history" else value
+
+
 async def insert_issued(tx: RawTransaction, row: dict[str, Any]) -> int:
     columns = [c for c in _ISSUED_COLUMNS if c != "id"]
-    values = [
-        tx.ts(row[c])
-        if c in _TIMES and row[c] is not None
-        else json_text(row[c])
-        if c == "history"
-        else row[c]
-        for c in columns
-    ]
+    values = [_written(tx, c, row[c]) for c in columns]
     marks = ", ".join("?" for _ in columns)
     found = await tx.fetch(
         f"INSERT INTO issued_rewards ({', '.join(columns)}) VALUES ({marks}) RETURNING id", values
@@ -201,14 +193,7 @@ async def lock_issued(tx: RawTransaction, issued_id: int) -> dict[str, Any] | No
 async def settle_issued(tx: RawTransaction, issued_id: int, values: dict[str, Any]) -> None:
     keys = sorted(values)
     sets = ", ".join(f"{k} = ?" for k in keys)
-    args = [
-        tx.ts(values[k])
-        if k in _TIMES and values[k] is not None
-        else json_text(values[k])
-        if k == "history"
-        else values[k]
-        for k in keys
-    ]
+    args = [_written(tx, k, values[k]) for k in keys]
     await tx.fetch(f"UPDATE issued_rewards SET {sets} WHERE id = ?", [*args, issued_id])
 
 

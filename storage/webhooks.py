@@ -16,16 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Integer,
-    String,
-    Text,
     and_,
-    cast,
     delete,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -34,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.dialect import is_postgres
 from storage.driver import RawTransaction
 from storage.tables import WebhookAttempt, WebhookEndpoint, WebhookMessage
-from storage.types import UTCDateTime
 
 endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
 messages = WebhookMessage.__table__  # type: ignore[attr-defined]
@@ -89,58 +82,9 @@ async def message_counts(conn: AsyncConnection) -> dict[tuple[str, str], int]:
 # --- the outbox ------------------------------------------------------------------------------
 
 
-def _fan_out_sql(postgres: bool) -> str:
+def _insert_from_endpoints(postgres: bool, where: str) -> str:
+    """INSERT one message for each endpoint the WHERE picks (`e`), its values as parameters."""
     # PostgreSQL cannot tell the types of parameters in a SELECT list: they are cast.
-    text_, bool_, time_ = (
-        ("CAST(? AS text)", "CAST(? AS boolean)", "CAST(? AS timestamp)") if postgres else ("?",) * 3
-    )
-    kinds = "strpos(e.kinds::text, ?) > 0" if postgres else "instr(e.kinds, ?) > 0"
-    return (
-        "INSERT INTO webhook_messages (message_id, endpoint_id, kind, payload, test, status, attempts, "
-        "next_attempt_at, created_at) "
-        f"SELECT {text_}, e.id, {text_}, {text_}, {bool_}, 'pending', 0, {time_}, {time_} "
-        f"FROM webhook_endpoints e WHERE e.status = 'enabled' AND e.test = ? AND {kinds}"
-    )
-
-
-def _fan_out_row(m: Any, at: Any) -> tuple[Any, ...]:
-    return (m.message_id, m.kind, m.payload, m.test, at, at, m.test, f'"{m.kind}"')
-
-
-async def enqueue_raw(tx: RawTransaction, outgoing: Sequence[Any]) -> None:
-    """The group writer's messages (webhooks.messages.Message), in its own transaction."""
-    if outgoing:
-        await tx.executemany(
-            _fan_out_sql(tx.postgres), [_fan_out_row(m, tx.ts(m.created_at)) for m in outgoing]
-        )
-
-
-async def enqueue(conn: AsyncConnection, outgoing: Sequence[Any]) -> None:
-    """The same, on a SQLAlchemy connection (the per-event path, replays, test sends)."""
-    e = endpoints
-    contains = func.strpos if is_postgres(conn) else func.instr
-    for m in outgoing:
-        chosen = select(
-            literal(m.message_id, String()),
-            e.c.id,
-            literal(m.kind, String()),
-            literal(m.payload, Text()),
-            literal(m.test, Boolean()),
-            literal("pending", String()),
-            literal(0, Integer()),
-            literal(m.created_at, UTCDateTime()),
-            literal(m.created_at, UTCDateTime()),
-        ).where(
-            e.c.status == "enabled", e.c.test == m.test, contains(cast(e.c.kinds, Text()), f'"{m.kind}"') > 0
-        )
-        columns = [
-            "message_id", "endpoint_id", "kind", "payload", "test", "status", "attempts",
-            "next_attempt_at", "created_at",
-        ]  # fmt: skip
-        await conn.execute(insert(messages).from_select(columns, chosen))
-
-
-def _direct_sql(postgres: bool) -> str:
     text_, bool_, time_ = ("?", "?", "?")
     if postgres:
         text_, bool_, time_ = "CAST(? AS text)", "CAST(? AS boolean)", "CAST(? AS timestamp)"
@@ -148,33 +92,31 @@ def _direct_sql(postgres: bool) -> str:
         "INSERT INTO webhook_messages (message_id, endpoint_id, kind, payload, test, status, attempts, "
         "next_attempt_at, created_at) "
         f"SELECT {text_}, e.id, {text_}, {text_}, {bool_}, 'pending', 0, {time_}, {time_} "
-        "FROM webhook_endpoints e WHERE e.id = ? AND e.status = 'enabled' AND e.test = ? RETURNING id"
+        f"FROM webhook_endpoints e WHERE e.status = 'enabled' AND e.test = ? AND {where}"
     )
+
+
+def _message_values(tx: RawTransaction, m: Any) -> list[Any]:
+    at = tx.ts(m.created_at)
+    return [m.message_id, m.kind, m.payload, m.test, at, at, m.test]
+
+
+async def enqueue_raw(tx: RawTransaction, outgoing: Sequence[Any]) -> None:
+    """Messages (webhooks.messages.Message) for the enabled endpoints that subscribe to their kind,
+    in `tx` (the group writer's, or a SQLAlchemy connection's through ConnTransaction)."""
+    if outgoing:
+        kinds = "strpos(e.kinds::text, ?) > 0" if tx.postgres else "instr(e.kinds, ?) > 0"
+        await tx.executemany(
+            _insert_from_endpoints(tx.postgres, kinds),
+            [[*_message_values(tx, m), f'"{m.kind}"'] for m in outgoing],
+        )
 
 
 async def enqueue_to_raw(tx: RawTransaction, endpoint_id: str, m: Any) -> bool:
     """A message for one endpoint whatever it subscribes to (a rule's webhook reaction); False
     when there is no such endpoint, or it is disabled or takes the other kind of data."""
-    at = tx.ts(m.created_at)
-    found = await tx.fetch(
-        _direct_sql(tx.postgres), [m.message_id, m.kind, m.payload, m.test, at, at, endpoint_id, m.test]
-    )
-    return bool(found)
-
-
-async def enqueue_to(conn: AsyncConnection, endpoint_id: str, m: Any) -> bool:
-    e = endpoints
-    chosen = select(
-        literal(m.message_id, String()), e.c.id, literal(m.kind, String()), literal(m.payload, Text()),
-        literal(m.test, Boolean()), literal("pending", String()), literal(0, Integer()),
-        literal(m.created_at, UTCDateTime()), literal(m.created_at, UTCDateTime()),
-    ).where(e.c.id == endpoint_id, e.c.status == "enabled", e.c.test == m.test)  # fmt: skip
-    columns = [
-        "message_id", "endpoint_id", "kind", "payload", "test", "status", "attempts",
-        "next_attempt_at", "created_at",
-    ]  # fmt: skip
-    done = await conn.execute(insert(messages).from_select(columns, chosen).returning(messages.c.id))
-    return done.first() is not None
+    sql = _insert_from_endpoints(tx.postgres, "e.id = ? RETURNING id")
+    return bool(await tx.fetch(sql, [*_message_values(tx, m), endpoint_id]))
 
 
 async def enqueue_for(conn: AsyncConnection, endpoint_id: str, m: Any) -> int:

@@ -16,6 +16,8 @@ import pytest
 from pipeline import expiry
 from settings import load_settings
 from storage.database import Database
+from storage.driver import ConnTransaction
+from storage.ledger import add_entry_raw
 from tests.conftest import ADMIN_TOKEN, NO_DATE_BOUNDS, Server, free_port, serve
 from tests.helpers import assert_error, create_connector, send, unique_email
 from tests.test_webhooks_e2e import fresh_url  # noqa: F401 - the fixture
@@ -215,3 +217,42 @@ def test_a_refund_event_after_expiry_keeps_the_ledger_whole(running: Server) -> 
     expiring = running.admin.get(f"/api/members/{member_id}/expiring").json()
     assert expiring["debt"] == 50 and expiring["dueNow"] == []
     assert _run(running)["points"] == 0
+
+
+def test_the_ledger_check_finds_an_expiry_that_took_more_than_had_expired(fresh_url: str) -> None:  # noqa: F811
+    """The lots check can fail: a second expiry entry for the same points (and its balance move,
+    so the balances still add up) is reported under `lots`."""
+    settings = load_settings(
+        environ={},
+        database_url=fresh_url,
+        admin_token=ADMIN_TOKEN,
+        port=free_port(),
+        rate_limit_refused="off",
+        expiry_interval_seconds=0,
+        **NO_DATE_BOUNDS,
+    )
+    with serve(settings) as server:
+        server.admin.put("/api/expiry-policy", json={"kind": "days", "days": 10})
+        _connector, member_id = _earn(server, 30)
+        assert _run(server)["points"] == 30
+        expired = next(e for e in _ledger(server, member_id) if e["kind"] == "expiry")
+
+        async def expire_again() -> None:
+            db = Database(fresh_url)
+            try:
+                async with db.write() as conn:
+                    at = datetime.fromisoformat(expired["occurredAt"].replace("Z", "+00:00"))
+                    row = {"profile_id": member_id, "points": -30, "kind": "expiry", "test": False,
+                           "reason": "twice", "occurred_at": at, "created_at": datetime.now(UTC)}  # fmt: skip
+                    await add_entry_raw(ConnTransaction(conn), row)
+            finally:
+                await db.dispose()
+
+        asyncio.run(expire_again())
+        check = server.admin.get("/api/ledger/check").json()
+        assert check["ok"] is False
+        [problem] = check["mismatches"]
+        assert (
+            problem["profileId"] == member_id
+            and "took 30 points but only 0 had expired" in problem["lots"][0]
+        )

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from settings import load_settings
@@ -276,8 +275,13 @@ def test_mistakes_in_endpoints_are_named(running: Server) -> None:
     assert running.admin.get(f"/api/webhook-endpoints/{created['id']}").status_code == 404
 
 
-def test_no_endpoint_means_no_message_and_no_cost(running: Server) -> None:
+def test_an_endpoint_gets_no_message_of_a_kind_it_did_not_subscribe_to(
+    running: Server, receiver: Receiver
+) -> None:
+    endpoint = _endpoint(running, receiver, kinds=["badge.earned"])
     connector = _connector_with_rule(running)
     send(running.client, connector, {"id": "o-1", "email": unique_email(), "at": "2026-12-01T10:00:00Z"})
-    assert running.admin.get("/api/webhook-endpoints").json()["items"] == []
-    _ = httpx  # the receiver-free path: nothing is queued
+    running.admin.post(f"/api/webhook-endpoints/{endpoint['id']}/test")  # a marker that does arrive
+    receiver.wait_for(1, type="webhook.test")
+    assert [m["kind"] for m in _messages(running, endpoint["id"])] == ["webhook.test"]
+    assert [d.json["type"] for d in receiver.deliveries] == ["webhook.test"]
