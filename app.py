@@ -49,6 +49,7 @@ from api.http import JSON
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
+from mapping import isolation as mapping_workers
 from pipeline import expiry, intrinsic, parked, retention, webhook_delivery
 from settings import Settings, ensure_admin_token, load_settings
 from storage.database import Database
@@ -207,6 +208,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await seed_builtin(conn, datetime.now(UTC))
         app.state.db = db
         app.state.limits = rate_limits.ingest_limits(settings)
+        mapping_workers.configure(settings.mapping_workers)
         pruning = asyncio.create_task(retention.run_forever(db, settings))
         sweeping = asyncio.create_task(parked.sweep_forever(db, settings))
         delivering = asyncio.create_task(webhook_delivery.deliver_forever(db, settings))

@@ -47,6 +47,11 @@ class Settings:
     mapping_max_depth: int = 200
     mapping_max_items: int = 100_000
     mapping_engine: str = "jlens"
+    # Mappings that run off the event loop (batches, slow ones) run in this many worker processes,
+    # each evaluation stopped when it takes more memory than the bound (mapping/isolation.py);
+    # 0: on threads of the server, with no memory bound.
+    mapping_workers: int = 2
+    mapping_max_memory_mb: int = 256
     duplicate_window_seconds: int = 60
     # How far from when it is received an event may be dated, unless its event type says otherwise.
     max_past_days: int = 30
@@ -88,6 +93,7 @@ class Settings:
             "max_items": self.mapping_max_items,
             "max_events": self.max_batch_items,  # mapped events from one raw event
             "engine": self.mapping_engine,
+            "max_memory_mb": self.mapping_max_memory_mb,
         }
 
     def env_names(self) -> list[str]:
@@ -111,6 +117,8 @@ _MINIMUMS = {
     "mapping_timeout_ms": 1,
     "mapping_max_depth": 10,
     "mapping_max_items": 100,
+    "mapping_workers": 0,
+    "mapping_max_memory_mb": 16,
     "duplicate_window_seconds": 0,
     "max_past_days": 0,
     "max_future_seconds": 0,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -124,7 +125,8 @@ async def create_sample(request: Request) -> Response:
             "mapping_version": connector["mapping_version"],
             "created_at": datetime.now(UTC),
         }
-        row["expected"] = sample_output(compile_mapping(connector["mapping"], settings), row, connector)
+        mapping = compile_mapping(connector["mapping"], settings)
+        row["expected"] = await anyio.to_thread.run_sync(sample_output, mapping, row, connector)
         row["id"] = await store.insert_sample(conn, row)
     return JSON(
         sample_json(row),

@@ -16,7 +16,8 @@ import event_types
 from errors import MappingError
 from handoff.fields import FieldsRead
 from handoff.made_up import build_example, example_headers, example_query
-from mapping import CompiledMapping, map_raw_event
+from mapping import CompiledMapping
+from mapping.isolation import map_isolated
 
 SAMPLE_EVENT: dict[str, Any] = {
     "clientEventId": "evt-1001",
@@ -59,11 +60,38 @@ MADE_UP = Example("sample", SAMPLE_EVENT)
 # never shown with the example, even when the mapping reads one.
 TRANSPORT_HEADERS = frozenset(
     {
-        "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "te", "trailer",
-        "connection", "keep-alive", "upgrade", "expect", "proxy-connection", "user-agent", "accept",
-        "accept-encoding", "accept-language", "accept-charset", "cache-control", "pragma", "via", "forwarded",
-        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip",
-        "true-client-ip", "cdn-loop", "cf-connecting-ip", "cf-ipcountry", "cf-ray", "cf-visitor",
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "expect",
+        "proxy-connection",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "accept-charset",
+        "cache-control",
+        "pragma",
+        "via",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-real-ip",
+        "true-client-ip",
+        "cdn-loop",
+        "cf-connecting-ip",
+        "cf-ipcountry",
+        "cf-ray",
+        "cf-visitor",
         "x-amzn-trace-id",
     }
 )
@@ -87,12 +115,11 @@ def map_example(
 ) -> dict[str, Any]:
     """`mappedEvents` (as stored) and `errors` (code, message, details) for the example."""
     headers = {"content-type": "application/json", **example.headers}
-    try:
-        results = map_raw_event(
-            mapping, example.raw, headers=headers, query=example.query, connector=connector
-        )
-    except MappingError as error:
-        return {"mappedEvents": [], "errors": [error.to_json()["error"]]}
+    [results] = map_isolated(
+        mapping, [example.raw], headers=headers, query=example.query, connector=connector
+    )
+    if isinstance(results, MappingError):
+        return {"mappedEvents": [], "errors": [results.to_json()["error"]]}
     if not results:
         empty = MappingError("the mapping returned no event for this payload", code="mapping_empty")
         return {"mappedEvents": [], "errors": [empty.to_json()["error"]]}
@@ -112,9 +139,7 @@ def made_up(mapping: CompiledMapping, read: FieldsRead, *, connector: Mapping[st
     candidates: list[Example] = []
     built = build_example(read.fields)
     if built or example_headers(read.fields) or example_query(read.fields):
-        candidates.append(
-            Example("sample", built, example_headers(read.fields), example_query(read.fields))
-        )
+        candidates.append(Example("sample", built, example_headers(read.fields), example_query(read.fields)))
     candidates.append(MADE_UP)
     if read.whole_body:
         candidates.reverse()

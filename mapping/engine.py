@@ -47,11 +47,14 @@ class CompiledMapping:
     max_items: int = 100_000
     max_events: int = 1000  # mapped events from one raw event (INBOUND_MAX_BATCH_ITEMS)
     engine: str = ""  # "" = the default engine
+    # Memory one evaluation off the event loop may take (mapping/isolation.py); inline ones are
+    # bounded by their few milliseconds.
+    max_memory_mb: int = 256
     _parsed: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.timeout_ms < 1 or self.max_depth < 1 or self.max_items < 1 or self.max_events < 1:
-            raise ValueError("timeout_ms, max_depth, max_items and max_events must be positive")
+        if min(self.timeout_ms, self.max_depth, self.max_items, self.max_events, self.max_memory_mb) < 1:
+            raise ValueError("every bound (timeout, depth, items, events, memory) must be positive")
         if not isinstance(self.expression, str):
             raise MappingError(
                 "mapping syntax error: expected the expression as text, got "
@@ -80,9 +83,10 @@ class CompiledMapping:
         max_items: int = 100_000,
         max_events: int = 1000,
         engine: str = "",
+        max_memory_mb: int = 256,
     ) -> CompiledMapping:
         """Parse once; a syntax error raises MappingError(code="mapping_syntax_error")."""
-        return cls(expression, timeout_ms, max_depth, max_items, max_events, engine)
+        return cls(expression, timeout_ms, max_depth, max_items, max_events, engine, max_memory_mb)
 
     def evaluate(
         self, data: Any, bindings: Mapping[str, Any] | None = None, *, budget_ms: int | None = None
@@ -104,18 +108,27 @@ def compile_cached(
     max_items: int = 100_000,
     max_events: int = 1000,
     engine: str = "",
+    max_memory_mb: int = 256,
 ) -> CompiledMapping:
     """Compile once per (expression, bounds, engine); safe because a CompiledMapping is never mutated.
 
     Syntax errors are not cached (lru_cache does not store exceptions), which is fine: saving a
     connector already refuses them.
     """
-    return _compiled(expression, timeout_ms, max_depth, max_items, max_events, engine or default_engine())
+    return _compiled(
+        expression, timeout_ms, max_depth, max_items, max_events, engine or default_engine(), max_memory_mb
+    )
 
 
 @lru_cache(maxsize=512)
 def _compiled(
-    expression: str, timeout_ms: int, max_depth: int, max_items: int, max_events: int, engine: str
+    expression: str,
+    timeout_ms: int,
+    max_depth: int,
+    max_items: int,
+    max_events: int,
+    engine: str,
+    max_memory_mb: int,
 ) -> CompiledMapping:
     return CompiledMapping.compile(
         expression,
@@ -124,6 +137,7 @@ def _compiled(
         max_items=max_items,
         max_events=max_events,
         engine=engine,
+        max_memory_mb=max_memory_mb,
     )
 
 

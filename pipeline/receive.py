@@ -25,7 +25,8 @@ from errors import (
     MethodNotAllowed,
     status_of,
 )
-from mapping import OverBudget, check_request_total, map_raw_event
+from mapping.isolation import map_isolated
+from mapping.raw_events import map_raw_events
 from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.enhance import enhanced_items
@@ -94,66 +95,32 @@ def counts_of(results: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Tally(r["status"] for r in results))
 
 
-# A request's raw events may take this many times the mapping timeout in all: 15 raw events that
-# each ran to the 1 s limit once held a request for 21 s. The rest fail, kept for a replay.
-REQUEST_BUDGET_TIMEOUTS = 3
-
-
 def _map_all(
     snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any], budget_ms: int | None = None
 ) -> list[WorkItem]:
-    items: list[WorkItem] = []
+    """Map the request's raw events: inline within `budget_ms`, else (`None`) in a mapping worker
+    process, where the evaluation's memory is bounded too (mapping/isolation.py)."""
     # The mapping never sees the credentials, so it cannot copy them into stored events, and a
     # replay (which only has the kept headers and query) maps exactly as live did.
     headers, query = redact(snapshot.auth, request.headers, request.query, snapshot.secret_values)
-    total = 0
-    timeout_ms = snapshot.mapping.bounds.timeout_ms
-    request_budget_ms = REQUEST_BUDGET_TIMEOUTS * timeout_ms
-    deadline = time.monotonic() + request_budget_ms / 1000
-    for index, raw in enumerate(raw_events):
-        left_ms = int((deadline - time.monotonic()) * 1000)
-        if budget_ms is None and left_ms <= 0:
-            spent = MappingError(
-                f"not mapped: this request's raw events used up its mapping time ({request_budget_ms} ms, "
-                f"{REQUEST_BUDGET_TIMEOUTS}× the mapping timeout); kept, replay it after a fix",
-                code="mapping_request_budget",
-            )
-            items.append(WorkItem(index, 0, raw, None, spent))
-            continue
-        try:
-            mapped = map_raw_event(
-                snapshot.mapping,
-                raw,
-                headers=headers,
-                query=query,
-                connector=snapshot.binding(),
-                # Inline: the small inline budget; on a thread: what the request has left, at most
-                # the mapping's timeout.
-                budget_ms=budget_ms
-                if budget_ms is not None
-                else (None if left_ms >= timeout_ms else left_ms),
-                path=request.path,
-            )
-        except OverBudget:
-            if budget_ms is not None:
-                raise  # the inline budget: map_runner runs the request again on a thread
-            spent = MappingError(
-                f"not mapped: this request's raw events used up its mapping time ({request_budget_ms} ms, "
-                f"{REQUEST_BUDGET_TIMEOUTS}× the mapping timeout); kept, replay it after a fix",
-                code="mapping_request_budget",
-            )
-            items.append(WorkItem(index, 0, raw, None, spent))
-            continue
-        except MappingError as failure:
-            items.append(WorkItem(index, 0, raw, None, failure))
-            continue
-        # A mapping that fans out is bounded per request too, not only per raw event (413).
-        total += len(mapped)
-        check_request_total(total, snapshot.mapping.max_events)
-        if not mapped:
+    where: dict[str, Any] = {
+        "headers": headers,
+        "query": query,
+        "connector": snapshot.binding(),
+        "path": request.path,
+    }
+    if budget_ms is None:
+        outcomes = map_isolated(snapshot.mapping, raw_events, **where)
+    else:
+        outcomes = map_raw_events(snapshot.mapping, raw_events, budget_ms=budget_ms, **where)
+    items: list[WorkItem] = []
+    for index, (raw, outcome) in enumerate(zip(raw_events, outcomes, strict=True)):
+        if isinstance(outcome, MappingError):
+            items.append(WorkItem(index, 0, raw, None, outcome))
+        elif not outcome:
             empty = MappingError("the mapping returned no event for this item", code="mapping_empty")
             items.append(WorkItem(index, 0, raw, None, empty))
-        for sub_index, one in enumerate(mapped):
+        for sub_index, one in enumerate(outcome if isinstance(outcome, list) else ()):
             if isinstance(one, MappingError):
                 items.append(WorkItem(index, sub_index, raw, None, one))
             else:

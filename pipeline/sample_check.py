@@ -10,7 +10,8 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from errors import MappingError
-from mapping import CompiledMapping, MappedEvent, map_raw_event
+from mapping import CompiledMapping, MappedEvent
+from mapping.isolation import map_isolated
 from storage import samples as store
 
 
@@ -25,17 +26,17 @@ def binding(connector: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sample_output(mapping: CompiledMapping, sample: Mapping[str, Any], connector: Mapping[str, Any]) -> Any:
-    """The mapped events (or the errors) for one sample, as JSON: what is saved and compared."""
-    try:
-        mapped = map_raw_event(
-            mapping,
-            sample["body"],
-            headers=sample.get("headers") or {},
-            query=sample.get("query") or {},
-            connector=binding(connector),
-        )
-    except MappingError as failure:
-        return {"error": failure.to_json()["error"]}
+    """The mapped events (or the errors) for one sample, as JSON: what is saved and compared.
+    Blocking: the mapping runs in a mapping worker (mapping/isolation.py)."""
+    [mapped] = map_isolated(
+        mapping,
+        [sample["body"]],
+        headers=sample.get("headers") or {},
+        query=sample.get("query") or {},
+        connector=binding(connector),
+    )
+    if isinstance(mapped, MappingError):
+        return {"error": mapped.to_json()["error"]}
     out = [m.to_json() if isinstance(m, MappedEvent) else {"error": m.to_json()["error"]} for m in mapped]
     return json.loads(json.dumps(out))  # as a JSON column gives it back, so comparisons are exact
 

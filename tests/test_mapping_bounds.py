@@ -101,7 +101,12 @@ def test_settings_carry_the_bound() -> None:
     from settings import load_settings
 
     assert load_settings({}).mapping_bounds == {
-        "timeout_ms": 1000, "max_depth": 200, "max_items": 100_000, "max_events": 1000, "engine": "jlens"
+        "timeout_ms": 1000,
+        "max_depth": 200,
+        "max_items": 100_000,
+        "max_events": 1000,
+        "engine": "jlens",
+        "max_memory_mb": 256,
     }
     other = load_settings({"INBOUND_MAPPING_ENGINE": "jsonata-python"})
     assert other.mapping_bounds["engine"] == "jsonata-python"
