@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.http import send_error
 from api.roles import Identity, is_write, may, refusal
 from storage.admin_keys import find_active_key, insert_audit
+from storage.audit_slot import audit_slot, record_answer
 
 IDENTITY = "inbound.identity"
 SECRET_FIELDS = frozenset({"secret", "testSecret", "token"})
@@ -82,9 +83,10 @@ class AdminAuth:
             await self.app(scope, receive, send)
 
     async def _audited(self, identity: Identity, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the write, keeping its answer until its audit row is stored: a client that sees
-        the answer can find the row."""
+        """Run the write with its audit row stored in the write's own transaction (a write never
+        commits without its row), then add the answer to the row before the client sees it."""
         before = await self._current(scope) if scope["method"] in ("PUT", "PATCH", "DELETE") else None
+        path = scope["path"]
         body: list[bytes] = []
 
         async def teed() -> Message:
@@ -92,6 +94,18 @@ class AdminAuth:
             if message["type"] == "http.request":
                 body.append(message.get("body", b""))
             return message
+
+        def pending_row() -> dict[str, Any]:
+            return {
+                "at": datetime.now(UTC),
+                "key_id": identity.key_id,
+                "key_name": identity.name,
+                "role": identity.role,
+                "method": scope["method"],
+                "path": path[:512],
+                "request": masked(_json(b"".join(body)), path),
+                "before": masked(before, path),
+            }
 
         start: Message = {}
         chunks: list[bytes] = []
@@ -103,24 +117,16 @@ class AdminAuth:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(scope, teed, keep)
+        with audit_slot(pending_row) as slot:
+            await self.app(scope, teed, keep)
         status = int(start.get("status", 500))
-        if 200 <= status < 300:
-            path = scope["path"]
-            row = {
-                "at": datetime.now(UTC),
-                "key_id": identity.key_id,
-                "key_name": identity.name,
-                "role": identity.role,
-                "method": scope["method"],
-                "path": path[:512],
-                "status": status,
-                "request": masked(_json(b"".join(body)), path),
-                "before": masked(before, path),
-                "after": masked(_json(b"".join(chunks)), path),
-            }
+        after = masked(_json(b"".join(chunks)), path)
+        if slot.id is not None:  # something was written: the row is there, add the answer
             async with scope["app"].state.db.write() as conn:
-                await insert_audit(conn, row)
+                await record_answer(conn, slot.id, status, after)
+        elif 200 <= status < 300:  # written on another connection (the group writer's), or nothing to store
+            async with scope["app"].state.db.write() as conn:
+                await insert_audit(conn, {**pending_row(), "status": status, "after": after})
         await send(start)
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 

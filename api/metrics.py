@@ -7,6 +7,7 @@ scrape config): the labels name connectors and rules.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from api.admin_auth import identify
 from api.http import JSON
+from pipeline.metrics import backlog_of
 
 
 async def metrics(request: Request) -> Response:
@@ -34,5 +36,8 @@ async def metrics(request: Request) -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # every worker's samples, added up
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    else:
+        registry = REGISTRY
+    async with request.app.state.db.read() as conn:
+        backlog = await backlog_of(conn, datetime.now(UTC))
+    return Response(generate_latest(registry) + generate_latest(backlog), media_type=CONTENT_TYPE_LATEST)

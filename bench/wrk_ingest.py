@@ -86,14 +86,25 @@ def batch_floor(bodies: Path) -> float:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """A process and every live process below it: uvicorn's workers and the mapping workers,
+    which any thread may have started (/proc lists children per thread)."""
+    found, queue = [], [pid]
+    while queue:
+        one = queue.pop()
+        found.append(one)
+        for children in Path(f"/proc/{one}/task").glob("*/children"):
+            try:
+                queue += [int(p) for p in children.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live children (uvicorn's workers)."""
+    """User + system CPU of a process and every live process below it."""
     total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    for one in descendants(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:

@@ -9,10 +9,16 @@ adds them up, so a scrape sees the whole deployment whichever process answers it
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from storage import intrinsic as intrinsic_store
+from storage import webhooks as webhook_store
 
 log = logging.getLogger("inbound.metrics")
 
@@ -68,3 +74,38 @@ def _record_results(connector: str, results: Iterable[dict[str, Any]]) -> None:
         for award in result.get("awards") or ():
             points = award["points"]
             (POINTS if points >= 0 else POINTS_TAKEN).labels(award["ruleId"]).inc(abs(points))
+
+
+class _Backlog(Collector):
+    """What waits in the database, the same whichever process is scraped: read at each scrape."""
+
+    def __init__(self, rows: list[tuple[str, int, datetime | None]], owed: int, now: datetime) -> None:
+        self.rows, self.owed, self.now = rows, owed, now
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        waiting = GaugeMetricFamily(
+            "inbound_webhook_backlog_messages",
+            "Outgoing webhook messages not delivered yet, by endpoint",
+            labels=["endpoint"],
+        )
+        oldest = GaugeMetricFamily(
+            "inbound_webhook_backlog_oldest_seconds",
+            "Age of the oldest outgoing webhook message not delivered yet, by endpoint",
+            labels=["endpoint"],
+        )
+        for endpoint, count, since in self.rows:
+            waiting.add_metric([endpoint], count)
+            oldest.add_metric([endpoint], max(0.0, (self.now - since).total_seconds()) if since else 0.0)
+        owed = GaugeMetricFamily(
+            "inbound_intrinsic_events_owed", "Intrinsic events (EARNED_BADGE, …) written but not reported yet"
+        )
+        owed.add_metric([], self.owed)
+        yield from (waiting, oldest, owed)
+
+
+async def backlog_of(conn: Any, now: datetime) -> CollectorRegistry:
+    """The outbox backlog and owed intrinsic events, as a registry of their own for one scrape."""
+    registry = CollectorRegistry(auto_describe=False)
+    rows = await webhook_store.backlog(conn)
+    registry.register(_Backlog(rows, await intrinsic_store.owed_count(conn), now))
+    return registry

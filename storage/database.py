@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.audit_slot import store_pending
 from storage.config_version import ConfigVersionReader
 from storage.driver import SQLITE_PRAGMAS, RawConnection
 
@@ -59,15 +60,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on success, rolled back on any exception."""
+        """A write transaction: committed on success, rolled back on any exception. Within an
+        admin request, the request's audit row is stored in it too (storage/audit_slot.py)."""
         if self.is_sqlite:
             async with self._write_lock, self.engine.connect() as conn:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
                 async with conn.begin():
                     yield conn
+                    await store_pending(conn)
         else:
             async with self.engine.begin() as conn:
                 yield conn
+                await store_pending(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

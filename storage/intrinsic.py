@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.driver import RawTransaction, json_text
@@ -41,3 +41,8 @@ async def reported(conn: AsyncConnection, row_id: int, request_id: str, at: date
     await conn.execute(
         update(intrinsic).where(intrinsic.c.id == row_id).values(reported_at=at, request_id=request_id)
     )
+
+
+async def owed_count(conn: AsyncConnection) -> int:
+    found = await conn.execute(select(func.count()).where(intrinsic.c.reported_at.is_(None)))
+    return int(found.scalar_one())

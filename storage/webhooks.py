@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import is_postgres
-from storage.driver import RawTransaction
+from storage.driver import RawTransaction, read_time
 from storage.tables import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
@@ -290,3 +290,14 @@ async def pending_for(conn: AsyncConnection, endpoint_id: str) -> int:
         )
     )
     return int(found.scalar_one())
+
+
+async def backlog(conn: AsyncConnection) -> list[tuple[str, int, datetime | None]]:
+    """(endpoint, messages waiting, when the oldest was written) for every endpoint with a backlog.
+    Uses the (status, next_attempt_at) index: only pending messages are read."""
+    rows = await conn.execute(
+        select(messages.c.endpoint_id, func.count(), func.min(messages.c.created_at))
+        .where(messages.c.status == "pending")
+        .group_by(messages.c.endpoint_id)
+    )
+    return [(e, int(n), read_time(oldest)) for e, n, oldest in rows]

@@ -56,6 +56,27 @@ def test_metrics_count_requests_events_and_points(server: Server) -> None:
     assert "inbound_group_commit_events_bucket" in text and "inbound_ingest_seconds_bucket" in text
 
 
+def test_metrics_show_what_waits_in_the_database(server: Server) -> None:
+    """The outgoing webhook backlog per endpoint and the intrinsic events owed: read from the
+    database at each scrape, so every process answers the same."""
+    dead = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: every delivery fails
+    made = server.admin.post("/api/webhook-endpoints", json={"url": dead, "kinds": ["event.processed"]})
+    assert made.status_code == 201, made.text
+    endpoint = made.json()["id"]
+    try:
+        before = server.admin.get("/metrics").text
+        assert _value(before, "inbound_webhook_backlog_messages", endpoint=endpoint) == 0
+        connector = create_connector(server.admin, name="Backlogged")
+        for i in range(2):
+            assert send(server.client, connector, {"id": f"b{i}", "email": unique_email()}).status_code == 200
+        text = server.admin.get("/metrics").text
+        assert _value(text, "inbound_webhook_backlog_messages", endpoint=endpoint) == 2
+        assert 0 <= _value(text, "inbound_webhook_backlog_oldest_seconds", endpoint=endpoint) < 60
+        assert re.search(r"^inbound_intrinsic_events_owed \d", text, re.MULTILINE)
+    finally:
+        assert server.admin.delete(f"/api/webhook-endpoints/{endpoint}").status_code == 204
+
+
 def test_two_workers_add_up_their_metrics(tmp_path: Path) -> None:
     port = free_port()
     env = {
