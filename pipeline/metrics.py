@@ -9,6 +9,7 @@ adds them up, so a scrape sees the whole deployment whichever process answers it
 from __future__ import annotations
 
 import logging
+from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -66,14 +67,31 @@ def record_results(connector: str, results: Iterable[dict[str, Any]]) -> None:
 
 
 def _record_results(connector: str, results: Iterable[dict[str, Any]]) -> None:
+    # Added up first: a 1000-event batch is a few label look-ups, not thousands (~40 µs an event).
+    events: Tally[str] = Tally()
+    errors: Tally[str] = Tally()
+    given: Tally[str] = Tally()
+    taken: Tally[str] = Tally()
     for result in results:
-        EVENTS.labels(connector, result["status"]).inc()
+        status = result["status"]
+        events[status] += 1
         error = result.get("error")
-        if result["status"] == "failed" and isinstance(error, dict):
-            MAPPING_ERRORS.labels(connector, str(error.get("code", "unknown"))).inc()
+        if status == "failed" and isinstance(error, dict):
+            errors[str(error.get("code", "unknown"))] += 1
         for award in result.get("awards") or ():
             points = award["points"]
-            (POINTS if points >= 0 else POINTS_TAKEN).labels(award["ruleId"]).inc(abs(points))
+            if points >= 0:
+                given[award["ruleId"]] += points
+            else:
+                taken[award["ruleId"]] -= points
+    for status, count in events.items():
+        EVENTS.labels(connector, status).inc(count)
+    for code, count in errors.items():
+        MAPPING_ERRORS.labels(connector, code).inc(count)
+    for rule, points in given.items():
+        POINTS.labels(rule).inc(points)
+    for rule, points in taken.items():
+        POINTS_TAKEN.labels(rule).inc(points)
 
 
 class _Backlog(Collector):
