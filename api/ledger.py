@@ -15,7 +15,7 @@ from earning_rules.rewards import MAX_POINTS
 from errors import InvalidInput
 from pipeline.ledger_check import ledger_problems
 from storage import ledger
-from storage.profiles import profiles
+from storage.locks import lock_profiles
 
 MAX_REASON = 500  # characters of an adjustment's reason
 MAX_ADMIN = 100
@@ -101,8 +101,7 @@ async def adjust(request: Request) -> Response:
     now = datetime.now(UTC)
     async with db_of(request).write() as conn:
         await load_profile(conn, profile_id)
-        if conn.dialect.name == "postgresql":  # the same per-profile lock events take
-            await conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+        await lock_profiles(conn, [profile_id])  # the same per-member lock events take
         balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
         if not (-MAX_BALANCE <= balance + points <= MAX_BALANCE and lifetime + max(points, 0) <= MAX_BALANCE):
             raise InvalidInput(

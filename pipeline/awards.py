@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from earning_rules import (
@@ -25,6 +23,7 @@ from earning_rules import (
 from mapping import MappedEvent
 from storage import ledger
 from storage import rules as rule_store
+from storage.locks import lock_rules
 
 _parsed: dict[tuple[str, int], Rule] = {}
 
@@ -49,19 +48,6 @@ class AwardOutcome:
     trace: list[dict[str, Any]]
     balance: int
     rules_step: dict[str, Any]  # the trace's `rules` step: the rules that listen, and a count of the others
-
-
-async def _lock_rule(conn: AsyncConnection, rule_id: str) -> None:
-    """Serialise events that count against one whole-rule limit (PostgreSQL; SQLite has one writer)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(rule_id.encode())})
-
-
-async def lock_rules(conn: AsyncConnection, rule_ids: Collection[str], held: set[str]) -> None:
-    """Take the whole-rule locks not yet `held` in this transaction, in rule id order."""
-    for rule_id in sorted(set(rule_ids) - held):
-        await _lock_rule(conn, rule_id)
-        held.add(rule_id)
 
 
 def rule_event_of(

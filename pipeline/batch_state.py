@@ -34,19 +34,18 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping.identity import normalise_identity
-from pipeline.awards import lock_rules, rule_event_of, windows_to_count
+from pipeline.awards import rule_event_of, windows_to_count
 from pipeline.context import RunContext, WorkItem
 from pipeline.reversal import reversed_profiles
 from storage import ledger
 from storage.dialect import is_postgres
-from storage.events import lock_client_event_ids
+from storage.locks import lock_client_event_ids, lock_rules, lock_test_data
 from storage.profiles import (
     ResolvedProfile,
     create_profiles,
     lock_identities,
     make_live,
 )
-from storage.purge import lock_test_data
 
 
 @dataclass

@@ -20,7 +20,7 @@ from earning_rules import Evaluation
 from storage import ledger
 from storage.dialect import is_postgres
 from storage.events import events, first_with_client_event_id, insert_event
-from storage.profiles import profiles
+from storage.locks import lock_profiles
 
 entries = ledger.entries
 
@@ -170,8 +170,7 @@ async def settle(
             continue
         last = chain.last_award.get((profile_id, rule_id))
         withdraw = want == 0 and last is not None
-        if is_postgres(conn):  # corrections queue on the member like events do
-            await conn.execute(select(profiles.c.id).where(profiles.c.id == profile_id).with_for_update())
+        await lock_profiles(conn, [profile_id])  # corrections queue on the member like events do
         target = event_id
         if rule_id in used_rules:
             # One entry per (event, rule): a second profile for this rule (the event moved to

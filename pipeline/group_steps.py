@@ -24,7 +24,7 @@ from pipeline.outbox import Subscriptions, messages_for
 from pipeline.process import dedupe_key, parked_reason, profile_json
 from pipeline.reactions import react
 from storage import group_state as sql
-from storage import group_writes
+from storage import group_writes, locks
 from storage import webhooks as webhook_store
 from storage.driver import RawTransaction
 
@@ -48,13 +48,13 @@ async def write_group(
             if not planned.pending:  # decided before the group (a failed mapping, no identifier)
                 planned.result["eventId"] = planned.row["id"]
     pending = _pending(jobs)
-    await sql.lock_test_data(tx, {job.ctx.snapshot.id for job in jobs if job.ctx.test})
-    await sql.lock_client_event_ids(
+    await locks.lock_test_data_of(tx, {job.ctx.snapshot.id for job in jobs if job.ctx.test})
+    await locks.lock_client_event_ids_of(
         tx, {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None}
     )
     profiles = await _resolve_profiles(tx, pending)
     await _member_facts(tx, pending, profiles)  # before the limits and duplicates see the event
-    await sql.lock_rules(
+    await locks.lock_rules_of(
         tx, {w.rule_id for _j, _e, ws in _windows_of(pending, profiles) for w in ws if w.profile_id is None}
     )
 

@@ -24,10 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping.shape import fraction_to_json
 from storage import ledger
-from storage.dialect import is_postgres
 from storage.events import client_event_ids as client_event_ids_table
 from storage.events import events, first_with_client_event_id, get_event
-from storage.profiles import profiles
+from storage.locks import lock_profiles
 
 entries = ledger.entries
 
@@ -112,13 +111,9 @@ async def reverse_awards(
             .order_by(entries.c.id)
         )
     ).all()
-    if is_postgres(conn) and originals:
-        # Refunds queue on the members like events do; in id order (see the module docstring),
-        # usually already held since the batch's prepare.
-        ids = sorted({int(o.profile_id) for o in originals})
-        await conn.execute(
-            select(profiles.c.id).where(profiles.c.id.in_(ids)).order_by(profiles.c.id).with_for_update()
-        )
+    # Refunds queue on the members like events do; in id order (see the module docstring),
+    # usually already held since the batch's prepare.
+    await lock_profiles(conn, [int(o.profile_id) for o in originals])
     # Read under the locks: a concurrent refund of the same event has committed, or waits for us.
     cumulative = await _cumulative_fraction(conn, first_id, event_id, fraction)
     await conn.execute(update(events).where(events.c.id == event_id).values(reverses_event_id=first_id))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
@@ -119,26 +117,3 @@ async def recent_identical(
 async def get_event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
     row = (await conn.execute(select(events).where(events.c.id == event_id))).mappings().first()
     return dict(row) if row else None
-
-
-# The first key of the two-key advisory locks on idempotency keys (storage/purge.py uses 0x7E57).
-CLIENT_EVENT_ID_LOCK = 0x1DE5
-
-
-def client_event_id_key(connector_id: str, client_event_id: str, test: bool) -> int:
-    key = zlib.crc32(f"{connector_id}\0{int(test)}\0{client_event_id}".encode())
-    return key - (1 << 32) if key >= (1 << 31) else key  # an int4; a collision only serialises more
-
-
-async def lock_client_event_ids(
-    conn: AsyncConnection, connector_id: str, client_event_ids: Iterable[str], *, test: bool
-) -> None:
-    """Advisory-lock these idempotency keys until the transaction ends (PostgreSQL), in key order,
-    in one statement: `unnest` yields the sorted array in order, so every writer locks in one order."""
-    keys = sorted({client_event_id_key(connector_id, c, test) for c in client_event_ids})
-    if not keys:
-        return
-    await conn.execute(
-        text("SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS int[])) AS k"),
-        {"space": CLIENT_EVENT_ID_LOCK, "keys": keys},
-    )

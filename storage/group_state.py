@@ -1,53 +1,21 @@
 """What the group writer locks and reads before it judges a group: set-based, a statement per group.
 
 Every function takes an open `RawTransaction` and works on the whole group at once. Locks are
-taken in the one global order every writer uses (see pipeline/batch_state.py): test-data locks
-(shared), idempotency keys in key order, profiles FOR UPDATE in id order, whole-rule limit locks
-in rule id order. SQLite has a single writer (BEGIN IMMEDIATE) and takes none of them. What the
-group then writes is in storage/group_writes.py.
+taken in the one global order every writer uses (storage/locks.py): test-data locks (shared),
+idempotency keys in key order, profiles FOR UPDATE in id order, whole-rule limit locks in rule id
+order. SQLite has a single writer (BEGIN IMMEDIATE) and takes none of them. What the group then
+writes is in storage/group_writes.py.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from storage.driver import RawTransaction, json_text
-from storage.events import CLIENT_EVENT_ID_LOCK, client_event_id_key
-from storage.purge import TEST_DATA_LOCK, connector_key
-
-
-async def lock_test_data(tx: RawTransaction, connector_ids: Collection[str]) -> None:
-    """Shared test-data locks of the group's test connectors (a purge takes them exclusive)."""
-    if not tx.postgres or not connector_ids:
-        return
-    keys = sorted({connector_key(c) for c in connector_ids})
-    await tx.fetch(
-        "SELECT pg_advisory_xact_lock_shared(?, k) FROM unnest(?::int[]) AS k", (TEST_DATA_LOCK, keys)
-    )
-
-
-async def lock_client_event_ids(tx: RawTransaction, keys: Iterable[tuple[str, bool, str]]) -> None:
-    """Advisory locks on (connector, test, clientEventId) keys, in key order, in one statement."""
-    if not tx.postgres:
-        return
-    ints = sorted({client_event_id_key(c, cid, test) for c, test, cid in keys})
-    if ints:
-        await tx.fetch(
-            "SELECT pg_advisory_xact_lock(?, k) FROM unnest(?::int[]) AS k", (CLIENT_EVENT_ID_LOCK, ints)
-        )
-
-
-async def lock_rules(tx: RawTransaction, rule_ids: Collection[str]) -> None:
-    """Whole-rule limit locks, in rule id order (the key is as pipeline.awards takes it)."""
-    if not tx.postgres or not rule_ids:
-        return
-    keys = [zlib.crc32(r.encode()) for r in sorted(set(rule_ids))]
-    await tx.fetch("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
 
 
 @dataclass

@@ -8,9 +8,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
 from storage.database import Database
+from storage.locks import lock_migrations
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,11 +20,6 @@ def alembic_config(connection: Any = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
-
-
-# pg_advisory_xact_lock key: "inbound migrate" as a number. One constant for every Inbound
-# database on the server, which at worst makes migrations of unrelated databases take turns.
-MIGRATION_LOCK_KEY = 0x1B0B_D001
 
 
 async def migrate(db: Database, revision: str = "head") -> None:
@@ -38,8 +33,7 @@ async def migrate(db: Database, revision: str = "head") -> None:
         if db.is_sqlite:
             conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
         async with conn.begin():
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await lock_migrations(conn)
             await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
 
 

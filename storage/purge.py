@@ -16,43 +16,23 @@ Locking (PostgreSQL; SQLite has a single writer and needs none of this):
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, text, union, update
+from sqlalchemy import and_, delete, exists, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import is_postgres
 from storage.events import client_event_ids, events
 from storage.ledger import balances, entries
+from storage.locks import lock_test_data
 from storage.profiles import profiles
 from storage.rewards import issued_rewards
 from storage.tables import AdminLog, RequestLog
 
 admin_log = AdminLog.__table__  # type: ignore[attr-defined]
 requests = RequestLog.__table__  # type: ignore[attr-defined]
-
-# The first key of the two-key advisory locks on "a connector's test data". Two-key advisory
-# locks live apart from the one-key ones (pipeline/awards.py locks rules with those).
-TEST_DATA_LOCK = 0x7E57
-
-
-def connector_key(connector_id: str) -> int:
-    key = zlib.crc32(connector_id.encode())
-    return key - (1 << 32) if key >= (1 << 31) else key  # an int4
-
-
-async def lock_test_data(conn: AsyncConnection, connector_id: str, *, exclusive: bool) -> None:
-    """Hold the connector's test data until the transaction ends: shared to write, exclusive to purge."""
-    if not is_postgres(conn):
-        return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await conn.execute(
-        text(f"SELECT {function}(:space, :key)"),
-        {"space": TEST_DATA_LOCK, "key": connector_key(connector_id)},
-    )
 
 
 async def _lock_profiles(conn: AsyncConnection, connector_id: str) -> list[int]:
