@@ -24,9 +24,14 @@ async def _page(
     error_for: str = "",
     form: dict[str, Any] | None = None,
     notice: str = "",
+    editing: str = "",
     status_code: int = 200,
 ) -> Response:
+    """`editing`: the id of the reward whose settings the reward form edits."""
     rewards = await call(request, "GET", "/api/rewards")
+    edited = next((r for r in rewards.body["items"] if r["id"] == editing), None)
+    if edited is not None and form is None:
+        form = _reward_form(edited)
     badges = await call(request, "GET", "/api/badges")
     policy = await call(request, "GET", "/api/expiry-policy")
     return page(
@@ -42,13 +47,14 @@ async def _page(
             "error_for": error_for,
             "form": form or {},
             "notice": notice,
+            "editing": edited,
         },
         status_code=status_code,
     )
 
 
 async def show(request: Request) -> Response:
-    return await _page(request)
+    return await _page(request, editing=request.query_params.get("edit", ""))
 
 
 def _number(raw: Any) -> Any:
@@ -63,23 +69,64 @@ def _text(raw: Any) -> str | None:
     return text or None
 
 
-async def add_reward(request: Request) -> Response:
-    form = form_of(request)
+def _reward_body(form: Any, *, editing: bool) -> dict[str, Any]:
+    """The API body of the reward form. When editing, an emptied field clears that setting."""
     body: dict[str, Any] = {"name": str(form.get("name", "")).strip(), "cost": _number(form.get("cost"))}
     for field in ("description", "imageUrl", "availableFrom", "availableUntil"):
-        if _text(form.get(field)):
+        if _text(form.get(field)) or editing:
             body[field] = _text(form.get(field))
     for field in ("stock", "validDays"):
-        if _number(form.get(field)) is not None:
+        if _number(form.get(field)) is not None or editing:
             body[field] = _number(form.get(field))
     if _number(form.get("limitMax")) is not None:
         body["limit"] = {"max": _number(form.get("limitMax")), "period": form.get("limitPeriod", "ever")}
-    answer = await call(request, "POST", "/api/rewards", body)
+    elif editing:
+        body["limit"] = None
+    return body
+
+
+def _reward_form(reward: dict[str, Any]) -> dict[str, Any]:
+    """The reward form filled with a reward's settings, as a marketer would type them."""
+    limit = reward.get("limit") or {}
+    filled = {
+        "name": reward["name"],
+        "cost": reward["cost"],
+        "stock": reward["stock"],
+        "limitMax": limit.get("max"),
+        "limitPeriod": limit.get("period"),
+        "validDays": reward["validDays"],
+        "availableFrom": reward["availableFrom"],
+        "availableUntil": reward["availableUntil"],
+        "description": reward["description"],
+        "imageUrl": reward["imageUrl"],
+    }
+    return {k: "" if v is None else str(v) for k, v in filled.items()}
+
+
+async def add_reward(request: Request) -> Response:
+    form = form_of(request)
+    answer = await call(request, "POST", "/api/rewards", _reward_body(form, editing=False))
     if not answer.ok:
         return await _page(
             request, error=answer, error_for="reward", form=dict(form), status_code=answer.status
         )
     return await _page(request, notice=f"Reward {answer.body['name']} added to the catalog.")
+
+
+async def edit_reward(request: Request) -> Response:
+    reward_id = request.path_params["reward_id"]
+    form = form_of(request)
+    answer = await call(request, "PATCH", f"/api/rewards/{reward_id}", _reward_body(form, editing=True))
+    if not answer.ok:
+        return await _page(
+            request,
+            error=answer,
+            error_for="reward",
+            form=dict(form),
+            editing=reward_id,
+            status_code=answer.status,
+        )
+    return await _page(request, notice=f"Reward {answer.body['name']} saved.")
 
 
 async def reward_status(request: Request) -> Response:
@@ -89,6 +136,16 @@ async def reward_status(request: Request) -> Response:
     if not answer.ok:
         return await _page(request, error=answer, error_for="reward", status_code=answer.status)
     return await _page(request, notice=f"Reward {answer.body['name']} is {answer.body['status']}.")
+
+
+async def badge_status(request: Request) -> Response:
+    badge_id = request.path_params["badge_id"]
+    status = form_of(request).get("status", "")
+    answer = await call(request, "PATCH", f"/api/badges/{badge_id}", {"status": status})
+    if not answer.ok:
+        return await _page(request, error=answer, error_for="badge", status_code=answer.status)
+    what = "archived: rules and people can no longer grant it" if status == "archived" else "active again"
+    return await _page(request, notice=f"Badge {answer.body['name']} is {what}.")
 
 
 async def add_badge(request: Request) -> Response:
@@ -137,8 +194,10 @@ async def run_expiry(request: Request) -> Response:
 ROUTES = [
     Route("/rewards", show, methods=["GET"]),
     Route("/rewards", add_reward, methods=["POST"]),
+    Route("/rewards/{reward_id}", edit_reward, methods=["POST"]),
     Route("/rewards/{reward_id}/status", reward_status, methods=["POST"]),
     Route("/badges", add_badge, methods=["POST"]),
+    Route("/badges/{badge_id}/status", badge_status, methods=["POST"]),
     Route("/expiry", set_policy, methods=["POST"]),
     Route("/expiry/run", run_expiry, methods=["POST"]),
 ]

@@ -74,6 +74,45 @@ def test_a_marketer_fills_the_catalog_and_serves_a_member(console: Console, serv
     server.admin.put("/api/expiry-policy", json={"kind": "never"})  # the shared server's other tests
 
 
+def test_a_marketer_edits_a_reward_and_archives_a_badge(console: Console, server: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    reward = server.admin.post(
+        "/api/rewards",
+        json={"name": f"Mug {tag}", "cost": 300, "stock": 5, "limit": {"max": 1, "period": "year"}},
+    ).json()
+    badge = server.admin.post("/api/badges", json={"name": f"Pioneer {tag}"}).json()
+    console.login()
+    page = console.go("/console/rewards")
+    page.click(f"#rewards tr:has-text('Mug {tag}') a:has-text('Edit')")
+    expect(page.locator("#reward-form")).to_be_visible()
+    expect(page.locator("h3", has_text=f"Edit Mug {tag}")).to_be_visible()
+    expect(page.locator("#cost")).to_have_value("300")
+    expect(page.locator("#limitMax")).to_have_value("1")
+    page.fill("#cost", "abc")  # a mistake keeps the form in edit mode, with what was typed
+    page.click("#reward-form button[type=submit]")
+    expect(page.locator("#reward-form #form-error")).to_contain_text("cost:")
+    expect(page.locator("#cost")).to_have_value("abc")
+    console.shot("reward-edit")
+    page.fill("#cost", "250")
+    page.fill("#stock", "")  # emptied: unlimited
+    page.fill("#limitMax", "")  # emptied: no limit
+    page.click("#reward-form button[type=submit]")
+    expect(page.locator(".banner.ok")).to_contain_text(f"Reward Mug {tag} saved")
+    row = page.locator("#rewards tr", has_text=f"Mug {tag}")
+    expect(row).to_contain_text("250")
+    expect(row).to_contain_text("unlimited")
+    expect(row).to_contain_text("no limit")
+    saved = server.admin.get(f"/api/rewards/{reward['id']}").json()
+    assert (saved["cost"], saved["stock"], saved["limit"]) == (250, None, None)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#badges tr:has-text('Pioneer {tag}') button:has-text('Archive')")
+    expect(page.locator(".banner.ok")).to_contain_text(f"Badge Pioneer {tag} is archived")
+    expect(page.locator("#badges tr", has_text=f"Pioneer {tag}")).to_contain_text("archived")
+    assert server.admin.get(f"/api/badges/{badge['id']}").json()["status"] == "archived"
+    page.click(f"#badges tr:has-text('Pioneer {tag}') button:has-text('Restore')")
+    expect(page.locator("#badges tr", has_text=f"Pioneer {tag}")).to_contain_text("active")
+
+
 def test_a_developer_adds_a_webhook_and_reads_its_delivery_log(console: Console, server: Server) -> None:
     with receiving(free_port()) as receiver:
         console.login()
