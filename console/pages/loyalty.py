@@ -3,7 +3,9 @@ marketers grant, and when points expire (with a pass run by hand)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +33,7 @@ async def _page(
     rewards = await call(request, "GET", "/api/rewards")
     edited = next((r for r in rewards.body["items"] if r["id"] == editing), None)
     if edited is not None and form is None:
-        form = _reward_form(edited)
+        form = _reward_form(edited, _tz(request))
     badges = await call(request, "GET", "/api/badges")
     policy = await call(request, "GET", "/api/expiry-policy")
     return page(
@@ -43,6 +45,7 @@ async def _page(
             "badges": badges.body["items"],
             "policy": policy.body,
             "periods": PERIODS,
+            "timezone": request.app.state.settings.timezone,
             "error": error,
             "error_for": error_for,
             "form": form or {},
@@ -64,17 +67,45 @@ def _number(raw: Any) -> Any:
     return int(text) if text.lstrip("-").isdigit() else text  # the API names what is wrong
 
 
+def _tz(request: Request) -> ZoneInfo:
+    tz: ZoneInfo = request.app.state.settings.tz
+    return tz
+
+
 def _text(raw: Any) -> str | None:
     text = str(raw or "").strip()
     return text or None
 
 
-def _reward_body(form: Any, *, editing: bool) -> dict[str, Any]:
+def picked_time(raw: Any, tz: ZoneInfo) -> str | None:
+    """A date and time picked in the form (the program's time zone) as the API takes it, with its
+    offset; anything else goes as typed, for the API to name what is wrong."""
+    text = _text(raw)
+    if text is None:
+        return None
+    try:
+        picked = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return picked.replace(tzinfo=tz).isoformat() if picked.tzinfo is None else text
+
+
+def picker_value(value: str | None, tz: ZoneInfo) -> str:
+    """An API time as the date-and-time picker shows it, in the program's time zone."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def _reward_body(form: Any, tz: ZoneInfo, *, editing: bool) -> dict[str, Any]:
     """The API body of the reward form. When editing, an emptied field clears that setting."""
     body: dict[str, Any] = {"name": str(form.get("name", "")).strip(), "cost": _number(form.get("cost"))}
-    for field in ("description", "imageUrl", "availableFrom", "availableUntil"):
+    for field in ("description", "imageUrl"):
         if _text(form.get(field)) or editing:
             body[field] = _text(form.get(field))
+    for field in ("availableFrom", "availableUntil"):
+        if _text(form.get(field)) or editing:
+            body[field] = picked_time(form.get(field), tz)
     for field in ("stock", "validDays"):
         if _number(form.get(field)) is not None or editing:
             body[field] = _number(form.get(field))
@@ -85,7 +116,7 @@ def _reward_body(form: Any, *, editing: bool) -> dict[str, Any]:
     return body
 
 
-def _reward_form(reward: dict[str, Any]) -> dict[str, Any]:
+def _reward_form(reward: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """The reward form filled with a reward's settings, as a marketer would type them."""
     limit = reward.get("limit") or {}
     filled = {
@@ -95,8 +126,8 @@ def _reward_form(reward: dict[str, Any]) -> dict[str, Any]:
         "limitMax": limit.get("max"),
         "limitPeriod": limit.get("period"),
         "validDays": reward["validDays"],
-        "availableFrom": reward["availableFrom"],
-        "availableUntil": reward["availableUntil"],
+        "availableFrom": picker_value(reward["availableFrom"], tz),
+        "availableUntil": picker_value(reward["availableUntil"], tz),
         "description": reward["description"],
         "imageUrl": reward["imageUrl"],
     }
@@ -105,7 +136,7 @@ def _reward_form(reward: dict[str, Any]) -> dict[str, Any]:
 
 async def add_reward(request: Request) -> Response:
     form = form_of(request)
-    answer = await call(request, "POST", "/api/rewards", _reward_body(form, editing=False))
+    answer = await call(request, "POST", "/api/rewards", _reward_body(form, _tz(request), editing=False))
     if not answer.ok:
         return await _page(
             request, error=answer, error_for="reward", form=dict(form), status_code=answer.status
@@ -116,7 +147,8 @@ async def add_reward(request: Request) -> Response:
 async def edit_reward(request: Request) -> Response:
     reward_id = request.path_params["reward_id"]
     form = form_of(request)
-    answer = await call(request, "PATCH", f"/api/rewards/{reward_id}", _reward_body(form, editing=True))
+    body = _reward_body(form, _tz(request), editing=True)
+    answer = await call(request, "PATCH", f"/api/rewards/{reward_id}", body)
     if not answer.ok:
         return await _page(
             request,

@@ -96,6 +96,7 @@ def test_a_marketer_edits_a_reward_and_archives_a_badge(console: Console, server
     page.fill("#cost", "250")
     page.fill("#stock", "")  # emptied: unlimited
     page.fill("#limitMax", "")  # emptied: no limit
+    page.fill("#availableFrom", "2026-12-24T09:00")  # picked in the program's time zone (UTC here)
     page.click("#reward-form button[type=submit]")
     expect(page.locator(".banner.ok")).to_contain_text(f"Reward Mug {tag} saved")
     row = page.locator("#rewards tr", has_text=f"Mug {tag}")
@@ -104,6 +105,9 @@ def test_a_marketer_edits_a_reward_and_archives_a_badge(console: Console, server
     expect(row).to_contain_text("no limit")
     saved = server.admin.get(f"/api/rewards/{reward['id']}").json()
     assert (saved["cost"], saved["stock"], saved["limit"]) == (250, None, None)
+    assert saved["availableFrom"].startswith("2026-12-24T09:00:00")
+    page = console.go(f"/console/rewards?edit={reward['id']}")
+    expect(page.locator("#availableFrom")).to_have_value("2026-12-24T09:00")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#badges tr:has-text('Pioneer {tag}') button:has-text('Archive')")
     expect(page.locator(".banner.ok")).to_contain_text(f"Badge Pioneer {tag} is archived")
