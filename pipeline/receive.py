@@ -69,10 +69,6 @@ class IngestOutcome:
         }
 
 
-class _DryRunRollback(Exception):
-    """Raised inside the transaction of a dry run so that nothing it wrote is kept."""
-
-
 @dataclass
 class PendingLog:
     """A request's log row on its way: written with the last chunk's events when the request
@@ -173,17 +169,14 @@ async def run_events(
     items = enhanced_items(items, judging.enhancers, request.received_at, settings.tz)
     results: list[dict[str, Any]] = []
     if mode == "dry_run":
-        try:
-            async with db.write() as conn:
-                results = await process_chunk(conn, ctx, items)
-                for result in results:
-                    row = await event_store.get_event(conn, result["eventId"])
-                    assert row is not None
-                    result.update(mapped=row["mapped"], trace=row["trace"])
-                phantoms = await _phantom_ids(conn, results)
-                raise _DryRunRollback
-        except _DryRunRollback:
-            return [_without_phantoms(r, phantoms) for r in results]
+        async with db.rolled_back() as conn:
+            results = await process_chunk(conn, ctx, items)
+            for result in results:
+                row = await event_store.get_event(conn, result["eventId"])
+                assert row is not None
+                result.update(mapped=row["mapped"], trace=row["trace"])
+            phantoms = await _phantom_ids(conn, results)
+        return [_without_phantoms(r, phantoms) for r in results]
     parts = chunks(items)
     if can_group(items):
         writer = writer_of(db)

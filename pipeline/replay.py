@@ -66,10 +66,6 @@ class _Run:
     created: set[int] = field(default_factory=set)
 
 
-class _PreviewRollback(Exception):
-    """Raised at the end of a preview so that nothing it wrote is kept."""
-
-
 async def replay(
     db: Database, settings: Settings, connector_id: str, f: ReplayFilter, *, apply: bool
 ) -> dict[str, Any]:
@@ -114,16 +110,12 @@ async def _preview(db: Database, ctx: RunContext, f: ReplayFilter) -> dict[str, 
     changes: list[dict[str, Any]] = []
     for chunk in chunks:
         run = _Run()
-        try:
-            async with db.write() as conn:
-                for position in chunk:
-                    start = len(run.results)
-                    await _replay_raw(conn, ctx, raws[position], run)
-                    by_position[position] = run.results[start:]
-                mine = await _changes(conn, run)
-                raise _PreviewRollback
-        except _PreviewRollback:
-            changes.extend(mine)
+        async with db.rolled_back() as conn:
+            for position in chunk:
+                start = len(run.results)
+                await _replay_raw(conn, ctx, raws[position], run)
+                by_position[position] = run.results[start:]
+            changes.extend(await _changes(conn, run))
         for result in run.results:
             _forget_rolled_back(result, run.created)
         await anyio.sleep(0)  # let writers that queued behind this chunk go first

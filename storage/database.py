@@ -20,6 +20,10 @@ from storage.config_version import ConfigVersionReader
 from storage.driver import SQLITE_PRAGMAS, RawConnection
 
 
+class _RolledBack(Exception):
+    """Ends a `Database.rolled_back` transaction: whatever it wrote is undone."""
+
+
 class Database:
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
         self.url = url
@@ -72,6 +76,17 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
                 await store_pending(conn)
+
+    @asynccontextmanager
+    async def rolled_back(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction whose work is always undone (dry runs, replay previews): it takes
+        the same locks and sees its own writes as a real one would, then rolls back."""
+        try:
+            async with self.write() as conn:
+                yield conn
+                raise _RolledBack
+        except _RolledBack:
+            pass
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
