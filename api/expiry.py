@@ -41,6 +41,12 @@ async def run_now(request: Request) -> Response:
     return JSON(done.to_json())
 
 
+async def preview_now(request: Request) -> Response:
+    """What a pass run now would expire (members, entries, points, rewards), writing nothing."""
+    done = await flows.preview(db_of(request), settings_of(request))
+    return JSON(done.to_json())
+
+
 async def member_expiring(request: Request) -> Response:
     """What the member's points will do: open lots by expiry date (`?test=true`: test points)."""
     member_id = path_id(request, "member_id", "member", code="unknown_member")
@@ -72,5 +78,6 @@ ROUTES = [
     Route("/api/expiry-policy", get_policy, methods=["GET"]),
     Route("/api/expiry-policy", set_policy, methods=["PUT"]),
     Route("/api/expiry/run", run_now, methods=["POST"]),
+    Route("/api/expiry/preview", preview_now, methods=["GET"]),
     Route("/api/members/{member_id}/expiring", member_expiring, methods=["GET"]),
 ]

@@ -542,6 +542,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "expiry",
         "ExpiryRun",
     ),
+    ("GET", "/api/expiry/preview"): Op(
+        "What the expiry pass would expire if it ran now; writes nothing", "expiry", "ExpiryRun"
+    ),
     ("GET", "/api/members/{member_id}/expiring"): Op(
         "What a member's points will do: what expires when",
         "expiry",

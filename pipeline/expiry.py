@@ -86,6 +86,32 @@ async def expire(db: Database, settings: Settings, now: datetime | None = None) 
     return done
 
 
+async def preview(db: Database, settings: Settings, now: datetime | None = None) -> Expired:
+    """What a pass would expire as of `now`, writing nothing: the same members, lots and rewards
+    the pass reads, without its locks (a pass running meanwhile may take some first)."""
+    now = now or clock()
+    done = Expired()
+    policy = await load_policy(db)
+    earned_before = policy.earned_before(now, settings.tz)
+    after = (0, False)
+    while earned_before is not None:
+        async with db.read() as conn:
+            holders = await store.holders_of_old_points(conn, earned_before, after=after, limit=BATCH)
+            for profile_id, test in holders:
+                lots = await lots_of(ConnTransaction(conn), profile_id, test, policy, settings.tz)
+                due = lots.expired_by(now)
+                if due:
+                    done.members += 1
+                    done.entries += len(due)
+                    done.points += sum(due.values())
+        if len(holders) < BATCH:
+            break
+        after = holders[-1]
+    async with db.read() as conn:
+        done.rewards = await reward_store.count_due_to_expire(conn, now)
+    return done
+
+
 async def _expire_member(
     db: Database,
     settings: Settings,

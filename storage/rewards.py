@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert as upsert
@@ -195,6 +195,13 @@ async def settle_issued(tx: RawTransaction, issued_id: int, values: dict[str, An
     sets = ", ".join(f"{k} = ?" for k in keys)
     args = [_written(tx, k, values[k]) for k in keys]
     await tx.fetch(f"UPDATE issued_rewards SET {sets} WHERE id = ?", [*args, issued_id])
+
+
+async def count_due_to_expire(conn: AsyncConnection, now: datetime) -> int:
+    found = await conn.execute(
+        select(func.count()).where(issued_rewards.c.status == "issued", issued_rewards.c.expires_at <= now)
+    )
+    return int(found.scalar_one())
 
 
 async def due_to_expire(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:

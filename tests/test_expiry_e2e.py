@@ -101,7 +101,11 @@ def test_points_expire_at_the_local_end_of_the_month_across_a_dst_change(
     assert _run(running)["points"] == 0
 
     _at(monkeypatch, None)
+    preview = running.admin.get("/api/expiry/preview")
+    assert preview.json() == {"members": 1, "entries": 1, "points": 70, "rewards": 0}, preview.text
+    assert _member(running, member_id)["balance"] == 70  # a preview writes nothing
     assert _run(running) == {"members": 1, "entries": 1, "points": 70, "rewards": 0}
+    assert running.admin.get("/api/expiry/preview").json()["points"] == 0
     expired = next(e for e in _ledger(running, member_id) if e["kind"] == "expiry")
     assert expired["points"] == -70 and expired["occurredAt"] == END_OF_OCTOBER
     assert _member(running, member_id)["balance"] == 0

@@ -27,6 +27,7 @@ async def _page(
     form: dict[str, Any] | None = None,
     notice: str = "",
     editing: str = "",
+    expiry_preview: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     """`editing`: the id of the reward whose settings the reward form edits."""
@@ -51,13 +52,18 @@ async def _page(
             "form": form or {},
             "notice": notice,
             "editing": edited,
+            "expiry_preview": expiry_preview,
         },
         status_code=status_code,
     )
 
 
 async def show(request: Request) -> Response:
-    return await _page(request, editing=request.query_params.get("edit", ""))
+    preview: dict[str, Any] | None = None
+    if request.query_params.get("preview") == "expiry":
+        answer = await call(request, "GET", "/api/expiry/preview")
+        preview = answer.body if answer.ok else None
+    return await _page(request, editing=request.query_params.get("edit", ""), expiry_preview=preview)
 
 
 def _number(raw: Any) -> Any:

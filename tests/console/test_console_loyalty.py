@@ -42,6 +42,8 @@ def test_a_marketer_fills_the_catalog_and_serves_a_member(console: Console, serv
     page.fill("#amount", "50")
     page.click("#expiry-form button[type=submit]")
     expect(page.locator("#expiry-policy")).to_contain_text("50th year after the year")
+    page.click("a:has-text('Preview the expiry pass')")
+    expect(page.locator("#expiry-preview")).to_contain_text("A pass now would expire")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("form[action$='/expiry/run'] button")
     expect(page.locator(".banner.ok")).to_contain_text("Expiry pass done")
