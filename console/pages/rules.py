@@ -57,7 +57,9 @@ async def _form_context(
             "counter_ops": list(COUNTER_OPS),
             "periods": list(PERIODS),
             "roundings": list(ROUNDINGS),
+            "timezone": request.app.state.settings.timezone,
         },
+        "timezone": request.app.state.settings.timezone,
     }
 
 

@@ -7,6 +7,37 @@
   var $ = function (id) { return document.getElementById(id); };
   var hidden = $("definition"), jsonBox = $("r-json");
   var nested = false;
+  var tz = vocab.timezone || "UTC";
+
+  // A rule's window is picked as the program's local time (vocab.timezone) and sent with the
+  // offset of that date, so "1 November, midnight" is midnight there in summer and in winter.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function wallClock(ms, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone || tz, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(new Date(ms)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
+  function offsetAt(ms, zone) { // minutes east of UTC in the time zone at this instant
+    var p = wallClock(ms, zone);
+    return Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000) / 60000);
+  }
+  function fromPicker(local, zone) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+    if (!m) return local || null; // the API names what is wrong with anything else
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    var offset = offsetAt(wall - offsetAt(wall, zone) * 60000, zone);
+    var a = Math.abs(offset);
+    return local + ":00" + (offset < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
+  }
+  function toPicker(iso, zone) {
+    var ms = iso ? Date.parse(iso) : NaN;
+    if (isNaN(ms)) return "";
+    var p = wallClock(ms, zone);
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+  }
+  window.inboundRuleTimes = { fromPicker: fromPicker, toPicker: toPicker }; // for the browser tests
 
   function option(value, label, selected) {
     var o = document.createElement("option"); o.value = value; o.textContent = label || value; o.selected = !!selected; return o;
@@ -111,7 +142,7 @@
     $("r-source-kind").value = sourceKind; showSource(sourceKind);
     if (source.connector !== undefined) $("r-source-connector").value = source.connector;
     if (source.event_type !== undefined) $("r-source-type").value = source.event_type;
-    $("r-from").value = d.active_from || ""; $("r-until").value = d.active_until || "";
+    $("r-from").value = toPicker(d.active_from); $("r-until").value = toPicker(d.active_until);
     var conditions = d.conditions, list = [], comb = "all";
     if (conditions && (conditions.all || conditions.any)) { comb = conditions.all ? "all" : "any"; list = conditions.all || conditions.any; }
     else if (conditions) { list = [conditions]; }
@@ -146,8 +177,8 @@
     var sourceKind = $("r-source-kind").value;
     d.source = sourceKind === "connector" ? { connector: $("r-source-connector").value }
       : (sourceKind === "event_type" ? { event_type: $("r-source-type").value } : { any: true });
-    d.active_from = $("r-from").value.trim() || null;
-    d.active_until = $("r-until").value.trim() || null;
+    d.active_from = fromPicker($("r-from").value.trim());
+    d.active_until = fromPicker($("r-until").value.trim());
     if (nested) {
       try { d.conditions = JSON.parse($("r-conditions-json").value); } catch (e) { d.conditions = $("r-conditions-json").value; }
     } else {

@@ -235,3 +235,31 @@ def test_a_marketer_key_logs_in_with_its_role_and_its_writes_are_audited(
     assert server.admin.delete(f"/api/admin-keys/{key_id}").status_code == 204
     page = console.go("/console/rules")
     expect(page).to_have_url(re.compile(r"/console/login\?.*why=revoked"))
+
+
+def test_a_rules_window_is_picked_in_the_programs_time_zone(console: Console, server: Server) -> None:
+    console.login()
+    page = console.go("/console/rules/new")
+
+    def picked(call: str) -> str:
+        return str(page.evaluate(f"window.inboundRuleTimes.{call}"))
+
+    # The offset is that of the picked date: summer and winter time in Brussels.
+    assert picked("fromPicker('2026-07-01T00:00', 'Europe/Brussels')") == "2026-07-01T00:00:00+02:00"
+    assert picked("fromPicker('2026-12-01T00:00', 'Europe/Brussels')") == "2026-12-01T00:00:00+01:00"
+    assert picked("toPicker('2026-06-30T22:00:00Z', 'Europe/Brussels')") == "2026-07-01T00:00"
+    assert picked("toPicker('2026-11-30T23:00:00Z', 'Europe/Brussels')") == "2026-12-01T00:00"
+    name = f"Black Friday {uuid.uuid4().hex[:6]}"
+    page.fill("#r-name", name)
+    page.fill("#r-from", "2026-11-16T00:00")
+    page.fill("#r-until", "2026-11-30T00:00")
+    expect(page.locator("#r-json")).to_have_value(re.compile('"active_from": "2026-11-16T00:00:00\\+00:00"'))
+    page.click("button:has-text('Create rule')")
+    expect(page.locator(".banner.ok")).to_contain_text("Saved")
+    rule = next(r for r in server.admin.get("/api/rules").json()["items"] if r["name"] == name)
+    assert rule["active_from"].startswith("2026-11-16T00:00:00") and rule["active_until"].startswith(
+        "2026-11-30"
+    )
+    page = console.go(f"/console/rules/{rule['id']}")
+    expect(page.locator("#r-from")).to_have_value("2026-11-16T00:00")
+    server.admin.delete(f"/api/rules/{rule['id']}")
