@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from earning_rules import validate as v
 from earning_rules.conditions import check
 from earning_rules.event import Facts, RuleEvent
-from earning_rules.limits import Usage, apply_limits
+from earning_rules.limits import LimitCheck, Usage, apply_limits
 from earning_rules.model import Rule, Source
 from earning_rules.reactions import Reaction, reactions_to_json
 from earning_rules.rewards import RewardResult, compute
@@ -106,7 +106,7 @@ def evaluate(
 ) -> Evaluation:
     """`every_source`: judge (and trace, as `wrong_source`) the rules of other sources too, as a
     rule's preview does; otherwise they are only counted."""
-    facts = Facts.of(event)
+    facts = event.facts
     awards: list[Award] = []
     trace: list[dict[str, Any]] = []
     stopped_by: str | None = None
@@ -162,7 +162,11 @@ def _judge(
     if result.points == 0 and not defn.reactions:
         entry.update(outcome="zero_points", reason="the reward comes to 0 points")
         return None
-    checked = apply_limits(rule.id, defn.limits, result.points, usage, event.timestamp, tz)
+    checked = (
+        apply_limits(rule.id, defn.limits, result.points, usage, event.timestamp, tz)
+        if defn.limits
+        else LimitCheck(result.points, "ok", None, [])
+    )
     if checked.entries:
         entry["limits"] = checked.entries
     if checked.outcome == "limit_reached":
@@ -214,7 +218,7 @@ def rules_needing_usage(
     limited = [rule for rule in rules if rule.definition.limits]
     if not limited:
         return []
-    facts = Facts.of(event)
+    facts = event.facts
     # `conditions=False`: a fact the event only gets later (its `nth`) must not rule a rule out.
     return [
         rule

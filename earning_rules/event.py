@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class RuleEvent:
     def __post_init__(self) -> None:
         if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
             raise ValueError("RuleEvent.timestamp must be timezone-aware")
+
+    @cached_property
+    def facts(self) -> Facts:
+        """Its tags and counters as conditions read them, built once per event (the writer asks
+        which rules need limit usage, then judges them)."""
+        return Facts.of(self)
 
 
 def counter_decimal(value: int | float) -> Decimal | None:
