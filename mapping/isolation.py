@@ -174,6 +174,9 @@ class Pool:
                 self._changed.wait()
             self._busy += 1
             worker = self._idle.pop() if self._idle else None
+        if worker is not None and worker.process.poll() is not None:  # it died while idle
+            worker.stop()
+            worker = None
         if worker is None:
             try:
                 worker = Worker()

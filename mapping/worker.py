@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
 import time
@@ -72,6 +73,9 @@ def serve(jobs: BinaryIO, out: int) -> None:
 
 
 def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the server stops, and this worker
+    # follows when its stdin closes (no traceback of its own).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     write_all(out, frame(("ready", None)))

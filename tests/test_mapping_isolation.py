@@ -204,3 +204,15 @@ def _check_server(server: Server) -> None:
     # The worker took the memory and was stopped; the server itself did not grow.
     assert _resident_mb() - before < 60
     assert health and max(health) < 0.5
+
+
+def test_a_worker_that_died_while_idle_is_not_given_a_job() -> None:
+    configure(1)
+    mapping = CompiledMapping.compile('{"clientEventId": id, "profile": {"value": email}}')
+    body = {"id": "a", "email": "a@example.com"}
+    assert isinstance(map_isolated(mapping, [body], **WHERE)[0], list)
+    [idle] = POOL._idle
+    idle.process.kill()
+    idle.process.wait()
+    [outcome] = map_isolated(mapping, [body], **WHERE)
+    assert isinstance(outcome, list) and isinstance(outcome[0], MappedEvent), outcome
