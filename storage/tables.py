@@ -235,6 +235,7 @@ class PointsEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "rule_id", "kind", name="uq_points_event_rule_kind"),
         Index("ix_points_profile_time", "profile_id", "occurred_at"),
+        Index("ix_points_profile_rule_time", "profile_id", "rule_id", "occurred_at"),  # limit windows
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
         Index("ix_points_kind_time", "kind", "occurred_at"),
         _NEVER_REUSE_IDS,
