@@ -53,6 +53,8 @@ def message_json(row: dict[str, Any]) -> dict[str, Any]:
         "kind": row["kind"],
         "status": row["status"],
         "attempts": row["attempts"],
+        # Being sent right now: claimed by a delivery worker, its attempt not over yet.
+        "sending": row["status"] == "pending" and row["attempts"] > row.get("recorded", row["attempts"]),
         "nextAttemptAt": row["next_attempt_at"] if row["status"] == "pending" else None,
         "createdAt": row["created_at"],
         "deliveredAt": row["delivered_at"],

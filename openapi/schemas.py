@@ -594,6 +594,7 @@ SCHEMAS: dict[str, Any] = {
             "kind": _S,
             "status": {"enum": ["pending", "delivered", "failed"]},
             "attempts": _I,
+            "sending": {"type": "boolean", "description": "a delivery worker is sending it right now"},
             "nextAttemptAt": {"type": ["string", "null"]},
             "createdAt": _T,
             "deliveredAt": {"type": ["string", "null"]},

@@ -249,10 +249,18 @@ async def disable_endpoint(conn: AsyncConnection, endpoint_id: str, reason: str,
 # --- reading the log -------------------------------------------------------------------------
 
 
+def _with_recorded() -> Any:
+    """Messages with `recorded`, their attempts on record: a claimed message has one attempt more
+    (the worker counts it when it takes the message) until the attempt ends."""
+    counted = select(func.count()).where(attempts.c.message_row_id == messages.c.id)
+    recorded = counted.scalar_subquery().label("recorded")
+    return select(messages, recorded)
+
+
 async def list_messages(
     conn: AsyncConnection, endpoint_id: str, *, status: str | None, limit: int, before: int | None
 ) -> list[dict[str, Any]]:
-    query = select(messages).where(messages.c.endpoint_id == endpoint_id)
+    query = _with_recorded().where(messages.c.endpoint_id == endpoint_id)
     if status:
         query = query.where(messages.c.status == status)
     if before:
@@ -262,7 +270,7 @@ async def list_messages(
 
 
 async def get_message(conn: AsyncConnection, row_id: int) -> dict[str, Any] | None:
-    found = (await conn.execute(select(messages).where(messages.c.id == row_id))).mappings().first()
+    found = (await conn.execute(_with_recorded().where(messages.c.id == row_id))).mappings().first()
     return None if found is None else dict(found)
 
 

@@ -5,6 +5,7 @@ receiver must not be retried by the suite's other servers."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +121,26 @@ def test_an_award_sends_signed_messages_that_standardwebhooks_verifies(
     assert detail["attemptLog"][0]["latencyMs"] >= 0 and detail["attemptLog"][0]["responseExcerpt"] == "ok"
     ids = {d.webhook_id for d in receiver.deliveries}
     assert ids == {m["messageId"] for m in delivered}
+
+
+def test_a_message_being_sent_says_so_until_its_attempt_ends(running: Server, receiver: Receiver) -> None:
+    endpoint = _endpoint(running, receiver, kinds=["points.awarded"])
+    gate = threading.Event()
+    receiver.hold = gate  # the receiver keeps the request open: the attempt is under way
+    connector = _connector_with_rule(running)
+    send(running.client, connector, {"id": "o-1", "email": unique_email(), "at": "2026-12-01T10:00:00Z"})
+    assert receiver.holding.wait(20)
+    [message] = _messages(running, endpoint["id"])
+    assert (message["status"], message["sending"], message["attempts"]) == ("pending", True, 1)
+    gate.set()  # the receiver hangs up without an answer: the attempt ends, failed
+    deadline = time.monotonic() + 20
+    while _messages(running, endpoint["id"])[0]["sending"]:
+        assert time.monotonic() < deadline, "the attempt never ended"
+        time.sleep(0.05)
+    [message] = _messages(running, endpoint["id"])
+    assert (message["status"], message["attempts"]) == ("pending", 1)
+    detail = running.admin.get(f"/api/webhook-messages/{message['id']}").json()
+    assert len(detail["attemptLog"]) == 1 and detail["sending"] is False
 
 
 def test_a_failing_receiver_gets_the_same_message_again_until_it_answers(
