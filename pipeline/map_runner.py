@@ -9,7 +9,8 @@ mapping/regexes.py), and it runs again on a thread with the mapping's full timeo
 that runs out of the budget `STRIKES` times in a row goes straight to the thread for
 `COOL_DOWN_SECONDS` (one slow call alone proves little: a garbage collection or another thread
 holding the GIL also eats into the budget). Batches always use the thread. So the event loop is
-never held longer than the budget plus one size-bounded built-in call.
+never held longer than the budget plus one size-bounded built-in call. The thread hands the work
+to a mapping worker process, where its memory is bounded too (mapping/isolation.py).
 """
 
 from __future__ import annotations
