@@ -31,7 +31,8 @@ class GroupState:
     balances: dict[tuple[int, bool], int]
     counts: dict[sql.Window, list[int]]  # limit window -> [times, points]
     entry_ids: Iterator[int]  # allocated up front: at most one award per rule and event
-    by_rule: dict[tuple[str, bool], list[sql.Window]] = field(default_factory=dict)
+    # (rule, test, member or None for the whole rule) -> its windows
+    by_rule: dict[tuple[str, bool, int | None], list[sql.Window]] = field(default_factory=dict)
     awards: list[dict[str, Any]] = field(default_factory=list)
     moves: dict[tuple[int, bool], tuple[int, int]] = field(default_factory=dict)
     nth: dict[tuple[int, str], int] = field(default_factory=dict)  # (member, type) -> processed so far
@@ -39,8 +40,8 @@ class GroupState:
     reacting: list[Reacting] = field(default_factory=list)  # awards whose rules react (pipeline/reactions)
 
     def __post_init__(self) -> None:
-        for w in self.counts:  # an award updates the windows of its rule only
-            self.by_rule.setdefault((w.rule_id, w.test), []).append(w)
+        for w in self.counts:  # an award updates its rule's windows, of its member or the whole rule
+            self.by_rule.setdefault((w.rule_id, w.test, w.profile_id), []).append(w)
 
 
 def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
@@ -143,9 +144,11 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
                 "created_at": now,
             }
         )
-        for w in state.by_rule.get((award.rule_id, test), ()):  # later events of the group see it
-            within = (w.start is None or w.start <= at) and (w.end is None or at < w.end)
-            if within and w.profile_id in (None, pid):
+        windows = state.by_rule.get((award.rule_id, test, pid), []) + state.by_rule.get(
+            (award.rule_id, test, None), []
+        )
+        for w in windows:  # later events of the group see it
+            if (w.start is None or w.start <= at) and (w.end is None or at < w.end):
                 count = state.counts[w]
                 count[0] += 1
                 count[1] += int(award.points)

@@ -649,3 +649,27 @@ async def test_the_check_names_a_lifetime_that_is_not_the_sum_of_positive_entrie
             ]
         finally:
             await transaction.rollback()
+
+
+def test_one_batch_counts_each_members_limit_and_the_whole_rules_limit(server: Server) -> None:
+    """One batch is judged in one write group: each award counts at once against the windows of
+    its member and of the whole rule, and against no other member's."""
+    connector = create_connector(server.admin)
+    add_rule(
+        server,
+        connector,
+        name="Two a day each, three in all",
+        reward={"fixed": 10},
+        limits=[
+            {"scope": "profile", "period": "day", "max_times": 2},
+            {"scope": "rule", "period": "ever", "max_times": 3},
+        ],
+    )
+    ann, bob = unique_email("ann"), unique_email("bob")
+    batch = [purchase(ann, f"a{i}", 5) for i in range(3)] + [purchase(bob, f"b{i}", 5) for i in range(3)]
+    answer = send(server.client, connector, batch)
+    assert answer.status_code == 200, answer.text
+    points = [sum(a["points"] for a in r["awards"]) for r in answer.json()["results"]]
+    # Ann: two (her day's limit), Bob: one (the rule's three are used up), in arrival order.
+    assert points == [10, 10, 0, 10, 0, 0], points
+    assert (balance(server, ann), balance(server, bob)) == (20, 10)
