@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,21 +66,26 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
+async def _holders(db: Database, earned_before: datetime | None) -> AsyncIterator[tuple[int, bool]]:
+    """(member, test) of everyone holding points earned before `earned_before`, a batch per read."""
+    after = (0, False)
+    while earned_before is not None:
+        async with db.read() as conn:
+            holders = await store.holders_of_old_points(conn, earned_before, after=after, limit=BATCH)
+        for holder in holders:
+            yield holder
+        if len(holders) < BATCH:
+            return
+        after = holders[-1]
+
+
 async def expire(db: Database, settings: Settings, now: datetime | None = None) -> Expired:
     """One pass, as of `now`."""
     now = now or clock()
     done = Expired()
     policy = await load_policy(db)
-    earned_before = policy.earned_before(now, settings.tz)
-    after = (0, False)
-    while earned_before is not None:
-        async with db.read() as conn:
-            holders = await store.holders_of_old_points(conn, earned_before, after=after, limit=BATCH)
-        for profile_id, test in holders:
-            await _expire_member(db, settings, policy, profile_id, test, now, done)
-        if len(holders) < BATCH:
-            break
-        after = holders[-1]
+    async for profile_id, test in _holders(db, policy.earned_before(now, settings.tz)):
+        await _expire_member(db, settings, policy, profile_id, test, now, done)
     await _expire_rewards(db, now, done)
     if done.owed:
         await report_owed(db, settings, done.owed)
@@ -92,21 +98,14 @@ async def preview(db: Database, settings: Settings, now: datetime | None = None)
     now = now or clock()
     done = Expired()
     policy = await load_policy(db)
-    earned_before = policy.earned_before(now, settings.tz)
-    after = (0, False)
-    while earned_before is not None:
+    async for profile_id, test in _holders(db, policy.earned_before(now, settings.tz)):
         async with db.read() as conn:
-            holders = await store.holders_of_old_points(conn, earned_before, after=after, limit=BATCH)
-            for profile_id, test in holders:
-                lots = await lots_of(ConnTransaction(conn), profile_id, test, policy, settings.tz)
-                due = lots.expired_by(now)
-                if due:
-                    done.members += 1
-                    done.entries += len(due)
-                    done.points += sum(due.values())
-        if len(holders) < BATCH:
-            break
-        after = holders[-1]
+            lots = await lots_of(ConnTransaction(conn), profile_id, test, policy, settings.tz)
+        due = lots.expired_by(now)
+        if due:
+            done.members += 1
+            done.entries += len(due)
+            done.points += sum(due.values())
     async with db.read() as conn:
         done.rewards = await reward_store.count_due_to_expire(conn, now)
     return done

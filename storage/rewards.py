@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert as upsert
@@ -197,18 +197,17 @@ async def settle_issued(tx: RawTransaction, issued_id: int, values: dict[str, An
     await tx.fetch(f"UPDATE issued_rewards SET {sets} WHERE id = ?", [*args, issued_id])
 
 
+def _past_validity(now: datetime) -> Any:
+    return and_(issued_rewards.c.status == "issued", issued_rewards.c.expires_at <= now)
+
+
 async def count_due_to_expire(conn: AsyncConnection, now: datetime) -> int:
-    found = await conn.execute(
-        select(func.count()).where(issued_rewards.c.status == "issued", issued_rewards.c.expires_at <= now)
-    )
+    found = await conn.execute(select(func.count()).where(_past_validity(now)))
     return int(found.scalar_one())
 
 
 async def due_to_expire(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
     rows = await conn.execute(
-        select(issued_rewards.c.id)
-        .where(issued_rewards.c.status == "issued", issued_rewards.c.expires_at <= now)
-        .order_by(issued_rewards.c.id)
-        .limit(limit)
+        select(issued_rewards.c.id).where(_past_validity(now)).order_by(issued_rewards.c.id).limit(limit)
     )
     return [int(r[0]) for r in rows]
