@@ -46,6 +46,7 @@ from api import (
 )
 from api.admin_auth import AdminAuth
 from api.http import JSON
+from api.ingest_front import IngestFront
 from api.path_guard import RefuseNulInPath
 from console import routes as console_routes
 from errors import InboundError, status_of
@@ -230,7 +231,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         # The console (/console, / and its session) sits beside the API, not in front of it.
         routes=[*ROUTES, *console_routes.mount(settings)],
-        middleware=[Middleware(RefuseNulInPath), Middleware(AdminAuth)],
+        middleware=[Middleware(IngestFront), Middleware(RefuseNulInPath), Middleware(AdminAuth)],
         exception_handlers={
             InboundError: inbound_error,
             HTTPException: http_error,

@@ -92,13 +92,20 @@ def counts_of(results: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _map_all(
-    snapshot: ConnectorSnapshot, request: IngestRequest, raw_events: list[Any], budget_ms: int | None = None
+    snapshot: ConnectorSnapshot,
+    request: IngestRequest,
+    raw_events: list[Any],
+    budget_ms: int | None = None,
+    redacted: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> list[WorkItem]:
     """Map the request's raw events: inline within `budget_ms`, else (`None`) in a mapping worker
-    process, where the evaluation's memory is bounded too (mapping/isolation.py)."""
+    process, where the evaluation's memory is bounded too (mapping/isolation.py). `redacted`: the
+    request's headers and query as `redact` gives them, when the caller has them already."""
     # The mapping never sees the credentials, so it cannot copy them into stored events, and a
     # replay (which only has the kept headers and query) maps exactly as live did.
-    headers, query = redact(snapshot.auth, request.headers, request.query, snapshot.secret_values)
+    if redacted is None:
+        redacted = redact(snapshot.auth, request.headers, request.query, snapshot.secret_values)
+    headers, query = redacted
     where: dict[str, Any] = {
         "headers": headers,
         "query": query,
@@ -147,8 +154,12 @@ async def run_events(
     """
     # Mapping is CPU work bounded by the mapping timeout: inline within a small budget, else on a
     # thread, so the event loop never waits long on it (pipeline/map_runner.py).
+    # The log row holds them redacted already (receive): redacting is per request, not per mapping.
+    redacted = (log.row["headers"], log.row["query"]) if log is not None and "headers" in log.row else None
     items = await run_mapping(
-        snapshot.mapping, len(raw_events), lambda budget: _map_all(snapshot, request, raw_events, budget)
+        snapshot.mapping,
+        len(raw_events),
+        lambda budget: _map_all(snapshot, request, raw_events, budget, redacted),
     )
     event_type = snapshot.row["event_type"]
     if judging is None:
