@@ -11,7 +11,8 @@ condition and a sentence naming the ACTUAL value, e.g. `counter amount = 12 is n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -233,15 +234,18 @@ def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
     return f"{name} has values {_quoted_list(values)}; " + several.format(x=expected)
 
 
+_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
 def _compare(op: str, actual: Decimal, expected: Decimal) -> bool:
-    return {
-        "eq": actual == expected,
-        "ne": actual != expected,
-        "gt": actual > expected,
-        "gte": actual >= expected,
-        "lt": actual < expected,
-        "lte": actual <= expected,
-    }[op]
+    return _COMPARE[op](actual, expected)
 
 
 def _check_counter(cond: CounterCondition, actual: Decimal | None) -> str | None:

@@ -113,14 +113,7 @@ def evaluate(
     earlier_points = 0
     judged = order(rules) if every_source else listening(rules, event.connector_id, event.event_type)
     for rule in judged:
-        entry: dict[str, Any] = {
-            "ruleId": rule.id,
-            "ruleVersion": rule.version,
-            "name": rule.definition.name,
-            "priority": rule.definition.priority,
-            "outcome": None,  # set below; first so a person reading the trace sees it early
-            "points": 0,
-        }
+        entry = rule.trace_head.copy()  # outcome and points are set below
         trace.append(entry)
         if stopped_by is not None:
             entry.update(outcome="skipped_after_stop", reason=f"rule {stopped_by} awarded and has stop")
@@ -185,7 +178,20 @@ def _judge(
 def _refusal(
     rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str], *, conditions: bool = True
 ) -> dict[str, Any] | None:
-    """Why the rule does not apply to the event before any points are computed, or None."""
+    """Why the rule does not apply to the event before any points are computed, or None. A rule
+    with limits is asked twice per event (`rules_needing_usage`, then `evaluate`): kept."""
+    if not rule.definition.limits:
+        return _first_refusal(rule, event, facts, include_statuses, conditions)
+    key = (rule.id, rule.version, include_statuses, conditions)
+    if key not in event.verdicts:
+        event.verdicts[key] = _first_refusal(rule, event, facts, include_statuses, conditions)
+    verdict: dict[str, Any] | None = event.verdicts[key]
+    return verdict
+
+
+def _first_refusal(
+    rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str], conditions: bool
+) -> dict[str, Any] | None:
     defn = rule.definition
     if defn.status not in include_statuses:
         return {"outcome": "inactive", "inactive": "status", "reason": f"status is {defn.status}"}

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class RuleEvent:
     timestamp: datetime  # when it happened (aware); rules are judged as of this instant
     tags: Sequence[tuple[str, str]]
     counters: Sequence[tuple[str, int | float]]
+    # Each rule's verdict before points (evaluate._refusal), kept: the writer asks which rules
+    # need limit usage, then judges them, and a rule's status, window and conditions hold still.
+    verdicts: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
@@ -63,6 +67,7 @@ class Facts:
         return cls({k: tuple(v) for k, v in tags.items()}, counters)
 
 
+@lru_cache(maxsize=4096)  # a trace shows the same counter values and rule numbers again and again
 def show_decimal(value: Decimal) -> str:
     """19.990 -> '19.99', 1E+2 -> '100': the number as a person would write it."""
     if value == value.to_integral_value():

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -254,5 +255,7 @@ def _decided(
     return LimitCheck(points, outcome, reason, entries)
 
 
+@lru_cache(maxsize=1024)
 def _local(instant: datetime | None, tz: ZoneInfo) -> str | None:
+    # Cached: the events of a day share their windows' bounds, shown in every trace.
     return None if instant is None else v.timestamp_to_json(instant.astimezone(tz))

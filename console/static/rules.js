@@ -24,18 +24,26 @@
     return Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000) / 60000);
   }
   function fromPicker(local, zone) {
-    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(local);
     if (!m) return local || null; // the API names what is wrong with anything else
     var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
     var offset = offsetAt(wall - offsetAt(wall, zone) * 60000, zone);
     var a = Math.abs(offset);
-    return local + ":00" + (offset < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
+    var minute = local.slice(0, 16) + ":" + (m[6] || "00");
+    return minute + (offset < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
   }
+  // Seconds only when the time has some (a window set through the API): saved again from the
+  // form, it keeps them. The picker shows seconds for such a field (setPicker sets its step).
   function toPicker(iso, zone) {
     var ms = iso ? Date.parse(iso) : NaN;
     if (isNaN(ms)) return "";
     var p = wallClock(ms, zone);
-    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+    var text = p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+    return p.second !== "00" ? text + ":" + p.second : text;
+  }
+  function setPicker(input, iso) {
+    input.value = toPicker(iso);
+    if (input.value.length > 16) input.step = "1"; // else the browser refuses a value with seconds
   }
   window.inboundRuleTimes = { fromPicker: fromPicker, toPicker: toPicker }; // for the browser tests
 
@@ -142,7 +150,7 @@
     $("r-source-kind").value = sourceKind; showSource(sourceKind);
     if (source.connector !== undefined) $("r-source-connector").value = source.connector;
     if (source.event_type !== undefined) $("r-source-type").value = source.event_type;
-    $("r-from").value = toPicker(d.active_from); $("r-until").value = toPicker(d.active_until);
+    setPicker($("r-from"), d.active_from); setPicker($("r-until"), d.active_until);
     var conditions = d.conditions, list = [], comb = "all";
     if (conditions && (conditions.all || conditions.any)) { comb = conditions.all ? "all" : "any"; list = conditions.all || conditions.any; }
     else if (conditions) { list = [conditions]; }
