@@ -155,24 +155,30 @@ def conditions_to_json(cond: Condition) -> dict[str, Any]:
 
 def check(cond: Condition, facts: Facts, path: str = "conditions") -> tuple[str, str] | None:
     """None if `cond` holds; else (path of the failing condition, why, with the actual value)."""
-    if isinstance(cond, Group):
-        failures = []
-        for i, item in enumerate(cond.items):
-            failure = check(item, facts, f"{path}.{cond.mode}[{i}]")
-            if cond.mode == "all" and failure is not None:
-                return failure
-            if cond.mode == "any":
-                if failure is None:
-                    return None
-                failures.append(failure[1])
-        if cond.mode == "all":
-            return None
-        return path, "none of the `any` conditions holds: " + "; ".join(failures)
+    failure = _failure(cond, facts)
+    return None if failure is None else (path + failure[0], failure[1])
+
+
+def _failure(cond: Condition, facts: Facts) -> tuple[str, str] | None:
+    """As `check`, with the path below `cond` (built only for a failure: most conditions hold)."""
     if isinstance(cond, TagCondition):
         reason = _check_tag(cond, facts.tags.get(cond.tag, ()))
-    else:
+        return None if reason is None else ("", reason)
+    if isinstance(cond, CounterCondition):
         reason = _check_counter(cond, facts.counters.get(cond.counter))
-    return None if reason is None else (path, reason)
+        return None if reason is None else ("", reason)
+    failures = []
+    for i, item in enumerate(cond.items):
+        failure = _failure(item, facts)
+        if cond.mode == "all" and failure is not None:
+            return f".all[{i}]{failure[0]}", failure[1]
+        if cond.mode == "any":
+            if failure is None:
+                return None
+            failures.append(failure[1])
+    if cond.mode == "all":
+        return None
+    return "", "none of the `any` conditions holds: " + "; ".join(failures)
 
 
 @lru_cache(maxsize=4096)
@@ -207,13 +213,16 @@ _TAG_VERB = {  # (single value fails, several values all fail)
 }
 
 
+def _shown_value(cond: TagCondition) -> str:
+    return _quoted_list(cond.value) if isinstance(cond.value, tuple) else _quote(cond.value or "")
+
+
 def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
     name = f"tag {cond.tag}"
     if cond.op == "exists":
         return None if values else f"{name} is missing"
     if cond.op == "missing":
         return None if not values else f"{name} = {_quoted_list(values)} is present, expected missing"
-    expected = _quoted_list(cond.value) if isinstance(cond.value, tuple) else _quote(cond.value or "")
     try:
         hits = [value for value in values if _tag_matches(cond, value)]
     except PatternTimeout as exc:  # the condition cannot be decided: it does not hold, and says why
@@ -222,12 +231,14 @@ def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
         # The exact opposite of eq / in: also true when the tag is missing.
         if not hits:
             return None
+        expected = _shown_value(cond)
         excluded = "one of " + expected if cond.op == "not_in" else expected
         return f"{name} = {_quote(hits[0])} but must not be {excluded}"
     if hits:
         return None
     if not values:
         return f"{name} is missing"
+    expected = _shown_value(cond)
     single, several = _TAG_VERB[cond.op]
     if len(values) == 1:
         return f"{name} = {_quote(values[0])} " + single.format(x=expected)
@@ -257,13 +268,12 @@ def _check_counter(cond: CounterCondition, actual: Decimal | None) -> str | None
         return None if cond.op == "ne" else f"{name} is missing"
     if cond.op == "exists":
         return None
-    shown = f"{name} = {show_decimal(actual)}"
     if isinstance(cond.value, tuple):  # between, both ends included
         low, high = cond.value
         if low <= actual <= high:
             return None
-        return f"{shown} is not between {show_decimal(low)} and {show_decimal(high)}"
+        return f"{name} = {show_decimal(actual)} is not between {show_decimal(low)} and {show_decimal(high)}"
     assert cond.value is not None
     if _compare(cond.op, actual, cond.value):
         return None
-    return f"{shown} is not {_SYMBOL[cond.op]} {show_decimal(cond.value)}"
+    return f"{name} = {show_decimal(actual)} is not {_SYMBOL[cond.op]} {show_decimal(cond.value)}"

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from earning_rules import validate as v
 from earning_rules.conditions import check
 from earning_rules.event import Facts, RuleEvent
-from earning_rules.limits import LimitCheck, Usage, apply_limits
+from earning_rules.limits import Usage, apply_limits
 from earning_rules.model import Rule, Source
 from earning_rules.reactions import Reaction, reactions_to_json
 from earning_rules.rewards import RewardResult, compute
@@ -155,11 +155,12 @@ def _judge(
     if result.points == 0 and not defn.reactions:
         entry.update(outcome="zero_points", reason="the reward comes to 0 points")
         return None
-    checked = (
-        apply_limits(rule.id, defn.limits, result.points, usage, event.timestamp, tz)
-        if defn.limits
-        else LimitCheck(result.points, "ok", None, [])
-    )
+    if not defn.limits:  # most rules: awarded as computed
+        entry["outcome"], entry["points"] = "awarded", result.points
+        if defn.reactions:
+            entry["reactions"] = reactions_to_json(defn.reactions)
+        return Award(rule.id, rule.version, defn.name, result.points, [], defn.reactions)
+    checked = apply_limits(rule.id, defn.limits, result.points, usage, event.timestamp, tz)
     if checked.entries:
         entry["limits"] = checked.entries
     if checked.outcome == "limit_reached":
@@ -199,9 +200,10 @@ def _first_refusal(
     # (`wrong_source`), rather than that its campaign is over (`inactive`).
     if not defn.source.accepts(event.connector_id, event.event_type):
         return {"outcome": "wrong_source", "reason": _source_reason(defn.source, event)}
-    window = _outside_window(defn.active_from, defn.active_until, event.timestamp)
-    if window is not None:
-        return {"outcome": "inactive", "inactive": window[0], "reason": window[1]}
+    if defn.active_from is not None or defn.active_until is not None:
+        window = _outside_window(defn.active_from, defn.active_until, event.timestamp)
+        if window is not None:
+            return {"outcome": "inactive", "inactive": window[0], "reason": window[1]}
     if conditions and defn.conditions is not None:
         failure = check(defn.conditions, facts)
         if failure is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from earning_rules import validate as v
@@ -167,7 +168,7 @@ def reward_to_json(reward: Reward) -> dict[str, Any]:
 def compute(reward: Reward, facts: Facts, earlier_points: int) -> RewardResult:
     """Points this reward gives for the event; `earlier_points` feeds a multiplier."""
     if isinstance(reward, FixedPoints):
-        return RewardResult(reward.points, f"fixed {reward.points}")
+        return _fixed(reward.points)
     if isinstance(reward, PointsPerUnit):
         value = facts.counters.get(reward.counter)
         if value is None:
@@ -185,6 +186,11 @@ def compute(reward: Reward, facts: Facts, earlier_points: int) -> RewardResult:
         f" = {show_decimal(extra)} extra"
     )
     return _finish(extra, reward.rounding, reward.cap, formula)
+
+
+@lru_cache(maxsize=1024)  # the same few fixed rewards, in every event's trace
+def _fixed(points: int) -> RewardResult:
+    return RewardResult(points, f"fixed {points}")
 
 
 def _finish(raw: Decimal, rounding: str, cap: int | None, formula: str) -> RewardResult:
