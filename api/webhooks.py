@@ -45,6 +45,11 @@ def endpoint_json(row: dict[str, Any], counts: dict[tuple[str, str], int] | None
     return found
 
 
+def _started(row: dict[str, Any]) -> int:
+    """The attempts begun: those since "Send again", and those before."""
+    return int(row["attempts"]) + int(row.get("earlier_attempts") or 0)
+
+
 def message_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -54,7 +59,7 @@ def message_json(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "attempts": row["attempts"],
         # Being sent right now: claimed by a delivery worker, its attempt not over yet.
-        "sending": row["status"] == "pending" and row["attempts"] > row.get("recorded", row["attempts"]),
+        "sending": row["status"] == "pending" and _started(row) > row.get("recorded", _started(row)),
         "nextAttemptAt": row["next_attempt_at"] if row["status"] == "pending" else None,
         "createdAt": row["created_at"],
         "deliveredAt": row["delivered_at"],

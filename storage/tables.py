@@ -394,7 +394,10 @@ class WebhookMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # the exact bytes sent, every time
     test: bool = False
     status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
-    attempts: int = 0
+    attempts: int = 0  # since it was last sent again by hand ("Send again" starts a fresh schedule)
+    # The attempts on record from before that: a message is being sent while its attempts and
+    # these outnumber its rows in webhook_attempts (the worker counts an attempt as it starts).
+    earlier_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     next_attempt_at: datetime = _ts(nullable=False)
     created_at: datetime = _ts(nullable=False)
     delivered_at: datetime | None = _ts(nullable=True)

@@ -249,12 +249,15 @@ async def disable_endpoint(conn: AsyncConnection, endpoint_id: str, reason: str,
 # --- reading the log -------------------------------------------------------------------------
 
 
+def _on_record() -> Any:
+    """The number of a message's attempts in the log."""
+    return select(func.count()).where(attempts.c.message_row_id == messages.c.id).scalar_subquery()
+
+
 def _with_recorded() -> Any:
     """Messages with `recorded`, their attempts on record: a claimed message has one attempt more
     (the worker counts it when it takes the message) until the attempt ends."""
-    counted = select(func.count()).where(attempts.c.message_row_id == messages.c.id)
-    recorded = counted.scalar_subquery().label("recorded")
-    return select(messages, recorded)
+    return select(messages, _on_record().label("recorded"))
 
 
 async def list_messages(
@@ -286,7 +289,13 @@ async def redeliver(conn: AsyncConnection, row_id: int, now: datetime) -> bool:
     done = await conn.execute(
         update(messages)
         .where(messages.c.id == row_id)
-        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+        .values(
+            status="pending",
+            attempts=0,
+            earlier_attempts=_on_record(),
+            next_attempt_at=now,
+            last_error=None,
+        )
     )
     return bool(done.rowcount)
 

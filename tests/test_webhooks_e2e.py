@@ -143,6 +143,32 @@ def test_a_message_being_sent_says_so_until_its_attempt_ends(running: Server, re
     assert len(detail["attemptLog"]) == 1 and detail["sending"] is False
 
 
+def test_a_message_sent_again_by_hand_says_it_is_being_sent(running: Server, receiver: Receiver) -> None:
+    """"Send again" starts a fresh schedule (attempts 0) and keeps the attempt log: the message
+    being sent after it must still read as being sent, not as waiting for a retry."""
+    endpoint = _endpoint(running, receiver, kinds=["points.awarded"])
+    connector = _connector_with_rule(running)
+    send(running.client, connector, {"id": "o-2", "email": unique_email(), "at": "2026-12-01T10:00:00Z"})
+    [delivered] = _settled(running, endpoint["id"], 1, "delivered")
+    gate = threading.Event()
+    receiver.hold = gate
+    again = running.admin.post(f"/api/webhook-messages/{delivered['id']}/redeliver")
+    assert again.status_code == 202, again.text
+    answer = again.json()
+    assert (answer["status"], answer["attempts"], answer["sending"]) == ("pending", 0, False)
+    assert receiver.holding.wait(20), "the message was not sent again"
+    [message] = _messages(running, endpoint["id"])
+    assert (message["status"], message["sending"], message["attempts"]) == ("pending", True, 1)
+    gate.set()  # the receiver hangs up: the attempt ends, failed, and waits for its retry
+    deadline = time.monotonic() + 20
+    while _messages(running, endpoint["id"])[0]["sending"]:
+        assert time.monotonic() < deadline, "the attempt never ended"
+        time.sleep(0.05)
+    detail = running.admin.get(f"/api/webhook-messages/{message['id']}").json()
+    assert (detail["status"], detail["attempts"], detail["sending"]) == ("pending", 1, False)
+    assert len(detail["attemptLog"]) == 2 and detail["attemptLog"][0]["statusCode"] == 200
+
+
 def test_a_failing_receiver_gets_the_same_message_again_until_it_answers(
     running: Server, receiver: Receiver
 ) -> None:
