@@ -42,6 +42,7 @@ def badge_json(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
+        **({"holders": row["holders"], "granted": row["granted"]} if "holders" in row else {}),
     }
 
 

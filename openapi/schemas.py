@@ -416,6 +416,8 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["active", "archived"]},
             "createdAt": _T,
             "updatedAt": _T,
+            "holders": {"type": "integer", "description": "in the list: live members who have it"},
+            "granted": {"type": "integer", "description": "in the list: its live grants, repeats included"},
         }
     ),
     "Badges": _obj({"items": {"type": "array", "items": ref("Badge")}}),

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert as upsert
@@ -31,8 +31,22 @@ async def insert_badge(conn: AsyncConnection, row: dict[str, Any]) -> bool:
 
 
 async def list_badges(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Each badge with `holders` (live members who have it) and `granted` (its live grants)."""
     rows = await conn.execute(select(badges).order_by(badges.c.created_at, badges.c.id))
-    return [dict(r) for r in rows.mappings()]
+    counted = await conn.execute(
+        select(
+            member_badges.c.badge_id,
+            func.count(func.distinct(member_badges.c.profile_id)),
+            func.count(),
+        )
+        .where(member_badges.c.test.is_(False))
+        .group_by(member_badges.c.badge_id)
+    )
+    counts = {badge_id: (holders, granted) for badge_id, holders, granted in counted}
+    return [
+        {**row, "holders": counts.get(row["id"], (0, 0))[0], "granted": counts.get(row["id"], (0, 0))[1]}
+        for row in (dict(r) for r in rows.mappings())
+    ]
 
 
 async def get_badge(conn: AsyncConnection, badge_id: str) -> dict[str, Any] | None:

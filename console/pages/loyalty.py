@@ -37,6 +37,7 @@ async def _page(
         form = _reward_form(edited, _tz(request))
     badges = await call(request, "GET", "/api/badges")
     policy = await call(request, "GET", "/api/expiry-policy")
+    rules = await call(request, "GET", "/api/rules")
     return page(
         request,
         "loyalty.html",
@@ -53,9 +54,24 @@ async def _page(
             "notice": notice,
             "editing": edited,
             "expiry_preview": expiry_preview,
+            "used_by": reacting_rules(rules.body.get("items", [])),
         },
         status_code=status_code,
     )
+
+
+def reacting_rules(rules: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Reward and badge id -> the rules (not archived) whose reactions issue or grant it: before
+    pausing a reward or archiving a badge, a marketer sees which rules count on it."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        if rule.get("status") == "archived":
+            continue
+        for reaction in rule.get("reactions") or ():
+            for kind in ("reward", "badge"):
+                if isinstance(reaction.get(kind), str):
+                    found.setdefault(reaction[kind], []).append(rule)
+    return found
 
 
 async def show(request: Request) -> Response:

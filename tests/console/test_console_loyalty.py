@@ -119,6 +119,44 @@ def test_a_marketer_edits_a_reward_and_archives_a_badge(console: Console, server
     expect(page.locator("#badges tr", has_text=f"Pioneer {tag}")).to_contain_text("active")
 
 
+def test_the_catalog_says_which_rules_use_a_reward_and_who_holds_a_badge(
+    console: Console, server: Server
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    reward = server.admin.post("/api/rewards", json={"name": f"Tote {tag}", "cost": 10}).json()
+    badge = server.admin.post("/api/badges", json={"name": f"Collector {tag}", "repeatable": True}).json()
+    rule = server.admin.post(
+        "/api/rules",
+        json={
+            "name": f"Tenth order {tag}",
+            "status": "paused",
+            "reactions": [{"badge": badge["id"]}, {"reward": reward["id"]}],
+        },
+    )
+    assert rule.status_code == 201, rule.text
+    members = [
+        server.admin.post("/api/members", json={"identities": [{"value": unique_email("badge")}]}).json()
+        for _ in range(2)
+    ]
+    for member, times in zip(members, (2, 1), strict=True):
+        for _ in range(times):
+            granted = server.admin.post(f"/api/members/{member['id']}/badges", json={"badge": badge["id"]})
+            assert granted.status_code == 201, granted.text
+    listed = next(b for b in server.admin.get("/api/badges").json()["items"] if b["id"] == badge["id"])
+    assert (listed["holders"], listed["granted"]) == (2, 3)
+    console.login()
+    page = console.go("/console/rewards")
+    reward_row = page.locator("#rewards tr", has_text=f"Tote {tag}")
+    expect(reward_row).to_contain_text(f"issued by rule: Tenth order {tag} (paused)")
+    badge_row = page.locator("#badges tr", has_text=f"Collector {tag}")
+    expect(badge_row).to_contain_text(f"granted by rule: Tenth order {tag} (paused)")
+    expect(badge_row.locator("td.num")).to_have_text(["2", "3"])
+    console.shot("catalog-used-by")
+    badge_row.locator("a", has_text=f"Tenth order {tag}").click()
+    expect(page.locator("#r-name")).to_have_value(f"Tenth order {tag}")
+    server.admin.delete(f"/api/rules/{rule.json()['id']}")
+
+
 def test_a_developer_adds_a_webhook_and_reads_its_delivery_log(console: Console, server: Server) -> None:
     with receiving(free_port()) as receiver:
         console.login()
