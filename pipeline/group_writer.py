@@ -7,6 +7,10 @@ commit ends, with no timer, so a request alone waits for nothing and a busy serv
 transaction for many requests. The group's steps (pipeline/group_steps.py) are set-based and run
 on the driver itself (storage/driver.py).
 
+On PostgreSQL up to `POSTGRES_WRITER_LANES` groups are in flight at once, each on its own
+connection: requests that arrive while one group waits on the server form the next one, as two
+server processes would. They take their locks in the same global order (storage/locks.py).
+
 A group that fails (a database error, a bug) is rolled back whole and each of its jobs runs again
 on its own through the per-chunk path (pipeline/batch.py), which retries event by event: a
 failing event fails alone.
@@ -28,6 +32,7 @@ from pipeline.outcomes import first_outcome
 from pipeline.reactions import follow_up
 from pipeline.webhook_delivery import wake
 from storage.database import Database
+from storage.driver import RawConnection
 from storage.logs import log_request
 
 log = logging.getLogger("inbound.pipeline")
@@ -54,7 +59,9 @@ class GroupWriter:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._queue: list[Job] = []
-        self._task: asyncio.Task[None] | None = None
+        # One drain task per lane (a driver connection): SQLite has one, PostgreSQL more, so
+        # while one group waits on the server the next is already being written.
+        self._tasks: list[asyncio.Task[None] | None] = [None] * len(db.raw_lanes)
         self.loop = asyncio.get_running_loop()
 
     async def write(self, job: Job) -> tuple[list[dict[str, Any]], bool]:
@@ -62,11 +69,13 @@ class GroupWriter:
         plan_job(job)
         job.future = self.loop.create_future()
         self._queue.append(job)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        for lane, task in enumerate(self._tasks):
+            if task is None or task.done():
+                self._tasks[lane] = asyncio.create_task(self._drain(self._db.raw_lanes[lane]))
+                break
         return await asyncio.shield(job.future)
 
-    async def _drain(self) -> None:
+    async def _drain(self, raw: RawConnection) -> None:
         while self._queue:
             group: list[Job] = []
             size = 0
@@ -75,7 +84,7 @@ class GroupWriter:
                 group.append(job)
                 size += len(job.items)
             try:
-                await self._write(group)
+                await self._write(group, raw)
             except BaseException as exc:  # never leave a request waiting
                 for job in group:
                     if job.future is not None and not job.future.done():
@@ -83,10 +92,10 @@ class GroupWriter:
                 if not isinstance(exc, Exception):
                     raise
 
-    async def _write(self, group: list[Job]) -> None:
+    async def _write(self, group: list[Job], raw: RawConnection) -> None:
         subscribed = await subscriptions(self._db)
         try:
-            async with self._db.single_writer(), self._db.raw.transaction() as tx:
+            async with self._db.single_writer(), raw.transaction() as tx:
                 messages = await write_group(tx, group, subscribed)
         except Exception:
             log.warning("a group of %d requests failed; writing each on its own", len(group), exc_info=True)

@@ -19,6 +19,9 @@ from storage.audit_slot import store_pending
 from storage.config_version import ConfigVersionReader
 from storage.driver import SQLITE_PRAGMAS, RawConnection
 
+# Group transactions one PostgreSQL server process has in flight at once (pipeline/group_writer.py).
+POSTGRES_WRITER_LANES = 2
+
 
 class _RolledBack(Exception):
     """Ends a `Database.rolled_back` transaction: whatever it wrote is undone."""
@@ -40,8 +43,13 @@ class Database:
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        # The group writer's own driver connection (pipeline/group_writer.py), and the writer.
-        self.raw = RawConnection(url, schema)
+        # The group writer's own driver connections (pipeline/group_writer.py), and the writer.
+        # SQLite has one writer at a time; PostgreSQL commits groups side by side, so a group's
+        # round trips to the server overlap with the next group's instead of queueing behind them.
+        self.raw_lanes = [
+            RawConnection(url, schema) for _ in range(1 if self.is_sqlite else POSTGRES_WRITER_LANES)
+        ]
+        self.raw = self.raw_lanes[0]
         self.group_writer: Any = None
         # What ingest caches per connector, checked against the configuration version per request.
         self.config_version = ConfigVersionReader(url, schema)
@@ -94,7 +102,8 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
-        await self.raw.close()
+        for lane in self.raw_lanes:
+            await lane.close()
         await self.config_version.close()
         await self.engine.dispose()
 

@@ -9,9 +9,13 @@ same group uses it; the ledger adds up.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from pipeline import group_writer
 from pipeline.context import IngestRequest, RunContext
 from pipeline.group_plan import Job, plan_job
 from pipeline.group_steps import write_group
@@ -19,7 +23,7 @@ from pipeline.outcomes import first_outcome
 from pipeline.receive import _map_all
 from pipeline.snapshot import load_for_ingest
 from settings import load_settings
-from storage.database import Database
+from storage.database import POSTGRES_WRITER_LANES, Database
 from storage.ledger import mismatched_balances
 from tests.conftest import Server
 from tests.helpers import create_connector, unique_email
@@ -92,3 +96,51 @@ async def test_one_group_of_several_requests_judged_in_arrival_order(server: Ser
     purged = server.admin.post(f"/api/connectors/{tester['id']}/purge-test-data")
     assert purged.status_code == 200, purged.text
     assert profile(server, ann)["balance"] == 5
+
+
+async def test_postgresql_writes_groups_side_by_side_and_each_event_counts_once(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL commits up to POSTGRES_WRITER_LANES groups at once (SQLite one): requests that
+    arrive while a group is in flight go into the next lane. Overlapping groups still count each
+    clientEventId once, a member's points add up, and the ledger holds."""
+    connector = create_connector(server.admin)
+    add_rule(server, connector, name="Lane five", reward={"fixed": 5})
+    emails = [unique_email("lane") for _ in range(3)]
+    in_flight, most = 0, 0
+    real_write_group = group_writer.write_group
+
+    async def slow_write_group(*args: Any, **kwargs: Any) -> int:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.05)  # a slow server: the next requests arrive meanwhile
+            return await real_write_group(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(group_writer, "write_group", slow_write_group)
+    fallbacks = group_writer.stats.fallbacks
+    db = Database(server.database_url)
+    try:
+        writer = group_writer.writer_of(db)
+        # 24 requests, each event sent twice (by different requests): 12 distinct events.
+        jobs = [
+            await _job(db, connector, [{"id": f"lane-{n % 12}", "email": emails[n % 3]}]) for n in range(24)
+        ]
+        outcomes = []
+        for wave in (jobs[:8], jobs[8:16], jobs[16:]):
+            pending = [asyncio.ensure_future(writer.write(job)) for job in wave]
+            await asyncio.sleep(0.01)  # the next wave arrives while this one is being written
+            outcomes += pending
+        results = [r for done in await asyncio.gather(*outcomes) for r in done[0]]
+        async with db.read() as conn:
+            assert await mismatched_balances(conn) == []
+    finally:
+        await db.dispose()
+    assert most == (1 if server.database_url.startswith("sqlite") else POSTGRES_WRITER_LANES)
+    assert group_writer.stats.fallbacks == fallbacks  # no group failed (a deadlock would)
+    assert sorted(r["status"] for r in results) == ["duplicate"] * 12 + ["processed"] * 12
+    for email in emails:
+        assert profile(server, email)["balance"] == 4 * 5

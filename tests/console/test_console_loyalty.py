@@ -60,12 +60,14 @@ def test_a_marketer_fills_the_catalog_and_serves_a_member(console: Console, serv
     page.select_option("#reward", label=f"Coffee {tag} · 40 points · 3 left")
     page.click("#purchase-form button[type=submit]")
     expect(page.locator(".banner.ok")).to_contain_text(f"Coffee {tag} bought for 40 points: code RW-")
+    expect(page.locator("#member-rewards button:has-text('Copy')")).to_have_count(1)  # a code to give out
     expect(page.locator("#balance")).to_contain_text(f"{base - 40:,}".replace(",", " "))
     page.click("#purchase-form button[type=submit]")  # a second the same day: the limit says no
     expect(page.locator("#form-error")).to_contain_text("the most one member may have per day")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#member-rewards button:has-text('Cancel')")
     expect(page.locator(".banner.ok")).to_contain_text("cancelled: its points are back")
+    expect(page.locator("#member-rewards button:has-text('Copy')")).to_have_count(0)  # no longer usable
     expect(page.locator("#balance")).to_contain_text(f"{base:,}".replace(",", " "))
     page.select_option("#badge", label=f"Regular {tag}")
     page.fill("#note", "helped at the event")
