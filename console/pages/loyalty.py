@@ -113,10 +113,12 @@ def picked_time(raw: Any, tz: ZoneInfo) -> str | None:
 
 
 def picker_value(value: str | None, tz: ZoneInfo) -> str:
-    """An API time as the date-and-time picker shows it, in the program's time zone."""
+    """An API time as the date-and-time picker shows it, in the program's time zone; with its
+    seconds when it has some (set through the API), so saving the form again keeps them."""
     if not value:
         return ""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    local = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
+    return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
 def _reward_body(form: Any, tz: ZoneInfo, *, editing: bool) -> dict[str, Any]:

@@ -121,6 +121,22 @@ def test_a_marketer_edits_a_reward_and_archives_a_badge(console: Console, server
     expect(page.locator("#badges tr", has_text=f"Pioneer {tag}")).to_contain_text("active")
 
 
+def test_a_rewards_dates_with_seconds_keep_them_when_edited(console: Console, server: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    reward = server.admin.post(
+        "/api/rewards",
+        json={"name": f"Flash {tag}", "cost": 5, "availableFrom": "2026-12-24T09:00:30Z"},
+    ).json()
+    console.login()
+    page = console.go(f"/console/rewards?edit={reward['id']}")
+    expect(page.locator("#availableFrom")).to_have_value("2026-12-24T09:00:30")
+    page.fill("#cost", "6")
+    page.click("#reward-form button[type=submit]")
+    expect(page.locator(".banner.ok")).to_contain_text(f"Reward Flash {tag} saved")
+    saved = server.admin.get(f"/api/rewards/{reward['id']}").json()
+    assert saved["cost"] == 6 and saved["availableFrom"].startswith("2026-12-24T09:00:30"), saved
+
+
 def test_the_catalog_says_which_rules_use_a_reward_and_who_holds_a_badge(
     console: Console, server: Server
 ) -> None:

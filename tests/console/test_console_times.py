@@ -22,3 +22,6 @@ def test_an_api_time_shows_in_the_picker_as_local_time() -> None:
     assert picker_value("2026-06-30T22:00:00Z", BRUSSELS) == "2026-07-01T00:00"
     assert picker_value("2026-11-30T23:00:00+00:00", BRUSSELS) == "2026-12-01T00:00"
     assert picker_value(None, BRUSSELS) == ""
+    # Seconds set through the API are shown (and so kept when the form is saved again).
+    assert picker_value("2026-06-30T22:00:30Z", BRUSSELS) == "2026-07-01T00:00:30"
+    assert picked_time("2026-07-01T00:00:30", BRUSSELS) == "2026-07-01T00:00:30+02:00"
