@@ -5,15 +5,14 @@ the member's events, claims its clientEventId and earns by the rules. A replayed
 (pipeline/replay.py) belongs to a chain of rows for the same raw event: it is compared with what
 lies outside its chain, keeps its place, finds its clientEventId held by its own chain, reverses
 nothing its chain already reversed, and writes only the difference to what its chain earned.
-`process_item` is one sequence of steps for both; `way_of` picks the way of an item.
+`process_item` is one sequence of steps for both; `way_of` picks the way of an item. `conn` is
+the transaction's connection; only storage/ and the functions it is handed to use it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping import MappedEvent
 from pipeline import chain as chains
@@ -33,7 +32,7 @@ class LiveWay:
         """Nothing to add to a new event's row and trace."""
 
     async def first_identical(
-        self, conn: AsyncConnection, ctx: RunContext, key: str, now: datetime, window: int
+        self, conn: Any, ctx: RunContext, key: str, now: datetime, window: int
     ) -> int | None:
         """The identical event received within the window before this one, if any."""
         return await event_store.recent_identical(conn, ctx.snapshot.id, key, now, window, test=ctx.test)
@@ -42,7 +41,7 @@ class LiveWay:
         """Its place among the member's events of its type, when already decided."""
         return None
 
-    async def held_by(self, conn: AsyncConnection, ctx: RunContext, client_event_id: str) -> int | None:
+    async def held_by(self, conn: Any, ctx: RunContext, client_event_id: str) -> int | None:
         """The row that already holds this clientEventId for this very event (not a duplicate)."""
         return None
 
@@ -52,7 +51,7 @@ class LiveWay:
 
     async def award(
         self,
-        conn: AsyncConnection,
+        conn: Any,
         ctx: RunContext,
         mapped: MappedEvent,
         row: dict[str, Any],
@@ -92,14 +91,14 @@ class ReplayWay(LiveWay):
         trace.append({"step": "replay", "replayOf": row["replay_of"], "at": now.isoformat()})
 
     async def first_identical(
-        self, conn: AsyncConnection, ctx: RunContext, key: str, now: datetime, window: int
+        self, conn: Any, ctx: RunContext, key: str, now: datetime, window: int
     ) -> int | None:
         return await chains.identical_outside(conn, self.chain, ctx.snapshot.id, key, window)
 
     def known_place(self) -> int | None:
         return earlier_nth(self.chain.original.get("mapped"))  # a replay keeps its own place
 
-    async def held_by(self, conn: AsyncConnection, ctx: RunContext, client_event_id: str) -> int | None:
+    async def held_by(self, conn: Any, ctx: RunContext, client_event_id: str) -> int | None:
         held: int | None = await chains.claimed_by_chain(conn, self.chain, ctx.snapshot.id, client_event_id)
         return held
 
@@ -108,7 +107,7 @@ class ReplayWay(LiveWay):
 
     async def award(
         self,
-        conn: AsyncConnection,
+        conn: Any,
         ctx: RunContext,
         mapped: MappedEvent,
         row: dict[str, Any],
