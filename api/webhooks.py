@@ -125,7 +125,7 @@ async def create_endpoint(request: Request) -> Response:
 async def get_endpoint(request: Request) -> Response:
     async with db_of(request).read() as conn:
         row = await _endpoint_or_404(conn, request.path_params["endpoint_id"])
-        counts = await store.message_counts(conn)
+        counts = await store.message_counts(conn, row["id"])
     return JSON(endpoint_json(row, counts))
 
 
@@ -140,7 +140,7 @@ async def update_endpoint(request: Request) -> Response:
             values.update(disabled_reason=None, failing_since=None)
         await store.update_endpoint(conn, endpoint_id, values)
         row = await _endpoint_or_404(conn, endpoint_id)
-        counts = await store.message_counts(conn)
+        counts = await store.message_counts(conn, endpoint_id)
     wake(db_of(request))
     return JSON(endpoint_json(row, counts))
 

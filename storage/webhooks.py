@@ -69,13 +69,13 @@ async def subscriptions(conn: AsyncConnection) -> frozenset[tuple[str, bool]]:
     return frozenset((kind, bool(test)) for kinds, test in rows for kind in kinds or [])
 
 
-async def message_counts(conn: AsyncConnection) -> dict[tuple[str, str], int]:
-    """(endpoint, status) → messages."""
-    rows = await conn.execute(
-        select(messages.c.endpoint_id, messages.c.status, func.count()).group_by(
-            messages.c.endpoint_id, messages.c.status
-        )
-    )
+async def message_counts(conn: AsyncConnection, endpoint_id: str | None = None) -> dict[tuple[str, str], int]:
+    """(endpoint, status) → messages: of every endpoint, or of one (its page need not count the
+    whole outbox)."""
+    query = select(messages.c.endpoint_id, messages.c.status, func.count())
+    if endpoint_id is not None:
+        query = query.where(messages.c.endpoint_id == endpoint_id)
+    rows = await conn.execute(query.group_by(messages.c.endpoint_id, messages.c.status))
     return {(e, s): int(n) for e, s, n in rows}
 
 

@@ -212,6 +212,7 @@ def test_a_message_that_keeps_failing_is_failed_and_the_endpoint_disabled(fresh_
         receiver.always = 200
         enabled = server.admin.patch(f"/api/webhook-endpoints/{endpoint['id']}", json={"status": "enabled"})
         assert enabled.json()["status"] == "enabled" and enabled.json()["disabledReason"] is None
+        assert enabled.json()["messages"] == {"pending": 0, "delivered": 0, "failed": 1}  # its own only
         sent = server.admin.post(f"/api/webhook-endpoints/{endpoint['id']}/test")
         assert sent.status_code == 202 and sent.json()["kind"] == "webhook.test"
         again = server.admin.post(f"/api/webhook-messages/{failed['id']}/redeliver")
