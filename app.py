@@ -231,7 +231,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         # The console (/console, / and its session) sits beside the API, not in front of it.
         routes=[*ROUTES, *console_routes.mount(settings)],
-        middleware=[Middleware(IngestFront), Middleware(RefuseNulInPath), Middleware(AdminAuth)],
+        middleware=[
+            Middleware(IngestFront, routes=ROUTES),  # connector URLs, ahead of the admin layers
+            Middleware(RefuseNulInPath),
+            Middleware(AdminAuth),
+        ],
         exception_handlers={
             InboundError: inbound_error,
             HTTPException: http_error,

@@ -113,7 +113,14 @@ def evaluate(
     earlier_points = 0
     judged = order(rules) if every_source else listening(rules, event.connector_id, event.event_type)
     for rule in judged:
-        entry = rule.trace_head.copy()  # outcome and points are set below
+        entry: dict[str, Any] = {
+            "ruleId": rule.id,
+            "ruleVersion": rule.version,
+            "name": rule.definition.name,
+            "priority": rule.definition.priority,
+            "outcome": None,  # set below; first so a person reading the trace sees it early
+            "points": 0,
+        }
         trace.append(entry)
         if stopped_by is not None:
             entry.update(outcome="skipped_after_stop", reason=f"rule {stopped_by} awarded and has stop")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Literal
 
 from earning_rules import validate as v
@@ -78,20 +77,6 @@ class Rule:
     id: str
     version: int
     definition: RuleDefinition
-
-    @cached_property
-    def trace_head(self) -> dict[str, Any]:
-        """The start of the rule's entry in every trace: built once per rule version, then copied
-        (evaluate.py). `outcome` comes first so a person reading the trace sees it early."""
-        defn = self.definition
-        return {
-            "ruleId": self.id,
-            "ruleVersion": self.version,
-            "name": defn.name,
-            "priority": defn.priority,
-            "outcome": None,
-            "points": 0,
-        }
 
 
 def parse_rule(data: Mapping[str, Any]) -> RuleDefinition:

@@ -42,11 +42,9 @@ async def list_badges(conn: AsyncConnection) -> list[dict[str, Any]]:
         .where(member_badges.c.test.is_(False))
         .group_by(member_badges.c.badge_id)
     )
-    counts = {badge_id: (holders, granted) for badge_id, holders, granted in counted}
-    return [
-        {**row, "holders": counts.get(row["id"], (0, 0))[0], "granted": counts.get(row["id"], (0, 0))[1]}
-        for row in (dict(r) for r in rows.mappings())
-    ]
+    counts = {badge_id: {"holders": holders, "granted": granted} for badge_id, holders, granted in counted}
+    none = {"holders": 0, "granted": 0}
+    return [{**row, **counts.get(row["id"], none)} for row in rows.mappings()]
 
 
 async def get_badge(conn: AsyncConnection, badge_id: str) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ import pytest
 from starlette.routing import Match, Route
 
 from api import ingest
-from api.ingest_front import ingest_path_params
+from api.ingest_front import ingest_path_params, ingest_routes
 from app import ROUTES
 
 PATHS = [
@@ -52,9 +52,11 @@ def test_the_front_takes_what_the_router_gives_the_ingest_handler(path: str, met
     expected = routed_to_ingest(path, method)
     if "\x00" in path:
         expected = None  # the app refuses a NUL in the path before any route (api/path_guard.py)
-    assert ingest_path_params(path, method) == expected
+    assert ingest_path_params(ingest_routes(ROUTES), path, method) == expected
 
 
 def test_the_front_is_not_vacuous() -> None:
-    assert ingest_path_params("/ingest/con_1", "POST") == {"connector_id": "con_1"}
-    assert ingest_path_params("/ingest/c/v1/track", "POST") == {"connector_id": "c", "call": "track"}
+    routes = ingest_routes(ROUTES)
+    assert len(routes) == 4  # the connector URL and the three SDK path shapes
+    assert ingest_path_params(routes, "/ingest/con_1", "POST") == {"connector_id": "con_1"}
+    assert ingest_path_params(routes, "/ingest/c/v1/track", "POST") == {"connector_id": "c", "call": "track"}
