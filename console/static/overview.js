@@ -8,14 +8,15 @@
   function plusMinute(iso) { return new Date(new Date(iso).getTime() + 60000).toISOString().replace(".000Z", "Z"); }
   // Stacked bars, one colour per connector: the height is the minute's total, and each
   // connector's part is its own click target (overlapping lines would hide one another).
-  function minuteChart(id, series, onClick) {
+  // `shown`: what a series is called in the legend (a connector's name), when not its key.
+  function minuteChart(id, series, onClick, shown) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
     var names = Object.keys(series);
     new Chart(canvas, {
       type: "bar",
       data: { labels: labels, datasets: names.map(function (name, i) {
-        return { label: name, data: series[name], backgroundColor: palette[i % palette.length],
+        return { label: (shown && shown[name]) || name, key: name, data: series[name], backgroundColor: palette[i % palette.length],
                  barPercentage: 1, categoryPercentage: 1, minBarLength: 0 };
       }) },
       options: { animation: false, maintainAspectRatio: false, interaction: { mode: "nearest", axis: "xy", intersect: false },
@@ -24,13 +25,13 @@
         onClick: function (event, elements, chart) {
           if (!elements.length) return;
           var el = elements[0];
-          onClick(chart.data.datasets[el.datasetIndex].label, data.minutes[el.index]);
+          onClick(chart.data.datasets[el.datasetIndex].key, data.minutes[el.index]);
         } }
     });
   }
   minuteChart("chart-events", data.events, function (connector, minute) {
     location.href = "/console/events?connector=" + encodeURIComponent(connector) + "&since=" + minute + "&until=" + plusMinute(minute) + "&test=" + test;
-  });
+  }, data.connectorNames);
   minuteChart("chart-refused", data.refused, function (code, minute) {
     location.href = "/console/requests?refused=true&error=" + encodeURIComponent(code) + "&since=" + minute + "&until=" + plusMinute(minute);
   });

@@ -130,10 +130,15 @@ def test_the_overview_charts_open_the_list_behind_them(console: Console, server:
         assert send(server.client, connector, _event(unique_email("chart"))).status_code == 200
     console.login()
     page = console.go("/console/")
+    legend = page.evaluate(
+        "(id) => Chart.getChart('chart-events').data.datasets.find((d) => d.key === id).label",
+        connector["id"],
+    )
+    assert legend == "Charted"  # the legend names the connector, as the marketer named it
     point = page.evaluate(
         """(connector) => {
             const chart = Chart.getChart("chart-events");
-            const index = chart.data.datasets.findIndex((d) => d.label === connector);
+            const index = chart.data.datasets.findIndex((d) => d.key === connector);
             // Only this connector's bars, as its legend entry alone shows them: earlier tests' events
             // in the same minute would leave its part of the stacked bar too thin to click.
             chart.data.datasets.forEach((d, i) => chart.setDatasetVisibility(i, i === index));
