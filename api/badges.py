@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +16,9 @@ from starlette.routing import Route
 
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
 from api.members import active_member
+from api.models.badges import BadgeGrantInput, BadgeInput, BadgePatch
+from api.models.base import given
+from api.validation import read_input
 from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
 from pipeline.intrinsic import report_owed
@@ -27,9 +29,6 @@ from storage import intrinsic as intrinsic_store
 from storage import webhooks as webhook_store
 from storage.driver import ConnTransaction
 from webhooks.messages import message
-
-FIELDS = ("name", "description", "imageUrl", "repeatable", "status")
-STATUSES = ("active", "archived")
 
 
 def badge_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -66,47 +65,6 @@ def _bad(field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"{field}: {problem}", code="invalid_badge")
 
 
-def _parse(data: Any, *, creating: bool) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise _bad("body", 'expected an object such as {"name": "Early bird", "repeatable": false}')
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise _bad(unknown[0], f"unknown field; expected {', '.join(FIELDS)}")
-    if creating and "name" not in data:
-        raise _bad("name", "is required")
-    values: dict[str, Any] = {}
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
-            raise _bad("name", f"{show(name)} must be a non-empty text of at most 200 characters")
-        values["name"] = name.strip()
-    if "description" in data:
-        text = data["description"]
-        if text is not None and (not isinstance(text, str) or len(text) > 2000 or "\x00" in text):
-            raise _bad("description", f"{show(text)} must be a text of at most 2000 characters, or null")
-        values["description"] = text
-    if "imageUrl" in data:
-        url = data["imageUrl"]
-        ok = url is None or (
-            isinstance(url, str)
-            and len(url) <= 2000
-            and "\x00" not in url
-            and urlsplit(url).scheme in ("http", "https", "data")
-        )
-        if not ok:
-            raise _bad("imageUrl", f"{show(url)} must be an http(s):// or data: URL, or null")
-        values["image_url"] = url
-    if "repeatable" in data:
-        if not isinstance(data["repeatable"], bool):
-            raise _bad("repeatable", f"{show(data['repeatable'])} must be true or false")
-        values["repeatable"] = data["repeatable"]
-    if "status" in data:
-        if data["status"] not in STATUSES:
-            raise _bad("status", f"{show(data['status'])} must be one of {', '.join(STATUSES)}")
-        values["status"] = data["status"]
-    return values
-
-
 def _taken(name: str) -> Conflict:
     return Conflict(f"name: a badge is already called {name!r}; pick another name", code="badge_name_taken")
 
@@ -125,14 +83,10 @@ async def list_badges(request: Request) -> Response:
 
 
 async def create_badge(request: Request) -> Response:
-    values = _parse(await read_json(request), creating=True)
+    values = read_input(BadgeInput, await read_json(request), code="invalid_badge").model_dump()
     now = datetime.now(UTC)
     row = {
         "id": "bdg_" + secrets.token_hex(6),
-        "description": None,
-        "image_url": None,
-        "repeatable": False,
-        "status": "active",
         **values,
         "created_at": now,
         "updated_at": now,
@@ -150,7 +104,7 @@ async def get_badge(request: Request) -> Response:
 
 
 async def update_badge(request: Request) -> Response:
-    values = _parse(await read_json(request), creating=False)
+    values = given(read_input(BadgePatch, await read_json(request), code="invalid_badge"))
     badge_id = request.path_params["badge_id"]
     async with db_of(request).write() as conn:
         await _badge_or_404(conn, badge_id)
@@ -178,16 +132,8 @@ async def member_badges(request: Request) -> Response:
 async def grant_badge(request: Request) -> Response:
     """Grant a badge by hand: {"badge": "bdg_…", "note": "won the quiz", "test": false}."""
     member_id = _member_id(request)
-    data = await read_json(request)
-    if not isinstance(data, dict) or set(data) - {"badge", "note", "test"}:
-        raise _bad("body", 'expected {"badge": "bdg_…", "note": "why", "test": false}')
-    badge_id, note, test = data.get("badge"), data.get("note"), data.get("test", False)
-    if not isinstance(badge_id, str) or not badge_id or "\x00" in badge_id or len(badge_id) > 40:
-        raise _bad("badge", f"{show(badge_id)} must be a badge's id (GET /api/badges lists them)")
-    if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
-        raise _bad("note", f"{show(note)} must be a text of at most 500 characters")
-    if not isinstance(test, bool):
-        raise _bad("test", f"{show(test)} must be true or false")
+    grant = read_input(BadgeGrantInput, await read_json(request), code="invalid_badge")
+    badge_id, note, test = grant.badge, grant.note, grant.test
     now = datetime.now(UTC)
     db = db_of(request)
     async with db.write() as conn:

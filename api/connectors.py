@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,14 +13,11 @@ from starlette.responses import Response
 
 import event_types
 from api.http import JSON, db_of, json_of, read_body, read_json, settings_of
+from api.models.base import given
+from api.models.connectors import ConnectorInput, ConnectorPatch, CredentialInput
+from api.validation import read_input
 from connectors.auth import check_secret, describe, generate_secret, parse_auth_settings, to_json
-from connectors.model import (
-    check_supplied_secret,
-    new_connector_id,
-    new_credential_id,
-    parse_connector_input,
-    secret_warnings,
-)
+from connectors.model import new_connector_id, new_credential_id, secret_warnings
 from errors import Conflict, InvalidInput, NotFound
 from mapping import CompiledMapping, compile_cached
 from pipeline.sample_check import check_samples, refresh_expected
@@ -118,8 +114,9 @@ async def create_connector_record(
     conn: AsyncConnection, data: Any, settings: Settings, *, connector_id: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate and store a connector with its first credential(s); used by the API and the demo."""
-    values = parse_connector_input(data, partial=False)
-    supplied = _supplied_secrets(data)
+    connector = read_input(ConnectorInput, data, code="invalid_connector")
+    values = connector.settings()
+    supplied = connector.credentials()
     now = datetime.now(UTC)
     await _validate(conn, values, settings)
     row = {
@@ -135,10 +132,9 @@ async def create_connector_record(
     for field, test in (("secret", False), ("testSecret", True)):
         if field not in supplied:
             continue
-        given = supplied[field]
+        value = supplied[field]
         warnings: list[str] = []
-        if given is not None:
-            value = check_supplied_secret(field, given)
+        if value is not None:
             warnings = secret_warnings(field, value)
             with _mistakes_as("invalid_connector"):
                 check_secret(auth, value)
@@ -155,43 +151,6 @@ async def create_connector_record(
         await store.insert_credential(conn, cred)
         created.append(credential_json(cred, reveal=True, warnings=warnings))
     return row, created
-
-
-def _supplied_secrets(data: Any) -> dict[str, str | None]:
-    """Which credentials to create: field -> the value given, or None to generate one.
-
-    `secret`: a text, or left out to generate one. `testSecret`: a text, `true` or `null` to
-    generate one, `false` or left out for none. Anything else is refused, never ignored.
-    """
-    data = data if isinstance(data, dict) else {}
-    wanted: dict[str, str | None] = {"secret": None}
-    if "secret" in data:
-        value = data["secret"]
-        if not isinstance(value, str):
-            raise InvalidInput(
-                f"secret: {_json(value)} is not a text; give the token or secret as a string of at most 512 "
-                "characters, or leave secret out to have one generated",
-                code="invalid_connector",
-            )
-        wanted["secret"] = value
-    if "testSecret" in data:
-        value = data["testSecret"]
-        if isinstance(value, str):
-            wanted["testSecret"] = value
-        elif value is True or value is None:
-            wanted["testSecret"] = None
-        elif value is not False:
-            raise InvalidInput(
-                f"testSecret: {_json(value)} is not a text; give the test token or secret as a string of at "
-                "most 512 characters, true or null to have one generated, or false for none",
-                code="invalid_connector",
-            )
-    return wanted
-
-
-def _json(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 async def create_connector(request: Request) -> Response:
@@ -221,8 +180,9 @@ async def get_connector(request: Request) -> Response:
 
 
 async def update_connector(request: Request) -> Response:
-    data = await read_json(request)
-    values = parse_connector_input(data, partial=True)
+    patch = read_input(ConnectorPatch, await read_json(request), code="invalid_connector")
+    values = given(patch)
+    accept = values.pop("accept_sample_changes", False)
     settings = settings_of(request)
     async with db_of(request).write() as conn:
         current = await _get_or_404(conn, request.path_params["connector_id"])
@@ -233,7 +193,7 @@ async def update_connector(request: Request) -> Response:
             new_mapping = compile_cached(values["mapping"], **settings.mapping_bounds)
             checks = await check_samples(conn, {**current, **values}, new_mapping)
             changed = [c for c in checks if c["changed"]]
-            if changed and data.get("acceptSampleChanges") is not True:
+            if changed and not accept:
                 names = ", ".join(repr(c["name"]) for c in changed)
                 raise Conflict(
                     f"mapping: the new mapping changes the output of {len(changed)} sample(s): {names};"
@@ -291,22 +251,14 @@ async def list_mapping_versions(request: Request) -> Response:
 
 async def add_credential(request: Request) -> Response:
     raw = await read_body(request)
-    data = json_of(raw) if raw.strip() else {}
-    if not isinstance(data, dict):
-        raise InvalidInput('body: expected a JSON object such as {"test": false}', code="invalid_credential")
-    unknown = sorted(set(data) - {"value", "test"})
-    if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown field; expected value, test", code="invalid_credential")
-    test = data.get("test", False)
-    if not isinstance(test, bool):
-        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_credential")
+    wanted = read_input(CredentialInput, json_of(raw) if raw.strip() else {}, code="invalid_credential")
     async with db_of(request).write() as conn:
         row = await _get_or_404(conn, request.path_params["connector_id"])
         auth = parse_auth_settings(row["auth"])
         warnings: list[str] = []
-        if "value" in data:
+        if wanted.value is not None:
+            value = wanted.value
             with _mistakes_as("invalid_credential"):
-                value = check_supplied_secret("value", data["value"])
                 check_secret(auth, value)
             warnings = secret_warnings("value", value)
         else:
@@ -316,7 +268,7 @@ async def add_credential(request: Request) -> Response:
             "id": new_credential_id(),
             "connector_id": row["id"],
             "value": value,
-            "test": test,
+            "test": wanted.test,
             "created_at": datetime.now(UTC),
         }
         await store.insert_credential(conn, cred)

@@ -18,12 +18,14 @@ from starlette.routing import Route
 
 from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
 from api.members import active_member
-from earning_rules.validate import show
+from api.models.base import every, given
+from api.models.rewards import IssuedRewardNote, PurchaseInput, RewardInput, RewardPatch, reward_columns
+from api.validation import read_input
 from errors import Conflict, InvalidInput, NotFound
 from pipeline import rewards as flows
 from pipeline.intrinsic import report_owed
 from pipeline.webhook_delivery import wake
-from rewards.catalog import STATUSES, parse_reward, reward_json
+from rewards.catalog import STATUSES, reward_json
 from storage import rewards as store
 from storage.driver import ConnTransaction
 
@@ -48,13 +50,10 @@ async def list_rewards(request: Request) -> Response:
 
 
 async def create_reward(request: Request) -> Response:
-    values = parse_reward(await read_json(request), creating=True)
+    values = reward_columns(every(read_input(RewardInput, await read_json(request), code="invalid_reward")))
     now = datetime.now(UTC)
     row = {
-        "id": "rwd_" + secrets.token_hex(6),
-        "description": None, "image_url": None, "stock": None, "issued": 0, "limit_max": None,
-        "limit_period": None, "available_from": None, "available_until": None, "valid_days": None,
-        "status": "active", **values, "created_at": now, "updated_at": now,
+        "id": "rwd_" + secrets.token_hex(6), "issued": 0, **values, "created_at": now, "updated_at": now,
     }  # fmt: skip
     async with db_of(request).write() as conn:
         if not await store.insert_reward(conn, row):
@@ -69,7 +68,7 @@ async def get_reward(request: Request) -> Response:
 
 
 async def update_reward(request: Request) -> Response:
-    values = parse_reward(await read_json(request), creating=False)
+    values = reward_columns(given(read_input(RewardPatch, await read_json(request), code="invalid_reward")))
     reward_id = request.path_params["reward_id"]
     async with db_of(request).write() as conn:
         before = await _reward_or_404(conn, reward_id)
@@ -93,38 +92,20 @@ async def _member(conn: Any, member_id: int, test: bool) -> flows.Member:
     return flows.Member(member_id, row["kind"], row["value"], test)
 
 
-def _body(data: Any, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput(f"body: expected {example}", code="invalid_reward_request")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected {', '.join(allowed)}", code="invalid_reward_request"
-        )
-    if "test" in data and not isinstance(data["test"], bool):
-        raise InvalidInput(f"test: {show(data['test'])} must be true or false", code="invalid_reward_request")
-    note = data.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 500 or "\x00" in note):
-        raise InvalidInput(
-            f"note: {show(note)} must be a text of at most 500 characters", code="invalid_reward_request"
-        )
-    return data
+async def _note(request: Request) -> IssuedRewardNote:
+    data = await read_json(request) if await request.body() else {}
+    return read_input(IssuedRewardNote, data, code="invalid_reward_request")
 
 
 async def purchase(request: Request) -> Response:
     """Spend the member's points on a reward: {"reward": "rwd_…", "test": false}."""
     member_id = _member_id(request)
-    data = _body(await read_json(request), ("reward", "test"), '{"reward": "rwd_…"}')
-    reward_id = data.get("reward")
-    if not isinstance(reward_id, str) or not reward_id or "\x00" in reward_id or len(reward_id) > 40:
-        raise InvalidInput(
-            f"reward: {show(reward_id)} must be a reward's id (GET /api/rewards lists them)",
-            code="invalid_reward_request",
-        )
+    wanted = read_input(PurchaseInput, await read_json(request), code="invalid_reward_request")
+    reward_id = wanted.reward
     db, settings = db_of(request), settings_of(request)
     now = datetime.now(UTC)
     async with db.write() as conn:
-        member = await _member(conn, member_id, bool(data.get("test", False)))
+        member = await _member(conn, member_id, wanted.test)
         row = await flows.purchase(ConnTransaction(conn), reward_id, member, now, settings.tz)
         balance = await store.balance(ConnTransaction(conn), member_id, member.test)
     wake(db)
@@ -169,7 +150,7 @@ async def get_issued(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     """Cancel an issued reward: its points come back (a `refund` entry), and its unit of stock."""
     issued_id = _issued_id(request)
-    data = _body(await read_json(request) if await request.body() else {}, ("note",), '{"note": "why"}')
+    data = await _note(request)
     db = db_of(request)
     now = datetime.now(UTC)
     async with db.write() as conn:
@@ -177,7 +158,7 @@ async def cancel(request: Request) -> Response:
         if found is None:
             raise NotFound(f"no issued reward {issued_id}", code="unknown_issued_reward")
         member = await _member(conn, found["profile_id"], bool(found["test"]))
-        row = await flows.cancel(ConnTransaction(conn), issued_id, now, data.get("note"), member)
+        row = await flows.cancel(ConnTransaction(conn), issued_id, now, data.note, member)
         balance = await store.balance(ConnTransaction(conn), member.id, member.test)
     wake(db)
     return JSON({**flows.issued_json(row), "balance": balance})
@@ -186,9 +167,9 @@ async def cancel(request: Request) -> Response:
 async def redeem(request: Request) -> Response:
     """Mark an issued reward used (at the counter, in the shop)."""
     issued_id = _issued_id(request)
-    data = _body(await read_json(request) if await request.body() else {}, ("note",), '{"note": "where"}')
+    data = await _note(request)
     async with db_of(request).write() as conn:
-        row = await flows.redeem(ConnTransaction(conn), issued_id, datetime.now(UTC), data.get("note"))
+        row = await flows.redeem(ConnTransaction(conn), issued_id, datetime.now(UTC), data.note)
         found = await store.get_issued(conn, issued_id)
     return JSON(flows.issued_json({**row, "name": found["name"] if found else None}))
 

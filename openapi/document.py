@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from openapi.components import model_schemas
 from openapi.operations import OPERATIONS, PATH_PARAMS, QUERY, Op
 from openapi.schemas import SCHEMAS, page_of, ref
 
@@ -154,7 +155,7 @@ def build_document(routes: Iterable[BaseRoute], *, base_url: str) -> dict[str, A
         "servers": [{"url": base_url}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **model_schemas()},
             "responses": {f"E{s}": {"description": text, "content": error} for s, text in _REASONS.items()},
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer", "description": "the admin token"}

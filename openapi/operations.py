@@ -148,7 +148,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", _C): Op("Read a connector (credentials masked)", "connectors", "Connector", errors=(404,)),
     ("PATCH", _C): Op(
-        "Change a connector", "connectors", "Connector", body="ConnectorInput", errors=(404, 422)
+        "Change a connector", "connectors", "Connector", body="ConnectorPatch", errors=(404, 422)
     ),
     ("DELETE", _C): Op("Delete a connector and its credentials", "connectors", status=204, errors=(404,)),
     ("POST", _C + "/disable"): Op("Stop accepting events", "connectors", "Connector", errors=(404,)),
@@ -470,7 +470,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/badges/{badge_id}"): Op("One badge", "badges", "Badge", errors=(404,)),
     ("PATCH", "/api/badges/{badge_id}"): Op(
-        "Change a badge; archive it", "badges", "Badge", body="BadgeInput", errors=(404, 409, 422)
+        "Change a badge; archive it", "badges", "Badge", body="BadgePatch", errors=(404, 409, 422)
     ),
     ("GET", "/api/members/{member_id}/badges"): Op(
         "A member's badges, newest first", "badges", "MemberBadges", query=("test",), errors=(404, 409, 422)
@@ -494,7 +494,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Change a reward (price, stock, limit, window, status)",
         "rewards",
         "Reward",
-        body="RewardInput",
+        body="RewardPatch",
         errors=(404, 409, 422),
     ),
     ("GET", "/api/members/{member_id}/rewards"): Op(

@@ -45,26 +45,6 @@ SCHEMAS: dict[str, Any] = {
         description="Every error: a stable code and a message naming the field and the value.",
     ),
     "Health": _obj({"status": {"const": "ok"}}, ("status",)),
-    "AuthSettings": _obj(
-        {"method": {"enum": ["query_token", "header_token", "basic", "hub_signature"]}, "preset": _S},
-        ("method",),
-        additionalProperties=True,
-        description="See docs/auth-methods.md for every setting of each method.",
-    ),
-    "ConnectorInput": _obj(
-        {
-            "name": _S,
-            "auth": ref("AuthSettings"),
-            "mapping": {"type": "string", "description": "a JSONata expression; default $"},
-            "eventType": _S,
-            "mode": {"enum": ["live", "test"]},
-            "createProfiles": _B,
-            "allowedOrigins": {"type": "array", "items": _S},
-            "allowGet": _B,
-            "secret": {"type": "string", "description": "a secret given by the sender (create only)"},
-            "testSecret": {"type": ["string", "boolean"], "description": "a test credential (create only)"},
-        }
-    ),
     "Credential": _obj(
         {"id": _S, "test": _B, "createdAt": _T, "revokedAt": {"type": ["string", "null"]}, "value": _S},
         description="`value` is shown in full once, when created; masked afterwards.",
@@ -88,7 +68,6 @@ SCHEMAS: dict[str, Any] = {
             "credentials": {"type": "array", "items": ref("Credential")},
         }
     ),
-    "CredentialInput": _obj({"value": _S, "test": _B}, additionalProperties=False),
     "MappingVersion": _obj({"version": _I, "mapping": _S, "createdAt": _T}),
     "RawEvent": {
         "description": "One event as the sender sends it (an object; its fields are the mapping's to read)",
@@ -396,16 +375,6 @@ SCHEMAS: dict[str, Any] = {
             "after": _ANY,
         }
     ),
-    "BadgeInput": _obj(
-        {
-            "name": _S,
-            "description": {"type": ["string", "null"]},
-            "imageUrl": {"type": ["string", "null"]},
-            "repeatable": _B,
-            "status": {"enum": ["active", "archived"]},
-        },
-        additionalProperties=False,
-    ),
     "Badge": _obj(
         {
             "id": _S,
@@ -421,11 +390,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Badges": _obj({"items": {"type": "array", "items": ref("Badge")}}),
-    "BadgeGrantInput": _obj(
-        {"badge": _S, "note": {"type": ["string", "null"]}, "test": _B},
-        ("badge",),
-        additionalProperties=False,
-    ),
     "MemberBadge": _obj(
         {
             "id": _I,
@@ -442,24 +406,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "MemberBadges": _obj({"items": {"type": "array", "items": ref("MemberBadge")}}),
-    "RewardInput": _obj(
-        {
-            "name": _S,
-            "description": {"type": ["string", "null"]},
-            "imageUrl": {"type": ["string", "null"]},
-            "cost": {"type": "integer", "minimum": 0},
-            "stock": {"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"},
-            "limit": {
-                "type": ["object", "null"],
-                "properties": {"max": _I, "period": {"enum": ["day", "week", "month", "year", "ever"]}},
-            },
-            "availableFrom": {"type": ["string", "null"], "format": "date-time"},
-            "availableUntil": {"type": ["string", "null"], "format": "date-time"},
-            "validDays": {"type": ["integer", "null"], "minimum": 1},
-            "status": {"enum": ["active", "paused", "archived"]},
-        },
-        additionalProperties=False,
-    ),
     "Reward": _obj(
         {
             "id": _S,
@@ -479,8 +425,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Rewards": _obj({"items": {"type": "array", "items": ref("Reward")}}),
-    "PurchaseInput": _obj({"reward": _S, "test": _B}, ("reward",), additionalProperties=False),
-    "IssuedRewardNote": _obj({"note": {"type": ["string", "null"]}}, additionalProperties=False),
     "IssuedReward": _obj(
         {
             "id": _I,

@@ -142,7 +142,7 @@ def test_per_member_limits_windows_and_mistakes(running: Server) -> None:
         post("/api/rewards", json=fortnight),
         422,
         "invalid_reward",
-        'limit.period: "fortnight" must be one of day, week, month, year, ever',
+        'limit.period: "fortnight" is not one of day, week, month, year, ever',
     )
     assert_error(post("/api/rewards", json={"name": "x", "cost": 1, "availableFrom": "tomorrow"}),
                  422, "invalid_reward", 'availableFrom: "tomorrow" must be a time')  # fmt: skip

@@ -156,7 +156,7 @@ def test_sample_errors_name_the_problem(server: Server) -> None:
         server.admin.patch(url, json={"mapping": "$", "acceptSampleChanges": "yes"}),
         422,
         "invalid_connector",
-        "acceptSampleChanges: 'yes' must be true or false",
+        'acceptSampleChanges: "yes" must be true or false',
     )
     created = server.admin.post("/api/connectors", json={"name": "x", "acceptSampleChanges": True})
     assert_error(created, 422, "invalid_connector", "acceptSampleChanges: applies to PATCH only")

@@ -1,0 +1,39 @@
+"""Badges as marketers define them, and a badge granted by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from api.models.base import ApiInput, partial_of
+from api.models.fields import Description, ImageUrl, Name, Note, an_id
+
+BadgeId = Annotated[
+    str, an_id("must be a badge's id (GET /api/badges lists them)"), Field(min_length=1, max_length=40)
+]
+
+
+class BadgeInput(ApiInput):
+    """A new badge: only `name` is needed."""
+
+    body_is: ClassVar[str] = 'the badge, such as {"name": "Early bird", "repeatable": false}'
+
+    name: Name
+    description: Description = None
+    image_url: ImageUrl = None
+    repeatable: bool = Field(False, description="true: a member can earn it more than once")
+    status: Literal["active", "archived"] = "active"
+
+
+BadgePatch = partial_of(BadgeInput, "BadgePatch", "A change to a badge: only the fields sent change.")
+
+
+class BadgeGrantInput(ApiInput):
+    """A badge granted by hand."""
+
+    body_is: ClassVar[str] = 'the grant, such as {"badge": "bdg_…", "note": "won the quiz", "test": false}'
+
+    badge: BadgeId
+    note: Note = None
+    test: bool = False

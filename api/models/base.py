@@ -1,0 +1,57 @@
+"""The two kinds of admin API model: what a caller sends, and what the API answers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+
+
+class ApiInput(BaseModel):
+    """A request body. Strict: "5" is not 5 and 1 is not true; an unknown field is refused, since
+    a typo that silently did nothing would be worse than an error."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=False,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        hide_input_in_errors=False,
+    )
+    # What the body holds, for the error a body that is not an object gets.
+    body_is: ClassVar[str] = "the settings"
+
+
+class ApiAnswer(BaseModel):
+    """An answer's declaration: what /openapi.json promises and the tests hold the API to."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+
+def partial_of(
+    model: type[ApiInput], name: str, doc: str, *, drop: tuple[str, ...] = (), **more: Any
+) -> type[ApiInput]:
+    """The same fields, none required and none defaulted: a PATCH changes only what it names
+    (read it with `given`), and a field it names must still be valid (null is not "leave it")."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in drop:
+            continue
+        optional = Field(None, alias=info.alias, description=info.description)
+        fields[field_name] = (info.rebuild_annotation(), optional)
+    fields.update(more)
+    partial: type[ApiInput] = create_model(name, __base__=ApiInput, __doc__=doc, **fields)
+    partial.body_is = model.body_is
+    return partial
+
+
+def given(model: BaseModel) -> dict[str, Any]:
+    """Only the fields the caller sent, by attribute (column) name."""
+    return {name: getattr(model, name) for name in model.model_fields_set}
+
+
+def every(model: BaseModel) -> dict[str, Any]:
+    """Every field, sent or defaulted, by attribute (column) name; nested models stay models."""
+    return {name: getattr(model, name) for name in type(model).model_fields}

@@ -1,0 +1,93 @@
+"""Rewards in the catalog, and what a purchase, a cancel or a redeem takes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from api.models.base import ApiInput, partial_of
+from api.models.fields import (
+    Description,
+    ImageUrl,
+    InstantOrNull,
+    Name,
+    Note,
+    an_id,
+    problem,
+    whole,
+    whole_or_null,
+)
+from earning_rules.periods import PERIODS
+from earning_rules.rewards import MAX_POINTS
+from earning_rules.validate import show
+from rewards.catalog import MAX_STOCK
+
+Period = Literal["day", "week", "month", "year", "ever"]
+assert set(Period.__args__) == set(PERIODS), "the API's periods are the rules' periods"  # type: ignore[attr-defined]
+
+
+RewardId = Annotated[
+    str, an_id("must be a reward's id (GET /api/rewards lists them)"), Field(min_length=1, max_length=40)
+]
+
+
+class RewardLimit(ApiInput):
+    """How many a member may have per calendar period (in the program's time zone)."""
+
+    max: Annotated[int, whole(1, MAX_STOCK), Field(ge=1, le=MAX_STOCK)]
+    period: Period = "ever"
+
+
+class RewardInput(ApiInput):
+    """A new reward: `name` and `cost` (points) are needed."""
+
+    body_is: ClassVar[str] = 'the reward, such as {"name": "Free coffee", "cost": 500}'
+
+    name: Name
+    description: Description = None
+    image_url: ImageUrl = None
+    cost: Annotated[int, whole(0, MAX_POINTS), Field(ge=0, le=MAX_POINTS, description="points")]
+    stock: Annotated[int | None, whole_or_null(0, MAX_STOCK), Field(ge=0, le=MAX_STOCK)] = None
+    limit: RewardLimit | None = None
+    available_from: InstantOrNull = None
+    available_until: InstantOrNull = None
+    valid_days: Annotated[int | None, whole_or_null(1, 36_500), Field(ge=1, le=36_500)] = None
+    status: Literal["active", "paused", "archived"] = "active"
+
+    @model_validator(mode="after")
+    def _window(self) -> RewardInput:
+        start, end = self.available_from, self.available_until
+        if start is not None and end is not None and end <= start:
+            shown = show(end.isoformat().replace("+00:00", "Z"))
+            raise problem("must be after availableFrom", field="availableUntil", shown=shown)
+        return self
+
+
+RewardPatch = partial_of(RewardInput, "RewardPatch", "A change to a reward: only the fields sent change.")
+
+
+def reward_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """A reward's fields as its columns: a limit is two."""
+    if "limit" in values:
+        limit = values.pop("limit")
+        values["limit_max"] = limit.max if limit else None
+        values["limit_period"] = limit.period if limit else None
+    return values
+
+
+class PurchaseInput(ApiInput):
+    """Spend a member's points on a reward."""
+
+    body_is: ClassVar[str] = 'the purchase, such as {"reward": "rwd_…"}'
+
+    reward: RewardId
+    test: bool = False
+
+
+class IssuedRewardNote(ApiInput):
+    """Why an issued reward is cancelled, or where it was used."""
+
+    body_is: ClassVar[str] = 'the note, such as {"note": "why"}'
+
+    note: Note = None

@@ -1,0 +1,46 @@
+"""The components /openapi.json takes from the admin API's pydantic models.
+
+Inputs are described as they are validated, answers as they are written. Components not yet
+declared as models stay hand-written in openapi/schemas.py; a name may live in one place only.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from api.models import badges, connectors, rewards
+from api.models.base import ApiInput
+
+MODELS: tuple[type[BaseModel], ...] = (
+    connectors.AuthSettings,
+    connectors.ConnectorInput,
+    connectors.ConnectorPatch,
+    connectors.CredentialInput,
+    badges.BadgeInput,
+    badges.BadgePatch,
+    badges.BadgeGrantInput,
+    rewards.RewardInput,
+    rewards.RewardPatch,
+    rewards.PurchaseInput,
+    rewards.IssuedRewardNote,
+)
+
+
+@cache
+def model_schemas() -> dict[str, Any]:
+    pairs: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if issubclass(m, ApiInput) else "serialization") for m in MODELS
+    ]
+    _, document = models_json_schema(pairs, by_alias=True, ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = document.get("$defs", {})
+    for schema in schemas.values():
+        schema.pop("title", None)  # the component's name says it
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+            if "default" in prop and prop["default"] is None:
+                del prop["default"]  # "left out", not a value to send
+    return schemas
