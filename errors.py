@@ -37,6 +37,15 @@ class InvalidInput(InboundError):
     code = "invalid_input"
 
 
+class BadValue(ValueError):
+    """A value a domain check refuses. `problem` follows the value in the message the API gives
+    (`url: "ftp://x" must be an http:// or https:// URL with a host`); the API adds field and value."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 class NotFound(InboundError):
     code = "not_found"
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
 from api.members import active_member
 from api.models.badges import BadgeGrantInput, BadgeInput, BadgePatch
-from api.models.base import given
+from api.models.base import sent
 from api.validation import read_input
 from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
@@ -104,7 +104,7 @@ async def get_badge(request: Request) -> Response:
 
 
 async def update_badge(request: Request) -> Response:
-    values = given(read_input(BadgePatch, await read_json(request), code="invalid_badge"))
+    values = sent(read_input(BadgePatch, await read_json(request), code="invalid_badge"))
     badge_id = request.path_params["badge_id"]
     async with db_of(request).write() as conn:
         await _badge_or_404(conn, badge_id)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 import event_types
 from api.http import JSON, db_of, json_of, read_body, read_json, settings_of
-from api.models.base import given
+from api.models.base import sent
 from api.models.connectors import ConnectorInput, ConnectorPatch, CredentialInput
 from api.validation import read_input
 from connectors.auth import check_secret, describe, generate_secret, parse_auth_settings, to_json
@@ -181,7 +181,7 @@ async def get_connector(request: Request) -> Response:
 
 async def update_connector(request: Request) -> Response:
     patch = read_input(ConnectorPatch, await read_json(request), code="invalid_connector")
-    values = given(patch)
+    values = sent(patch)
     accept = values.pop("accept_sample_changes", False)
     settings = settings_of(request)
     async with db_of(request).write() as conn:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
 from api.members import active_member
-from api.models.base import every, given
+from api.models.base import every, sent
 from api.models.rewards import IssuedRewardNote, PurchaseInput, RewardInput, RewardPatch, reward_columns
 from api.validation import read_input
 from errors import Conflict, InvalidInput, NotFound
@@ -68,7 +68,7 @@ async def get_reward(request: Request) -> Response:
 
 
 async def update_reward(request: Request) -> Response:
-    values = reward_columns(given(read_input(RewardPatch, await read_json(request), code="invalid_reward")))
+    values = reward_columns(sent(read_input(RewardPatch, await read_json(request), code="invalid_reward")))
     reward_id = request.path_params["reward_id"]
     async with db_of(request).write() as conn:
         before = await _reward_or_404(conn, reward_id)

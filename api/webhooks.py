@@ -13,14 +13,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http import JSON, MAX_ID, db_of, int_param, page, path_id, read_json
+from api.models.base import every, sent
+from api.models.webhooks import WebhookEndpointInput, WebhookEndpointPatch
+from api.validation import read_input
 from errors import InvalidInput, NotFound
 from pipeline.webhook_delivery import wake
 from storage import webhooks as store
 from storage.secrets import seal
 from webhooks import signing
-from webhooks.endpoints import KINDS, TEST_KIND, parse_endpoint
+from webhooks.endpoints import KINDS, TEST_KIND
 from webhooks.messages import test_message
 
+_INVALID = "invalid_webhook_endpoint"
 MESSAGE_STATUSES = ("pending", "delivered", "failed")
 DEFAULT_OVERLAP_SECONDS = 86_400  # how long the previous secret still signs after a rotation
 MAX_OVERLAP_SECONDS = 30 * 86_400
@@ -99,14 +103,11 @@ async def list_endpoints(request: Request) -> Response:
 
 
 async def create_endpoint(request: Request) -> Response:
-    given = parse_endpoint(await read_json(request), creating=True)
+    given = every(read_input(WebhookEndpointInput, await read_json(request), code=_INVALID))
     now = datetime.now(UTC)
     secret = signing.new_secret()
     row = {
         "id": "we_" + secrets.token_hex(8),
-        "description": None,
-        "test": False,
-        "status": "enabled",
         **given,
         "disabled_reason": None,
         "secret": seal(secret),
@@ -130,12 +131,12 @@ async def get_endpoint(request: Request) -> Response:
 
 
 async def update_endpoint(request: Request) -> Response:
-    given = parse_endpoint(await read_json(request), creating=False)
+    changes = sent(read_input(WebhookEndpointPatch, await read_json(request), code=_INVALID))
     endpoint_id = request.path_params["endpoint_id"]
     now = datetime.now(UTC)
     async with db_of(request).write() as conn:
         before = await _endpoint_or_404(conn, endpoint_id)
-        values: dict[str, Any] = {**given, "updated_at": now}
+        values: dict[str, Any] = {**changes, "updated_at": now}
         if values.get("status") == "enabled" and before["status"] != "enabled":
             values.update(disabled_reason=None, failing_since=None)
         await store.update_endpoint(conn, endpoint_id, values)

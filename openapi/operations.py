@@ -568,7 +568,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Change an endpoint's URL, kinds, description or data; disable or enable it",
         "webhooks",
         "WebhookEndpoint",
-        body="WebhookEndpointInput",
+        body="WebhookEndpointPatch",
         errors=(404, 422),
     ),
     ("DELETE", _W): Op("Remove an endpoint and its messages", "webhooks", None, 204, errors=(404,)),

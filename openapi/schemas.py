@@ -477,29 +477,6 @@ SCHEMAS: dict[str, Any] = {
             "debt": _I,
         }
     ),
-    "WebhookEndpointInput": _obj(
-        {
-            "url": {"type": "string", "description": "http:// or https://"},
-            "kinds": {
-                "type": "array",
-                "items": {
-                    "enum": [
-                        "event.processed",
-                        "points.awarded",
-                        "badge.earned",
-                        "reward.purchased",
-                        "reward.issued",
-                        "reward.cancelled",
-                    ]
-                },
-                "minItems": 1,
-            },
-            "description": {"type": ["string", "null"]},
-            "test": {"type": "boolean", "description": "true: test data only; false (default): live data"},
-            "status": {"enum": ["enabled", "disabled"]},
-        },
-        additionalProperties=False,
-    ),
     "WebhookEndpoint": _obj(
         {
             "id": _S,

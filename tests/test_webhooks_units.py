@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from api.models.webhooks import WebhookEndpointInput
+from api.validation import read_input
 from earning_rules import parse_rule
 from earning_rules.reactions import Reaction, parse_reactions
 from errors import InvalidInput, InvalidRule
 from webhooks import signing
-from webhooks.endpoints import parse_endpoint
 from webhooks.retry import DEFAULT_SCHEDULE, next_wait, parse_schedule
 
 
@@ -57,10 +58,12 @@ def test_a_bad_schedule_is_named(text: str, problem: str) -> None:
 
 
 def test_endpoint_shapes() -> None:
-    given = parse_endpoint(
-        {"url": " https://x.test/h ", "kinds": ["badge.earned", "badge.earned"]}, creating=True
+    given = read_input(
+        WebhookEndpointInput,
+        {"url": " https://x.test/h ", "kinds": ["badge.earned", "badge.earned"]},
+        code="invalid_webhook_endpoint",
     )
-    assert given == {"url": "https://x.test/h", "kinds": ["badge.earned"]}
+    assert (given.url, given.kinds) == ("https://x.test/h", ["badge.earned"])
     for body, problem in (
         ({"url": "https://u:p@x.test", "kinds": ["event.processed"]}, "carries a user or password"),
         ({"url": "https://x.test", "kinds": "event.processed"}, "must be a non-empty list"),
@@ -68,10 +71,15 @@ def test_endpoint_shapes() -> None:
             {"url": "https://x.test", "kinds": ["event.processed"], "test": "no"},
             'test: "no" must be true or false',
         ),
-        ([], "body: expected an object"),
+        ([], "body: \\[\\] must be a JSON object"),
+        ({"url": "https://x.test", "kinds": ["points.awarded", "nope"]}, r'kinds\[1\]: "nope" is not a kind'),
+        (
+            {"url": "https://x.test", "kinds": []},
+            "kinds: \\[\\] must be a non-empty list of: event.processed",
+        ),
     ):
         with pytest.raises(InvalidInput, match=problem):
-            parse_endpoint(body, creating=True)
+            read_input(WebhookEndpointInput, body, code="invalid_webhook_endpoint")
 
 
 def test_reactions_shapes() -> None:

@@ -34,7 +34,7 @@ def partial_of(
     model: type[ApiInput], name: str, doc: str, *, drop: tuple[str, ...] = (), **more: Any
 ) -> type[ApiInput]:
     """The same fields, none required and none defaulted: a PATCH changes only what it names
-    (read it with `given`), and a field it names must still be valid (null is not "leave it")."""
+    (read it with `sent`), and a field it names must still be valid (null is not "leave it")."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         if field_name in drop:
@@ -47,7 +47,7 @@ def partial_of(
     return partial
 
 
-def given(model: BaseModel) -> dict[str, Any]:
+def sent(model: BaseModel) -> dict[str, Any]:
     """Only the fields the caller sent, by attribute (column) name."""
     return {name: getattr(model, name) for name in model.model_fields_set}
 
