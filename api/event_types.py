@@ -10,8 +10,10 @@ from starlette.responses import Response
 
 import event_types
 from api.http import JSON, db_of, read_json
+from api.models.event_types import EventTypeFields, EventTypeInput
+from api.validation import read_input
+from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
-from event_types.dates import MAX_BOUND_SECONDS
 from event_types.enhancers import parse_enhancers
 from pipeline.report import source_id
 from storage import event_types as store
@@ -19,7 +21,7 @@ from storage import rules as rule_store
 from storage.event_types import new_type_secret
 from storage.purge import purge_test_data
 
-FIELDS = ("name", "schema", "description", "reporting", "occurredAt", "enhancers")
+_INVALID = "invalid_event_type"
 # A reported event's type names its own source in the request and event logs: "type:<name>".
 MAX_REPORTABLE_NAME = 59
 
@@ -43,65 +45,18 @@ def event_type_json(row: dict[str, Any], *, secret: str | None = None) -> dict[s
     return body
 
 
-def _parse(data: Any, *, name: str | None = None) -> dict[str, Any]:
-    if not isinstance(data, dict):
+def _checked(body: EventTypeFields, name: str) -> dict[str, Any]:
+    """The meaning of a well-formed body: a usable schema, a reportable name, distinct enhancers."""
+    event_types.check_schema(name, body.json_schema)
+    if body.reporting != "connectors" and len(name) > MAX_REPORTABLE_NAME:
         raise InvalidInput(
-            "body: expected an object with name, schema and description", code="invalid_event_type"
-        )
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected {', '.join(FIELDS)}", code="invalid_event_type"
-        )
-    name = name or data.get("name")
-    if "schema" not in data:
-        raise InvalidInput("schema: required (a JSON Schema object)", code="invalid_event_type")
-    event_types.check_schema(name, data["schema"])  # type: ignore[arg-type]
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise InvalidInput(f"description: {description!r} must be text", code="invalid_event_type")
-    reporting = data.get("reporting", "connectors")
-    if reporting not in event_types.REPORTING:
-        raise InvalidInput(
-            f"reporting: {reporting!r} is not one of {', '.join(event_types.REPORTING)}",
-            code="invalid_event_type",
-        )
-    if reporting != "connectors" and len(str(name)) > MAX_REPORTABLE_NAME:
-        raise InvalidInput(
-            f"name: {len(str(name))} characters; a {reporting} event type's name has at most "
+            f"name: {len(name)} characters; a {body.reporting} event type's name has at most "
             f"{MAX_REPORTABLE_NAME}",
-            code="invalid_event_type",
+            code=_INVALID,
         )
-    return {
-        "name": name,
-        "json_schema": data["schema"],
-        "description": description,
-        "reporting": reporting,
-        **_date_bounds(data.get("occurredAt", {})),
-        "enhancers": parse_enhancers(data.get("enhancers", [])),
-    }
-
-
-def _date_bounds(data: Any) -> dict[str, int | None]:
-    if not isinstance(data, dict) or set(data) - {"maxPastSeconds", "maxFutureSeconds"}:
-        raise InvalidInput(
-            'occurredAt: expected {"maxPastSeconds": …, "maxFutureSeconds": …} (either may be left out '
-            "for the program's defaults)",
-            code="invalid_event_type",
-        )
-    bounds: dict[str, int | None] = {}
-    for key, column in (("maxPastSeconds", "max_past_seconds"), ("maxFutureSeconds", "max_future_seconds")):
-        value = data.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BOUND_SECONDS
-        ):
-            raise InvalidInput(
-                f"occurredAt.{key}: {value!r} must be a whole number of seconds from 0 to "
-                f"{MAX_BOUND_SECONDS}",
-                code="invalid_event_type",
-            )
-        bounds[column] = value
-    return bounds
+    values = body.columns()
+    values["enhancers"] = parse_enhancers(values["enhancers"])
+    return {"name": name, **values}
 
 
 async def list_event_types(request: Request) -> Response:
@@ -119,7 +74,8 @@ async def get_event_type(request: Request) -> Response:
 
 
 async def create_event_type(request: Request) -> Response:
-    values = _parse(await read_json(request))
+    body = read_input(EventTypeInput, await read_json(request), code=_INVALID)
+    values = _checked(body, str(body.name))
     async with db_of(request).write() as conn:
         if await store.get_event_type(conn, values["name"]) is not None:
             raise Conflict(f"name: event type {values['name']!r} already exists; PUT to change it")
@@ -131,7 +87,13 @@ async def create_event_type(request: Request) -> Response:
 
 async def replace_event_type(request: Request) -> Response:
     name = request.path_params["name"]
-    values = _parse(await read_json(request), name=name)
+    body = read_input(EventTypeFields, await read_json(request), code=_INVALID)
+    if body.name is not None and body.name != name:
+        raise InvalidInput(
+            f"name: {show(body.name)} is not this type's name ({show(name)}); a PUT cannot rename a type",
+            code=_INVALID,
+        )
+    values = _checked(body, name)
     async with db_of(request).write() as conn:
         row = await store.get_event_type(conn, name)
         if row is None:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import badges, connectors, rewards, webhooks
+from api.models import badges, connectors, event_types, rewards, webhooks
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -29,6 +29,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     rewards.IssuedRewardNote,
     webhooks.WebhookEndpointInput,
     webhooks.WebhookEndpointPatch,
+    event_types.EventTypeInput,
+    event_types.EventTypeFields,
 )
 
 

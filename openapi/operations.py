@@ -199,7 +199,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Replace a custom event type",
         "event types",
         "EventType",
-        body="EventTypeInput",
+        body="EventTypeFields",
         errors=(404, 409, 422),
     ),
     ("DELETE", "/api/event-types/{name}"): Op(

@@ -136,28 +136,6 @@ SCHEMAS: dict[str, Any] = {
             "secret": {"type": "string", "description": "a private type's secret: shown once"},
         }
     ),
-    "EventTypeInput": _obj(
-        {
-            "name": _S,
-            "description": _S,
-            "schema": {"type": "object"},
-            "reporting": {"enum": ["connectors", "public", "private"]},
-            "occurredAt": _obj(
-                {
-                    "maxPastSeconds": {"type": ["integer", "null"], "minimum": 0},
-                    "maxFutureSeconds": {"type": ["integer", "null"], "minimum": 0},
-                },
-                additionalProperties=False,
-            ),
-            "enhancers": {
-                "type": "array",
-                "items": _obj(
-                    {"kind": {"enum": ["random", "time_parts"]}}, ("kind",), additionalProperties=False
-                ),
-            },
-        },
-        ("schema",),
-    ),
     "Member": _obj(
         {
             "id": _I,
