@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from api.admin_auth import digest_of
 from api.http import JSON, MAX_ID, db_of, int_param, page, read_json, text_param, time_param
-from api.roles import ROLES
-from errors import InvalidInput, NotFound
+from api.models.access import AdminKeyInput
+from api.validation import read_input
+from errors import NotFound
 from storage import admin_keys as store
 
 
@@ -28,27 +29,13 @@ def key_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_admin_key")
-
-
 async def create_key(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise _bad('body: expected {"name": "Mia (marketing)", "role": "marketer"}')
-    unknown = sorted(set(data) - {"name", "role"})
-    if unknown:
-        raise _bad(f"{unknown[0]}: unknown field; expected name, role")
-    name, role = data.get("name"), data.get("role")
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise _bad(f"name: {name!r} must be a non-empty text of at most 100 characters")
-    if role not in ROLES:
-        raise _bad(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    key = read_input(AdminKeyInput, await read_json(request), code="invalid_admin_key")
     token = "adk_" + secrets.token_urlsafe(32)
     row = {
         "id": "key_" + secrets.token_hex(6),
-        "name": name.strip(),
-        "role": role,
+        "name": key.name,
+        "role": key.role,
         "digest": digest_of(token),
         "prefix": token[:8],
         "created_at": datetime.now(UTC),

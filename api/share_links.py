@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
@@ -20,11 +19,11 @@ from starlette.routing import Route
 
 from api.handoff import integration_html
 from api.http import JSON, db_of, json_of, read_body, settings_of
-from errors import InvalidInput, NotFound
+from api.models.access import ShareLinkInput
+from api.validation import read_input
+from errors import NotFound
 from storage import connectors as store
 from storage import share_keys
-
-MAX_DAYS = 90
 
 
 def _now() -> float:
@@ -37,26 +36,10 @@ def _serializer(admin_token: str) -> URLSafeSerializer:
     return URLSafeSerializer(key, salt="integration-page")
 
 
-def _days(data: Any) -> int:
-    if data is None:
-        return 7
-    if not isinstance(data, dict):
-        raise InvalidInput('body: expected an object such as {"days": 7}', code="invalid_share_link")
-    unknown = sorted(set(data) - {"days"})
-    if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown field; expected days", code="invalid_share_link")
-    days = data.get("days", 7)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(
-            f"days: {days!r} must be a whole number from 1 to {MAX_DAYS}", code="invalid_share_link"
-        )
-    return days
-
-
 async def create_share_link(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
     raw = await read_body(request)
-    days = _days(json_of(raw) if raw.strip() else None)
+    days = read_input(ShareLinkInput, json_of(raw) if raw.strip() else {}, code="invalid_share_link").days
     async with db_of(request).read() as conn:
         if await store.get_connector(conn, connector_id) is None:
             raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import badges, connectors, event_types, rewards, webhooks
+from api.models import access, badges, connectors, event_types, rewards, webhooks
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -31,6 +31,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     webhooks.WebhookEndpointPatch,
     event_types.EventTypeInput,
     event_types.EventTypeFields,
+    access.AdminKeyInput,
+    access.ShareLinkInput,
 )
 
 

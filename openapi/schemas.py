@@ -324,11 +324,6 @@ SCHEMAS: dict[str, Any] = {
             "items": {"type": "array", "items": {"type": "object"}},
         }
     ),
-    "AdminKeyInput": _obj(
-        {"name": _S, "role": {"enum": ["owner", "developer", "marketer", "viewer"]}},
-        ("name", "role"),
-        additionalProperties=False,
-    ),
     "AdminKey": _obj(
         {
             "id": _S,
@@ -527,7 +522,6 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
-    "ShareLinkInput": _obj({"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}}),
     "ShareLink": _obj({"url": _S, "expiresAt": _S, "connectorId": _S}),
     "ShareLinkRotation": _obj({"connectorId": _S, "revoked": _B, "epoch": {"type": "integer"}}),
     "Overview": _obj(

@@ -106,7 +106,7 @@ def test_a_key_needs_a_name_and_a_known_role(server: Server) -> None:
         server.admin.post("/api/admin-keys", json={"name": "x", "role": "boss"}),
         422,
         "invalid_admin_key",
-        "role: 'boss'",
+        'role: "boss"',
     )
     assert_error(
         server.admin.post("/api/admin-keys", json={"role": "viewer"}), 422, "invalid_admin_key", "name"
