@@ -4,8 +4,6 @@ public events with."""
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,15 +25,21 @@ from api.http import (
     settings_of,
 )
 from api.member_tokens import new_token_id, token_for
+from api.models.members import (
+    ATTRIBUTE_NAME,
+    MAX_ATTRIBUTES,
+    IdentityInput,
+    MemberInput,
+    MemberPatch,
+    MemberTokenInput,
+    MergeInput,
+)
 from api.report import report_intrinsic
+from api.validation import read_input
 from errors import Conflict, InvalidInput, NotFound
 from mapping.identity import normalise_identity
 from pipeline.parked import release_parked
 from storage import members as store
-
-MAX_ATTRIBUTES = 50
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
-MAX_TOKEN_SECONDS = 366 * 86_400
 
 
 def _member_id(request: Request) -> int:
@@ -58,14 +62,6 @@ def member_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _shown(value: Any) -> str:
-    """A value as the caller wrote it: JSON, not Python."""
-    try:
-        return json.dumps(value, ensure_ascii=False)[:200]
-    except (TypeError, ValueError):
-        return repr(value)[:200]
-
-
 def _found(row: dict[str, Any] | None, member_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no member {member_id}", code="unknown_member")
@@ -83,93 +79,25 @@ async def active_member(conn: Any, member_id: int) -> dict[str, Any]:
     return row
 
 
-MAX_IDENTITIES = 10
-
-
-def _identities(data: Any) -> list[tuple[str, str]]:
-    identities = data.get("identities")
-    if not isinstance(identities, list) or not identities:
-        raise InvalidInput(
-            'identities: required, e.g. [{"kind": "default", "value": "ann@example.com"}]',
-            code="invalid_member",
-        )
-    if len(identities) > MAX_IDENTITIES:
-        raise InvalidInput(
-            f"identities: {len(identities)} given, at most {MAX_IDENTITIES}", code="invalid_member"
-        )
+def _identities(identities: list[IdentityInput]) -> list[tuple[str, str]]:
     parsed = [_identity(identity, f"identities[{i}]") for i, identity in enumerate(identities)]
     if len(set(parsed)) < len(parsed):
         raise InvalidInput("identities: the same identity is given twice", code="invalid_member")
     return parsed
 
 
-def _identity(identity: Any, where: str) -> tuple[str, str]:
-    if not isinstance(identity, dict) or set(identity) - {"kind", "value"} or "value" not in identity:
-        raise InvalidInput(
-            f'{where}: expected {{"kind": "default", "value": "ann@example.com"}} (kind optional)',
-            code="invalid_member",
-        )
-    kind, value = identity.get("kind", "default"), identity["value"]
-    for name, text in (("kind", kind), ("value", value)):
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInput(f"{where}.{name}: {text!r} must be non-empty text", code="invalid_member")
-        check_text(f"{where}.{name}", text)
-    if len(kind) > 64 or len(value) > 512:
-        raise InvalidInput(f"{where}: kind at most 64 characters, value at most 512", code="invalid_member")
-    kind, value = normalise_identity(kind, value)
+def _identity(identity: IdentityInput, where: str) -> tuple[str, str]:
+    kind, value = normalise_identity(identity.kind, identity.value)
     if kind == store.ERASED_KIND:
         raise InvalidInput(f"{where}.kind: {kind!r} is kept for erased members", code="invalid_member")
     return kind, value
 
 
-def _attributes(data: Any, *, patch: bool) -> dict[str, Any]:
-    """Flat attributes: names such as `tier`, values text, numbers, true/false (null removes one
-    in a PATCH)."""
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            'attributes: expected an object such as {"tier": "gold", "signupDate": "2026-01-31"}',
-            code="invalid_member",
-        )
-    if len(data) > MAX_ATTRIBUTES:
-        raise InvalidInput(f"attributes: {len(data)} given, at most {MAX_ATTRIBUTES}", code="invalid_member")
-    for name, value in data.items():
-        if not _ATTRIBUTE_NAME.match(name):
-            raise InvalidInput(
-                f"attributes.{name[:80]}: a name is a letter or _ then letters, digits, _ . - "
-                "(at most 64 characters)",
-                code="invalid_member",
-            )
-        if value is None and patch:
-            continue
-        if isinstance(value, str):
-            check_text(f"attributes.{name}", value)
-            if len(value) > 500:
-                raise InvalidInput(f"attributes.{name}: at most 500 characters", code="invalid_member")
-        elif isinstance(value, bool) or (isinstance(value, (int, float)) and abs(value) < 1e15):
-            pass
-        else:
-            raise InvalidInput(
-                f"attributes.{name}: {_shown(value)} must be text, a number (below 1e15) or true/false",
-                code="invalid_member",
-            )
-    return data
-
-
 async def register_member(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            'body: expected an object such as {"identities": [{"value": "ann@example.com"}]}',
-            code="invalid_member",
-        )
-    unknown = sorted(set(data) - {"identities", "attributes"})
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected identities and attributes", code="invalid_member"
-        )
-    identities = _identities(data)
+    member = read_input(MemberInput, await read_json(request), code="invalid_member")
+    identities = _identities(member.identities)
     kind, value = identities[0]
-    attributes = _attributes(data.get("attributes", {}), patch=False)
+    attributes = dict(member.attributes)
     db = db_of(request)
     now = datetime.now(UTC)
     async with db.write() as conn:
@@ -207,7 +135,7 @@ async def list_members(request: Request) -> Response:
     if raw:
         check_text("attribute", raw)
         name, colon, value = raw.partition(":")
-        if not colon or not _ATTRIBUTE_NAME.match(name):
+        if not colon or not ATTRIBUTE_NAME.match(name):
             raise InvalidInput(
                 f"attribute: {raw!r} must be name:value, e.g. ?attribute=tier:gold", code="invalid_parameter"
             )
@@ -233,13 +161,7 @@ async def list_members(request: Request) -> Response:
 
 async def update_member(request: Request) -> Response:
     member_id = _member_id(request)
-    data = await read_json(request)
-    if not isinstance(data, dict) or set(data) != {"attributes"}:
-        raise InvalidInput(
-            'body: expected {"attributes": {…}}: the attributes to set (null removes one)',
-            code="invalid_member",
-        )
-    changes = _attributes(data["attributes"], patch=True)
+    changes = read_input(MemberPatch, await read_json(request), code="invalid_member").attributes
     async with db_of(request).write() as conn:
         row = _found(await store.member_with_balance(conn, member_id), member_id)
         merged = {**(row["attributes"] or {}), **changes}
@@ -267,18 +189,8 @@ def _token_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 async def issue_token(request: Request) -> Response:
     member_id = _member_id(request)
     raw = await read_body(request)
-    data = json_of(raw) if raw.strip() else {}
-    if not isinstance(data, dict) or set(data) - {"expiresInSeconds"}:
-        raise InvalidInput(
-            'body: expected {"expiresInSeconds": 3600} or nothing', code="invalid_member_token"
-        )
-    settings = settings_of(request)
-    seconds = data.get("expiresInSeconds", settings.member_token_days * 86_400)
-    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 60 <= seconds <= MAX_TOKEN_SECONDS:
-        raise InvalidInput(
-            f"expiresInSeconds: {seconds!r} must be a whole number from 60 to {MAX_TOKEN_SECONDS}",
-            code="invalid_member_token",
-        )
+    wanted = read_input(MemberTokenInput, json_of(raw) if raw.strip() else {}, code="invalid_member_token")
+    seconds = wanted.expires_in_seconds or settings_of(request).member_token_days * 86_400
     now = datetime.now(UTC)
     token_id = new_token_id()
     row: dict[str, Any] = {
@@ -340,8 +252,9 @@ async def _attach(
 
 async def add_identity(request: Request) -> Response:
     member_id = _member_id(request)
-    data = await read_json(request)
-    kind, value = _identity(data, "body")
+    kind, value = _identity(
+        read_input(IdentityInput, await read_json(request), code="invalid_member"), "body"
+    )
     now = datetime.now(UTC)
     async with db_of(request).write() as conn:
         member = _found(await store.member_by_id(conn, member_id), member_id)
@@ -365,12 +278,7 @@ async def merge_members(request: Request) -> Response:
     """Make one member of two: everything of `memberId` moves to this member, whose balance is
     then the sum of both; `memberId`'s identities become this member's."""
     member_id = _member_id(request)
-    data = await read_json(request)
-    other_id = data.get("memberId") if isinstance(data, dict) and set(data) == {"memberId"} else None
-    if isinstance(other_id, bool) or not isinstance(other_id, int) or not 0 < other_id <= MAX_ID:
-        raise InvalidInput(
-            'body: expected {"memberId": 12}, the member to merge into this one', code="invalid_member"
-        )
+    other_id = read_input(MergeInput, await read_json(request), code="invalid_member").member_id
     if other_id == member_id:
         raise InvalidInput(f"memberId: {other_id} is this member; give another", code="invalid_member")
     now = datetime.now(UTC)

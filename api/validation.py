@@ -60,8 +60,8 @@ def message_of(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> str:
     if not loc and "field" in context:  # a check of several fields, told which one to name
         return f"{context['field']}: {context.get('shown', '')} {_problem(error)}".replace(":  ", ": ")
     if not loc:
-        body_is = getattr(model, "body_is", "the settings")
-        return f"body: {show(error['input'])} must be a JSON object with {body_is}"
+        body_is = getattr(model, "body_is", "a JSON object")
+        return f"body: expected {body_is}; got {show(error['input'])}"
     field = path_of(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -77,6 +77,8 @@ def path_of(loc: Sequence[int | str]) -> str:
     """('allowedOrigins', 0, 'x') -> allowedOrigins[0].x, the way the console's fields are named."""
     path = ""
     for part in loc:
+        if part == "[key]":
+            continue  # an object's key: the path already ends with it
         if isinstance(part, int):
             path += f"[{part}]"
         else:

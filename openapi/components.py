@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import access, badges, connectors, event_types, rewards, webhooks
+from api.models import access, badges, connectors, event_types, members, rewards, webhooks
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -33,6 +33,11 @@ MODELS: tuple[type[BaseModel], ...] = (
     event_types.EventTypeFields,
     access.AdminKeyInput,
     access.ShareLinkInput,
+    members.IdentityInput,
+    members.MemberInput,
+    members.MemberPatch,
+    members.MergeInput,
+    members.MemberTokenInput,
 )
 
 

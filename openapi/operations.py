@@ -239,7 +239,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "members",
         "Member",
         201,
-        "Identity",
+        "IdentityInput",
         errors=(400, 404, 409, 422),
     ),
     ("POST", "/api/members/{member_id}/merge"): Op(

@@ -148,28 +148,6 @@ SCHEMAS: dict[str, Any] = {
         },
         additionalProperties=True,
     ),
-    "MemberInput": _obj(
-        {
-            "identities": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 10,
-                "items": _obj({"kind": _S, "value": _S}, ("value",), additionalProperties=False),
-            },
-            "attributes": {"type": "object", "description": "text, numbers or true/false by name"},
-        },
-        ("identities",),
-        additionalProperties=False,
-    ),
-    "Identity": _obj({"kind": _S, "value": _S}, ("value",), additionalProperties=False),
-    "MergeInput": _obj(
-        {"memberId": {"type": "integer", "minimum": 1}}, ("memberId",), additionalProperties=False
-    ),
-    "MemberPatch": _obj({"attributes": {"type": "object"}}, ("attributes",), additionalProperties=False),
-    "MemberTokenInput": _obj(
-        {"expiresInSeconds": {"type": "integer", "minimum": 60, "maximum": 366 * 86_400}},
-        additionalProperties=False,
-    ),
     "MemberToken": _obj(
         {
             "id": _S,

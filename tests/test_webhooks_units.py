@@ -71,7 +71,7 @@ def test_endpoint_shapes() -> None:
             {"url": "https://x.test", "kinds": ["event.processed"], "test": "no"},
             'test: "no" must be true or false',
         ),
-        ([], "body: \\[\\] must be a JSON object"),
+        ([], "body: expected an object"),
         ({"url": "https://x.test", "kinds": ["points.awarded", "nope"]}, r'kinds\[1\]: "nope" is not a kind'),
         (
             {"url": "https://x.test", "kinds": []},

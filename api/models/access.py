@@ -18,7 +18,7 @@ assert set(Role.__args__) == set(ROLES), "the API's roles are api/roles.py's"  #
 class AdminKeyInput(ApiInput):
     """A new admin key for a person or a system, with the role that bounds what it may do."""
 
-    body_is: ClassVar[str] = 'the key, such as {"name": "Mia (marketing)", "role": "marketer"}'
+    body_is: ClassVar[str] = 'an object such as {"name": "Mia (marketing)", "role": "marketer"}'
 
     name: Annotated[str, text(100), Field(min_length=1, max_length=100), AfterValidator(str.strip)]
     role: Role
@@ -27,6 +27,6 @@ class AdminKeyInput(ApiInput):
 class ShareLinkInput(ApiInput):
     """How long a shared integration page stays open."""
 
-    body_is: ClassVar[str] = 'the link, such as {"days": 7}'
+    body_is: ClassVar[str] = 'an object such as {"days": 7}'
 
     days: Annotated[int, whole(1, MAX_SHARE_DAYS), Field(ge=1, le=MAX_SHARE_DAYS)] = 7

@@ -17,7 +17,7 @@ BadgeId = Annotated[
 class BadgeInput(ApiInput):
     """A new badge: only `name` is needed."""
 
-    body_is: ClassVar[str] = 'the badge, such as {"name": "Early bird", "repeatable": false}'
+    body_is: ClassVar[str] = 'an object such as {"name": "Early bird", "repeatable": false}'
 
     name: Name
     description: Description = None
@@ -32,7 +32,7 @@ BadgePatch = partial_of(BadgeInput, "BadgePatch", "A change to a badge: only the
 class BadgeGrantInput(ApiInput):
     """A badge granted by hand."""
 
-    body_is: ClassVar[str] = 'the grant, such as {"badge": "bdg_…", "note": "won the quiz", "test": false}'
+    body_is: ClassVar[str] = 'an object such as {"badge": "bdg_…", "note": "won the quiz", "test": false}'
 
     badge: BadgeId
     note: Note = None

@@ -21,7 +21,7 @@ class ApiInput(BaseModel):
         hide_input_in_errors=False,
     )
     # What the body holds, for the error a body that is not an object gets.
-    body_is: ClassVar[str] = "the settings"
+    body_is: ClassVar[str] = "a JSON object with the settings"
 
 
 class ApiAnswer(BaseModel):

@@ -93,7 +93,7 @@ TestSecret = Annotated[
 class ConnectorInput(ApiInput):
     """A new connector: only `name` is needed; the rest has a default."""
 
-    body_is: ClassVar[str] = "the connector's settings"
+    body_is: ClassVar[str] = "a JSON object with the connector's settings"
 
     name: Annotated[str, text(200), Field(min_length=1, max_length=200), AfterValidator(str.strip)]
     auth: AuthObject = Field(default_factory=lambda: {"method": "query_token"})
@@ -143,7 +143,7 @@ ConnectorPatch = partial_of(
 class CredentialInput(ApiInput):
     """A credential to add: a value the sender issued, or none to have one generated."""
 
-    body_is: ClassVar[str] = 'the credential, such as {"test": false}'
+    body_is: ClassVar[str] = 'an object such as {"test": false}'
 
     value: CredentialValue = None
     test: bool = False

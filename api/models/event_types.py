@@ -38,7 +38,7 @@ class Enhancer(ApiInput):
 class EventTypeFields(ApiInput):
     """What a PUT replaces: everything but the name."""
 
-    body_is: ClassVar[str] = "name, schema and description"
+    body_is: ClassVar[str] = "an object with name, schema and description"
 
     json_schema: dict[str, Any] = Field(alias="schema", description="a JSON Schema (2020-12) object")
     description: str = ""

@@ -42,7 +42,7 @@ class RewardLimit(ApiInput):
 class RewardInput(ApiInput):
     """A new reward: `name` and `cost` (points) are needed."""
 
-    body_is: ClassVar[str] = 'the reward, such as {"name": "Free coffee", "cost": 500}'
+    body_is: ClassVar[str] = 'an object such as {"name": "Free coffee", "cost": 500}'
 
     name: Name
     description: Description = None
@@ -79,7 +79,7 @@ def reward_columns(values: dict[str, Any]) -> dict[str, Any]:
 class PurchaseInput(ApiInput):
     """Spend a member's points on a reward."""
 
-    body_is: ClassVar[str] = 'the purchase, such as {"reward": "rwd_…"}'
+    body_is: ClassVar[str] = 'an object such as {"reward": "rwd_…"}'
 
     reward: RewardId
     test: bool = False
@@ -88,6 +88,6 @@ class PurchaseInput(ApiInput):
 class IssuedRewardNote(ApiInput):
     """Why an issued reward is cancelled, or where it was used."""
 
-    body_is: ClassVar[str] = 'the note, such as {"note": "why"}'
+    body_is: ClassVar[str] = 'an object such as {"note": "why"}'
 
     note: Note = None

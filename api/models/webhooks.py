@@ -16,7 +16,7 @@ Kind = Annotated[str, by(check_kind), Field(json_schema_extra={"enum": list(KIND
 class WebhookEndpointInput(ApiInput):
     """A new endpoint: `url` and `kinds` are needed."""
 
-    body_is: ClassVar[str] = 'the endpoint, such as {"url": "https://…", "kinds": ["points.awarded"]}'
+    body_is: ClassVar[str] = 'an object such as {"url": "https://…", "kinds": ["points.awarded"]}'
 
     url: Annotated[str, by(check_url), Field(max_length=2000, description="http:// or https://, with a host")]
     kinds: Annotated[
