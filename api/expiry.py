@@ -10,8 +10,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
+from api.models.points import ExpiryPolicyInput
+from api.validation import read_input
 from errors import NotFound
-from expiry.policy import Policy, parse_policy, policy_from_stored
+from expiry.policy import Policy, policy_from_stored
 from pipeline import expiry as flows
 from pipeline.ledger_check import lots_of
 from storage import expiry as store
@@ -30,7 +32,7 @@ async def get_policy(request: Request) -> Response:
 
 async def set_policy(request: Request) -> Response:
     """The new policy applies to points already earned too: the next pass expires what it says."""
-    policy = parse_policy(await read_json(request))
+    policy = read_input(ExpiryPolicyInput, await read_json(request), code="invalid_expiry_policy").policy()
     async with db_of(request).write() as conn:
         await store.set_policy(conn, policy.to_json(), datetime.now(UTC))
     return JSON(policy_json(policy))

@@ -10,15 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.http import JSON, bool_param, db_of, int_param, page, read_json, settings_of
+from api.models.points import AdjustmentInput
 from api.profiles import _profile_id, load_profile
-from earning_rules.rewards import MAX_POINTS
+from api.validation import read_input
 from errors import InvalidInput
 from pipeline.ledger_check import ledger_problems
 from storage import ledger
 from storage.locks import lock_profiles
 
-MAX_REASON = 500  # characters of an adjustment's reason
-MAX_ADMIN = 100
 MAX_BALANCE = 2**53 - 1  # the largest whole number every JSON client (JavaScript) reads exactly
 
 
@@ -62,42 +61,8 @@ async def profile_ledger(request: Request) -> Response:
 async def adjust(request: Request) -> Response:
     """A manual + or − with a reason and the admin who made it; an entry like any other."""
     profile_id = _profile_id(request)
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            'body: expected {"points": 25, "reason": "…", "admin": "…"}', code="invalid_adjustment"
-        )
-    unknown = sorted(set(data) - {"points", "reason", "admin", "test"})
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected points, reason, admin, test", code="invalid_adjustment"
-        )
-    points, reason, admin = data.get("points"), data.get("reason"), data.get("admin")
-    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
-        raise InvalidInput(
-            f"points: {points!r} must be a whole number other than 0", code="invalid_adjustment"
-        )
-    if abs(points) > MAX_POINTS:  # the same bound as one award
-        raise InvalidInput(
-            f"points: {points} must be between -{MAX_POINTS} and {MAX_POINTS}", code="invalid_adjustment"
-        )
-    if not isinstance(reason, str) or not reason.strip():
-        got = "is required" if reason is None else f"{reason!r} is not a reason"
-        raise InvalidInput(
-            f"reason: {got}; say why, e.g. 'goodwill for late delivery'", code="invalid_adjustment"
-        )
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(
-            f"reason: {len(reason)} characters; at most {MAX_REASON}", code="invalid_adjustment"
-        )
-    if isinstance(admin, str) and len(admin) > MAX_ADMIN:
-        raise InvalidInput(f"admin: {len(admin)} characters; at most {MAX_ADMIN}", code="invalid_adjustment")
-    if not isinstance(admin, str) or not admin.strip():
-        got = "is required" if admin is None else f"{admin!r} is not a name"
-        raise InvalidInput(f"admin: {got}; name who makes the adjustment", code="invalid_adjustment")
-    test = data.get("test", False)
-    if not isinstance(test, bool):
-        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_adjustment")
+    wanted = read_input(AdjustmentInput, await read_json(request), code="invalid_adjustment")
+    points, reason, admin, test = wanted.points, wanted.reason, wanted.admin, wanted.test
     now = datetime.now(UTC)
     async with db_of(request).write() as conn:
         await load_profile(conn, profile_id)
@@ -115,8 +80,8 @@ async def adjust(request: Request) -> Response:
                 "profile_id": profile_id,
                 "points": points,
                 "kind": "adjustment",
-                "reason": reason.strip(),
-                "admin": admin.strip(),
+                "reason": reason,
+                "admin": admin,
                 "test": test,
                 "occurred_at": now,
                 "created_at": now,

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import access, badges, connectors, event_types, members, rewards, webhooks
+from api.models import access, badges, connectors, event_types, members, points, rewards, webhooks
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -38,6 +38,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     members.MemberPatch,
     members.MergeInput,
     members.MemberTokenInput,
+    points.AdjustmentInput,
+    points.ExpiryPolicyInput,
 )
 
 

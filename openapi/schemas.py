@@ -275,7 +275,6 @@ SCHEMAS: dict[str, Any] = {
             "lifetimePoints": _I,
         }
     ),
-    "AdjustmentInput": _obj({"points": _I, "reason": _S, "admin": _S}, ("points", "reason", "admin")),
     "Adjustment": _obj({"entryId": _I, "points": _I, "balance": _I, "lifetimePoints": _I}),
     "LedgerCheck": _obj({"ok": _B, "mismatches": {"type": "array", "items": {"type": "object"}}}),
     "ProfileMatch": _obj(
@@ -400,20 +399,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "IssuedRewards": _obj({"items": {"type": "array", "items": ref("IssuedReward")}}),
-    "ExpiryPolicyInput": {
-        "oneOf": [
-            _obj({"kind": {"const": "never"}}, ("kind",), additionalProperties=False),
-            _obj({"kind": {"const": "days"}, "days": _I}, ("kind", "days"), additionalProperties=False),
-            _obj(
-                {"kind": {"const": "end_of_month"}, "months": _I},
-                ("kind", "months"),
-                additionalProperties=False,
-            ),
-            _obj(
-                {"kind": {"const": "end_of_year"}, "years": _I}, ("kind", "years"), additionalProperties=False
-            ),
-        ]
-    },
     "ExpiryPolicy": _obj({"policy": {"type": "object"}, "description": _S}),
     "ExpiryRun": _obj({"members": _I, "entries": _I, "points": _I, "rewards": _I}),
     "MemberExpiring": _obj(

@@ -177,7 +177,7 @@ def test_the_policy_and_its_mistakes(running: Server) -> None:
     }
     put = running.admin.put
     assert_error(put("/api/expiry-policy", json={"kind": "weekly"}), 422, "invalid_expiry_policy",
-                 'kind: "weekly" must be one of never, days, end_of_month, end_of_year')  # fmt: skip
+                 'kind: "weekly" is not one of never, days, end_of_month, end_of_year')  # fmt: skip
     assert_error(put("/api/expiry-policy", json={"kind": "days", "days": -3}), 422, "invalid_expiry_policy",
                  "days: -3 must be a whole number from 1 to 36500")  # fmt: skip
     set_ = put("/api/expiry-policy", json={"kind": "end_of_year", "years": 2}).json()

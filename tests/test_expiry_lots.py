@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from api.models.points import ExpiryPolicyInput
+from api.validation import read_input
 from errors import InvalidInput
 from expiry.lots import Entry, allocate
-from expiry.policy import Policy, parse_policy
+from expiry.policy import Policy
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -35,8 +37,11 @@ def test_month_and_year_ends_are_local_midnights_across_a_dst_change() -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        ({"kind": "weeks"}, 'kind: "weeks" must be one of never, days, end_of_month, end_of_year'),
-        ({"kind": "days"}, "days: null must be a whole number from 1 to 36500"),
+        ({"kind": "weeks"}, 'kind: "weeks" is not one of never, days, end_of_month, end_of_year'),
+        ({"kind": "days"}, "days: is required: a whole number from 1 to 36500"),
+        ({"kind": "days", "days": None}, "days: is required: a whole number from 1 to 36500"),
+        ({"kind": "never", "years": 2}, "years: unknown field; never takes no amount"),
+        ({"kind": "days", "days": "365"}, 'days: "365" must be a whole number from 1 to 36500, or null'),
         ({"kind": "days", "days": 0}, "days: 0 must be a whole number"),
         ({"kind": "end_of_month", "days": 3}, "days: unknown field; end_of_month takes months"),
         ([], "body: expected an object"),
@@ -44,7 +49,7 @@ def test_month_and_year_ends_are_local_midnights_across_a_dst_change() -> None:
 )
 def test_bad_policies_are_named(body: object, problem: str) -> None:
     with pytest.raises(InvalidInput, match=problem.replace("(", r"\(")):
-        parse_policy(body)
+        read_input(ExpiryPolicyInput, body, code="invalid_expiry_policy")
 
 
 def entry(id_: int, points: int, when: str, kind: str = "award", reverses: int | None = None) -> Entry:
@@ -123,3 +128,12 @@ def test_earned_before_is_exactly_where_expiry_falls_due(policy: Policy) -> None
     assert expired is not None and expired <= now
     later = policy.expires_at(at_cutoff, BRUSSELS)
     assert later is not None and later > now
+
+
+def test_the_apis_amounts_are_the_policys() -> None:
+    from expiry.policy import AMOUNTS
+
+    schema = ExpiryPolicyInput.model_json_schema(by_alias=True)["properties"]
+    for field, low, high in AMOUNTS.values():
+        bounds = schema[field]["anyOf"][0]
+        assert (bounds["minimum"], bounds["maximum"]) == (low, high), field

@@ -14,7 +14,8 @@ from event_types.dates import MAX_BOUND_SECONDS
 
 _NAME = re.compile(NAME_PATTERN)
 Seconds = Annotated[
-    int | None, whole_or_null(0, MAX_BOUND_SECONDS), Field(ge=0, le=MAX_BOUND_SECONDS, description="seconds")
+    Annotated[int, Field(ge=0, le=MAX_BOUND_SECONDS, description="seconds")] | None,
+    whole_or_null(0, MAX_BOUND_SECONDS),
 ]
 
 

@@ -103,5 +103,5 @@ class MemberTokenInput(ApiInput):
     body_is: ClassVar[str] = '{"expiresInSeconds": 3600} or nothing'
 
     expires_in_seconds: Annotated[
-        int | None, whole(60, MAX_TOKEN_SECONDS), Field(ge=60, le=MAX_TOKEN_SECONDS)
+        Annotated[int, Field(ge=60, le=MAX_TOKEN_SECONDS)] | None, whole(60, MAX_TOKEN_SECONDS)
     ] = None

@@ -48,11 +48,11 @@ class RewardInput(ApiInput):
     description: Description = None
     image_url: ImageUrl = None
     cost: Annotated[int, whole(0, MAX_POINTS), Field(ge=0, le=MAX_POINTS, description="points")]
-    stock: Annotated[int | None, whole_or_null(0, MAX_STOCK), Field(ge=0, le=MAX_STOCK)] = None
+    stock: Annotated[Annotated[int, Field(ge=0, le=MAX_STOCK)] | None, whole_or_null(0, MAX_STOCK)] = None
     limit: RewardLimit | None = None
     available_from: InstantOrNull = None
     available_until: InstantOrNull = None
-    valid_days: Annotated[int | None, whole_or_null(1, 36_500), Field(ge=1, le=36_500)] = None
+    valid_days: Annotated[Annotated[int, Field(ge=1, le=36_500)] | None, whole_or_null(1, 36_500)] = None
     status: Literal["active", "paused", "archived"] = "active"
 
     @model_validator(mode="after")
