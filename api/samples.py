@@ -13,14 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http import JSON, db_of, int_param, path_id, read_json, settings_of
+from api.models.trials import MappingInput, SampleInput
+from api.validation import read_input
 from errors import Conflict, InvalidInput, NotFound
 from mapping import CompiledMapping
 from pipeline.sample_check import check_samples, sample_output
 from settings import Settings
 from storage import connectors as connector_store
 from storage import samples as store
-
-SAMPLE_FIELDS = ("name", "eventId", "body", "headers", "query")
 
 
 def _bad(message: str) -> InvalidInput:
@@ -73,38 +73,15 @@ async def recent_requests(request: Request) -> Response:
     return JSON({"items": items})
 
 
-def _text_map(data: Mapping[str, Any], name: str) -> dict[str, str]:
-    value = data.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-        raise _bad(f'{name}: {value!r} must be an object of texts, e.g. {{"x-shop": "acme"}}')
-    return {str(k).lower() if name == "headers" else str(k): v for k, v in value.items()}
-
-
 async def create_sample(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, Mapping):
-        raise _bad('body: expected {"name": "…", "eventId": 123} or {"name": "…", "body": {…}}')
-    unknown = sorted(set(data) - set(SAMPLE_FIELDS))
-    if unknown:
-        raise _bad(f"{unknown[0]}: unknown field; expected one of {', '.join(SAMPLE_FIELDS)}")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise _bad(f"name: {name!r} must be a non-empty text of at most 200 characters")
-    name = name.strip()
-    if ("eventId" in data) == ("body" in data):
-        raise _bad("eventId, body: give exactly one (an event of this connector, or a raw event)")
-    event_id = data.get("eventId")
-    if "eventId" in data and (
-        not isinstance(event_id, int) or isinstance(event_id, bool) or not 1 <= event_id < 2**63
-    ):
-        raise _bad(f"eventId: {event_id!r} is not an event id")
-    headers, query = _text_map(data, "headers"), _text_map(data, "query")
+    sample = read_input(SampleInput, await read_json(request), code="invalid_sample")
+    name, event_id = sample.name, sample.event_id
+    headers = {k.lower(): v for k, v in sample.headers.items()}
+    query = sample.query
     settings = settings_of(request)
     async with db_of(request).write() as conn:
         connector = await _connector(conn, request)
-        body = data.get("body")
+        body = sample.body
         if event_id is not None:
             seen = await store.input_of_event(conn, connector["id"], event_id)
             if seen is None:
@@ -152,12 +129,7 @@ async def delete_sample(request: Request) -> Response:
 
 
 async def mapping_check(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, Mapping) or set(data) != {"mapping"}:
-        raise _bad('body: expected {"mapping": "<JSONata expression>"} and nothing else')
-    expression = data["mapping"]
-    if not isinstance(expression, str) or not expression.strip():
-        raise _bad(f"mapping: {expression!r} must be a non-empty JSONata expression")
+    expression = read_input(MappingInput, await read_json(request), code="invalid_sample").mapping
     mapping = compile_mapping(expression, settings_of(request))  # a syntax error is a 422 naming the position
     async with db_of(request).read() as conn:
         connector = await _connector(conn, request)

@@ -10,8 +10,10 @@ from starlette.responses import Response
 
 from api.http import JSON, db_of, json_of, settings_of
 from api.ingest import read_capped_body
+from api.models.trials import ConnectorDryRunInput, DryRunInput, MappingPreviewInput
+from api.validation import read_input
 from errors import InvalidInput, NotFound
-from pipeline.dry_run import dry_run, dry_run_request, rule_statuses
+from pipeline.dry_run import dry_run
 from pipeline.receive import load_snapshot, snapshot_of
 from pipeline.sample_check import check_samples
 from storage import connectors as store
@@ -20,6 +22,7 @@ from storage.purge import purge_test_data
 
 # A simulated body travels JSON-escaped inside the dry-run request: up to 6 characters a byte.
 DRY_RUN_ENCODING_ROOM = 6
+_INVALID = "invalid_dry_run"
 
 
 async def _read_dry_run(request: Request) -> Any:
@@ -31,32 +34,24 @@ async def _read_dry_run(request: Request) -> Any:
 
 async def connector_dry_run(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
-    data = await _read_dry_run(request)
-    ingest_request = dry_run_request(data, connector_id)
-    if "mapping" in data or "eventType" in data:
-        raise InvalidInput(
-            "mapping: a connector's dry run uses its saved mapping; try a new one with POST /api/dry-run",
-            code="invalid_dry_run",
-        )
+    wanted = read_input(ConnectorDryRunInput, await _read_dry_run(request), code=_INVALID)
+    ingest_request = wanted.simulated(connector_id)
     db, settings = db_of(request), settings_of(request)
     snapshot = await load_snapshot(db, settings, connector_id, include_disabled=True)
     report = await dry_run(
-        db, settings, snapshot, ingest_request, statuses=rule_statuses(data), check_auth=True
+        db, settings, snapshot, ingest_request, statuses=wanted.statuses(), check_auth=True
     )
     return JSON(report)
 
 
 async def standalone_dry_run(request: Request) -> Response:
     """A mapping and a payload, no connector needed: for writing a mapping before saving it."""
-    data = await _read_dry_run(request)
-    ingest_request = dry_run_request(data, "dry-run")
-    mapping = data.get("mapping") if isinstance(data, dict) else None
-    if not isinstance(mapping, str) or not mapping.strip():
-        raise InvalidInput("mapping: required, a JSONata expression", code="invalid_dry_run")
-    event_type = data.get("eventType", "custom.basic")
+    wanted = read_input(DryRunInput, await _read_dry_run(request), code=_INVALID)
+    ingest_request = wanted.simulated("dry-run")
+    mapping, event_type = wanted.mapping, wanted.event_type
     db, settings = db_of(request), settings_of(request)
     async with db.read() as conn:
-        if not isinstance(event_type, str) or await get_event_type(conn, event_type) is None:
+        if await get_event_type(conn, event_type) is None:
             raise InvalidInput(f"eventType: {event_type!r} is not a known event type", code="invalid_dry_run")
     now = datetime.now(UTC)
     row: dict[str, Any] = {
@@ -76,7 +71,7 @@ async def standalone_dry_run(request: Request) -> Response:
     }
     snapshot = snapshot_of(row, [], settings)  # compiles the mapping: a syntax error is a 422
     report = await dry_run(
-        db, settings, snapshot, ingest_request, statuses=rule_statuses(data), check_auth=False
+        db, settings, snapshot, ingest_request, statuses=wanted.statuses(), check_auth=False
     )
     return JSON(report)
 
@@ -89,19 +84,9 @@ async def mapping_preview(request: Request) -> Response:
     each saved sample, the check that saving runs.
     """
     connector_id = request.path_params["connector_id"]
-    data = await _read_dry_run(request)
-    if not isinstance(data, dict):
-        dry_run_request(data, connector_id)  # raises the dry run's own message for a non-object
-    mapping = data.get("mapping")
-    if not isinstance(mapping, str) or not mapping.strip():
-        raise InvalidInput("mapping: required, the JSONata expression to try", code="invalid_dry_run")
-    if "eventType" in data:
-        raise InvalidInput(
-            "eventType: a preview uses the connector's event type; change it on the connector",
-            code="invalid_dry_run",
-        )
-    rest = {k: v for k, v in data.items() if k != "mapping"}
-    ingest_request = dry_run_request(rest, connector_id)
+    wanted = read_input(MappingPreviewInput, await _read_dry_run(request), code=_INVALID)
+    mapping = wanted.mapping
+    ingest_request = wanted.simulated(connector_id)
     db, settings = db_of(request), settings_of(request)
     async with db.read() as conn:
         row = await store.get_connector(conn, connector_id)
@@ -110,7 +95,7 @@ async def mapping_preview(request: Request) -> Response:
         creds = await store.list_credentials(conn, connector_id)
     snapshot = snapshot_of({**row, "mapping": mapping}, creds, settings)  # a syntax error is a 422
     report = await dry_run(
-        db, settings, snapshot, ingest_request, statuses=rule_statuses(rest), check_auth=False
+        db, settings, snapshot, ingest_request, statuses=wanted.statuses(), check_auth=False
     )
     async with db.read() as conn:
         checks = await check_samples(conn, {**row, "mapping": mapping}, snapshot.mapping)

@@ -68,9 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # A body the service would refuse is a usage problem here (exit 2), not a mapping failure.
         raise InvalidInput(f"PAYLOAD {payload_path}: {exc.message}", code=exc.code) from None
     try:
-        mapping = CompiledMapping.compile(
-            expression, **settings.mapping_bounds
-        )
+        mapping = CompiledMapping.compile(expression, **settings.mapping_bounds)
     except MappingError as error:
         _report(error, expression, origin, None)
         return 1

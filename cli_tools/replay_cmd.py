@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from api.replay import CHOICES, MAX_LIMIT
+from api.models.trials import MAX_REPLAY_LIMIT as MAX_LIMIT
+from api.models.trials import REPLAY_CHOICES as CHOICES
 from cli_tools.progress import Progress
 from cli_tools.send_auth import admin_token
 from errors import InvalidInput

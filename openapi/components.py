@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import access, badges, connectors, event_types, members, points, rewards, webhooks
+from api.models import access, badges, connectors, event_types, members, points, rewards, trials, webhooks
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -40,6 +40,12 @@ MODELS: tuple[type[BaseModel], ...] = (
     members.MemberTokenInput,
     points.AdjustmentInput,
     points.ExpiryPolicyInput,
+    trials.DryRunInput,
+    trials.ConnectorDryRunInput,
+    trials.MappingPreviewInput,
+    trials.SampleInput,
+    trials.MappingInput,
+    trials.ReplayInput,
 )
 
 

@@ -397,7 +397,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Simulate a request to the connector: every step, nothing written",
         "testing",
         "DryRunReport",
-        body="DryRunInput",
+        body="ConnectorDryRunInput",
         errors=(400, 404, 413, 422),
     ),
     ("POST", _C + "/purge-test-data"): Op(
@@ -610,7 +610,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Try an unsaved mapping on a connector: its event type, rules and samples; nothing is written",
         "testing",
         "DryRunReport",
-        body="DryRunInput",
+        body="MappingPreviewInput",
         errors=(400, 404, 413, 422),
     ),
     ("POST", _C + "/share-links"): Op(

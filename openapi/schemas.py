@@ -531,19 +531,6 @@ SCHEMAS: dict[str, Any] = {
         description="Everything a sender's developer needs; secrets are placeholders.",
     ),
     "OpenAPI": {"type": "object", "description": "This document."},
-    "DryRunInput": _obj(
-        {
-            "method": {"enum": ["POST", "GET"], "description": "GET: a pixel request, the query the event"},
-            "body": ref("RawEvent"),
-            "bodyText": {"type": "string", "description": "the exact body, for signed requests and NDJSON"},
-            "contentType": _S,
-            "headers": {"type": "object", "additionalProperties": _S},
-            "query": {"type": "object", "additionalProperties": _S},
-            "includeStatuses": {"type": "array", "items": _S},
-            "mapping": {"type": "string", "description": "POST /api/dry-run only: the mapping to try"},
-            "eventType": {"type": "string", "description": "POST /api/dry-run only"},
-        }
-    ),
     "DryRunReport": _obj(
         {
             "dryRun": {"const": True},
@@ -556,17 +543,6 @@ SCHEMAS: dict[str, Any] = {
         description="Every step of the pipeline for the request; nothing is stored (docs/test-mode.md).",
     ),
     "Purge": _obj({"purged": _obj({"events": _I, "pointsEntries": _I, "profiles": _I, "requests": _I})}),
-    "ReplayInput": _obj(
-        {
-            "since": _T,
-            "until": _T,
-            "statuses": {"type": "array", "items": _S},
-            "apply": _B,
-            "limit": _I,
-            "after": {"type": "integer", "description": "continue after this raw event: a nextAfter"},
-        },
-        additionalProperties=False,
-    ),
     "Replay": _obj(
         {
             "applied": _B,
@@ -583,16 +559,6 @@ SCHEMAS: dict[str, Any] = {
     "RecentRawEvent": _obj(
         {"eventId": _I, "requestId": _S, "index": _I, "status": _S, "test": _B, "receivedAt": _T, "raw": _ANY}
     ),
-    "SampleInput": _obj(
-        {
-            "name": _S,
-            "eventId": _I,
-            "body": ref("RawEvent"),
-            "headers": {"type": "object"},
-            "query": {"type": "object"},
-        },
-        ("name",),
-    ),
     "Sample": _obj(
         {
             "id": _I,
@@ -606,6 +572,5 @@ SCHEMAS: dict[str, Any] = {
             "createdAt": _T,
         }
     ),
-    "MappingInput": _obj({"mapping": _S}, ("mapping",), additionalProperties=False),
     "MappingCheck": _obj({"changed": _I, "samples": {"type": "array", "items": {"type": "object"}}}),
 }

@@ -2,87 +2,40 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from connectors.auth import authenticate
-from errors import AuthenticationFailed, InboundError, InvalidInput, PayloadTooLarge, status_of
+from errors import AuthenticationFailed, InboundError, PayloadTooLarge, status_of
 from pipeline.context import ConnectorSnapshot, IngestRequest
 from pipeline.receive import request_raw_events, run_events
 from settings import Settings
 from storage.database import Database
 from storage.profiles import common_kinds, kinds_of_other_members
 
-RULE_STATUSES = ("active", "draft", "paused")
-METHODS = ("POST", "GET")
 
-
-def dry_run_request(data: Any, connector_id: str) -> IngestRequest:
-    """The request to simulate, from `{"body" | "bodyText", "contentType", "headers", "query"}`."""
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            'body: expected an object such as {"body": {...}, "headers": {...}}', code="invalid_dry_run"
-        )
-    known = {
-        "method",
-        "body",
-        "bodyText",
-        "contentType",
-        "headers",
-        "query",
-        "includeStatuses",
-        "mapping",
-        "eventType",
-    }
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected one of {', '.join(sorted(known))}", code="invalid_dry_run"
-        )
-    method = data.get("method", "POST")
-    if method not in METHODS:
-        raise InvalidInput(f"method: {method!r} is not one of {', '.join(METHODS)}", code="invalid_dry_run")
-    if method == "GET":
-        if "body" in data or "bodyText" in data:
-            raise InvalidInput(
-                "body: a GET (pixel-style) request has no body; put the event in query",
-                code="invalid_dry_run",
-            )
-    elif ("body" in data) == ("bodyText" in data):
-        raise InvalidInput(
-            "body: give exactly one of body (JSON) or bodyText (exact text)", code="invalid_dry_run"
-        )
-    for field in ("headers", "query"):
-        value = data.get(field, {})
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise InvalidInput(f"{field}: {value!r} must be an object of text values", code="invalid_dry_run")
-    text = data["bodyText"] if "bodyText" in data else json.dumps(data["body"]) if "body" in data else ""
-    if not isinstance(text, str):
-        raise InvalidInput(f"bodyText: {text!r} must be text", code="invalid_dry_run")
-    headers = {k.lower(): v for k, v in data.get("headers", {}).items()}
-    content_type = data.get("contentType") or headers.get("content-type")
+def simulated_request(
+    connector_id: str,
+    method: str,
+    headers: dict[str, str],
+    query: dict[str, str],
+    body: bytes,
+    content_type: str | None,
+) -> IngestRequest:
+    """The request to simulate, as ingestion would receive it (header names in lower case)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    content_type = content_type or lowered.get("content-type")
     if content_type is None and method == "POST":
         content_type = "application/json"
     return IngestRequest(
         connector_id=connector_id,
         method=method,
-        headers=headers,
-        query=dict(data.get("query", {})),
-        body=text.encode(),
+        headers=lowered,
+        query=dict(query),
+        body=body,
         content_type=content_type,
         received_at=datetime.now(UTC),
     )
-
-
-def rule_statuses(data: dict[str, Any]) -> frozenset[str]:
-    statuses = data.get("includeStatuses", ["active"])
-    if not isinstance(statuses, list) or not statuses or any(s not in RULE_STATUSES for s in statuses):
-        raise InvalidInput(
-            f"includeStatuses: {statuses!r} must list some of {', '.join(RULE_STATUSES)}",
-            code="invalid_dry_run",
-        )
-    return frozenset(statuses)
 
 
 def raw_events_of(snapshot: ConnectorSnapshot, request: IngestRequest, settings: Settings) -> list[Any]:

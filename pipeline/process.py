@@ -282,9 +282,7 @@ async def _claim_step(e: _Event, way: LiveWay, event_id: int) -> dict[str, Any] 
     return e.result
 
 
-async def _reversal_step(
-    e: _Event, way: LiveWay, state: BatchState, event_id: int
-) -> dict[str, Any] | None:
+async def _reversal_step(e: _Event, way: LiveWay, state: BatchState, event_id: int) -> dict[str, Any] | None:
     """A refund (`reverses`) takes back the points of the event it names, once."""
     assert e.mapped is not None
     reverses = e.mapped.reverses

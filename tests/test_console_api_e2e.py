@@ -182,7 +182,7 @@ def test_a_mapping_preview_tries_an_unsaved_mapping_with_the_connectors_rules(se
         server.admin.post(f"/api/connectors/{connector['id']}/mapping-preview", json={"body": {}}),
         422,
         "invalid_dry_run",
-        "mapping: required",
+        "mapping: is required",
     )
     assert_error(
         server.admin.post(

@@ -144,7 +144,7 @@ def test_a_message_being_sent_says_so_until_its_attempt_ends(running: Server, re
 
 
 def test_a_message_sent_again_by_hand_says_it_is_being_sent(running: Server, receiver: Receiver) -> None:
-    """"Send again" starts a fresh schedule (attempts 0) and keeps the attempt log: the message
+    """ "Send again" starts a fresh schedule (attempts 0) and keeps the attempt log: the message
     being sent after it must still read as being sent, not as waiting for a retry."""
     endpoint = _endpoint(running, receiver, kinds=["points.awarded"])
     connector = _connector_with_rule(running)
