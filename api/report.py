@@ -13,7 +13,6 @@ naming the first one.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,8 @@ from starlette.responses import Response
 import event_types
 from api.http import JSON, check_text, db_of, path_id, read_json, settings_of
 from api.member_tokens import token_id_of
+from api.models.reports import ManualEventInput, ReportedEventInput
+from api.validation import read_input
 from earning_rules.validate import timestamp_to_json
 from errors import AuthenticationFailed, Conflict, Forbidden, InboundError, InvalidInput, NotFound
 from mapping.identity import normalise_identity
@@ -31,7 +32,6 @@ from pipeline.report import report
 from storage import members
 from storage.event_types import get_event_type, secret_matches
 
-FIELDS = ("type", "subject", "payload", "occurredAt", "test")
 SECRET_HEADER = "x-event-secret"
 
 
@@ -42,23 +42,8 @@ class EventRejected(InvalidInput):
 
 
 async def report_event(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise InvalidInput('body: expected an object such as {"type": "app.checkin"}', code="invalid_event")
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown field; expected {', '.join(FIELDS)}", code="invalid_event")
-    name = data.get("type")
-    if name is not None and not isinstance(name, str):
-        raise InvalidInput(
-            f"type: {json.dumps(name)[:100]} must be text, the name of an event type such as 'app.checkin'",
-            code="invalid_event",
-        )
-    if not name:
-        raise InvalidInput(
-            "type: required, the name of an event type such as 'app.checkin'", code="invalid_event"
-        )
-    check_text("type", name)
+    data = read_input(ReportedEventInput, await read_json(request), code="invalid_event")
+    name = data.type
     db = db_of(request)
     async with db.read() as conn:
         type_row = await get_event_type(conn, name)
@@ -67,9 +52,9 @@ async def report_event(request: Request) -> Response:
                 f"type: {name[:128]!r} is not an event type; see GET /api/event-types",
                 code="unknown_event_type",
             )
-        subject = await _subject(conn, request, type_row, data.get("subject"))
+        subject = await _subject(conn, request, type_row, data.subject)
     event = _event(data, name, subject[0], subject[1])
-    test = _test_flag(data)
+    test = data.test
     request_id, result = await report(
         db,
         settings_of(request),
@@ -163,12 +148,12 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
     )
 
 
-def _event(data: dict[str, Any], name: str, kind: str, value: str) -> dict[str, Any]:
+def _event(data: ManualEventInput, name: str, kind: str, value: str) -> dict[str, Any]:
     event: dict[str, Any] = {"type": name, "subject": {"kind": kind, "value": value}}
-    event["payload"] = _payload(data.get("payload", {}))
-    if data.get("occurredAt") is not None:
+    event["payload"] = data.payload.parts()
+    if data.occurred_at is not None:
         try:
-            moment = normalise_timestamp(data["occurredAt"], path="occurredAt")
+            moment = normalise_timestamp(data.occurred_at, path="occurredAt")
         except InboundError as exc:
             raise InvalidInput(exc.message, code="invalid_event") from None
         event["occurredAt"] = timestamp_to_json(moment)
@@ -179,18 +164,8 @@ async def report_for_member(request: Request) -> Response:
     """An admin reports a public or private event about a member by hand (the console's form):
     no member token or type secret, the admin key is the authority; everything else as /events."""
     member_id = path_id(request, "member_id", "member", code="unknown_member")
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise InvalidInput('body: expected an object such as {"type": "app.checkin"}', code="invalid_event")
-    unknown = sorted(set(data) - {"type", "payload", "occurredAt", "test"})
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field; expected type, payload, occurredAt, test", code="invalid_event"
-        )
-    name = data.get("type")
-    if not isinstance(name, str) or not name:
-        raise InvalidInput("type: required, a public or private event type", code="invalid_event")
-    check_text("type", name)  # a NUL cannot even be looked up on PostgreSQL
+    data = read_input(ManualEventInput, await read_json(request), code="invalid_event")
+    name = data.type
     db = db_of(request)
     async with db.read() as conn:
         type_row = await get_event_type(conn, name)
@@ -206,7 +181,7 @@ async def report_for_member(request: Request) -> Response:
             code="not_reportable",
         )
     event = _event(data, name, member["kind"], member["value"])
-    test = _test_flag(data)
+    test = data.test
     request_id, result = await report(
         db, settings_of(request), event, received_at=datetime.now(UTC), credential="admin", test=test
     )
@@ -220,26 +195,6 @@ def _names_other(given: Any, member: dict[str, Any]) -> bool:
         kind, value = normalise_identity(str(given.get("kind", "default")), given["value"])
         return (kind, value) != (member["kind"], member["value"])
     return True
-
-
-def _payload(given: Any) -> dict[str, Any]:
-    """The event type's own view: {"tags": {name: text}, "counters": {name: number}}."""
-    if not isinstance(given, dict) or set(given) - {"tags", "counters"}:
-        raise InvalidInput(
-            'payload: expected {"tags": {"store": "brussels"}, "counters": {"amount": 12.5}} (both optional)',
-            code="invalid_event",
-        )
-    for part in ("tags", "counters"):
-        if part in given and not isinstance(given[part], dict):
-            raise InvalidInput(f"payload.{part}: expected an object of name: value", code="invalid_event")
-    return {part: given[part] for part in ("tags", "counters") if part in given}
-
-
-def _test_flag(data: dict[str, Any]) -> bool:
-    test = data.get("test", False)
-    if not isinstance(test, bool):
-        raise InvalidInput(f"test: {test!r} must be true or false", code="invalid_event")
-    return test
 
 
 def _answer(request_id: str, result: dict[str, Any], test: bool = False) -> Response:

@@ -12,7 +12,18 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from api.models import access, badges, connectors, event_types, members, points, rewards, trials, webhooks
+from api.models import (
+    access,
+    badges,
+    connectors,
+    event_types,
+    members,
+    points,
+    reports,
+    rewards,
+    trials,
+    webhooks,
+)
 from api.models.base import ApiInput
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -46,6 +57,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     trials.SampleInput,
     trials.MappingInput,
     trials.ReplayInput,
+    reports.ManualEventInput,
+    reports.ReportedEventInput,
 )
 
 

@@ -278,7 +278,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "members",
         "ReportedEventResult",
         201,
-        "ManualEvent",
+        "ManualEventInput",
         errors=(400, 403, 404, 409, 422),
     ),
     ("POST", "/api/parked/release"): Op(
@@ -291,7 +291,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "members",
         "ReportedEventResult",
         201,
-        "ReportedEvent",
+        "ReportedEventInput",
         errors=(400, 401, 403, 404, 409, 422),
     ),
     ("GET", "/api/requests"): Op(

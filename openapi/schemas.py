@@ -159,31 +159,7 @@ SCHEMAS: dict[str, Any] = {
             "token": {"type": "string", "description": "shown once, when issued"},
         }
     ),
-    "ReportedEvent": _obj(
-        {
-            "type": _S,
-            "subject": {
-                "description": 'private types: {"memberId": 12} or {"kind": "default", "value": "…"}',
-                "type": "object",
-            },
-            "payload": _obj({"tags": {"type": "object"}, "counters": {"type": "object"}}),
-            "occurredAt": {"type": ["string", "number"]},
-            "test": _B,
-        },
-        ("type",),
-        additionalProperties=False,
-    ),
     "ReleasedParked": _obj({"released": _I, "results": {"type": "array", "items": {"type": "object"}}}),
-    "ManualEvent": _obj(
-        {
-            "type": _S,
-            "payload": _obj({"tags": {"type": "object"}, "counters": {"type": "object"}}),
-            "occurredAt": {"type": ["string", "number"]},
-            "test": _B,
-        },
-        ("type",),
-        additionalProperties=False,
-    ),
     "ReportedEventResult": _obj(
         {"requestId": _S, "eventId": _I, "status": {"const": "processed"}, "awards": {"type": "array"}},
         additionalProperties=True,

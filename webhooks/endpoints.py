@@ -41,7 +41,7 @@ def check_url(value: Any) -> str:
 
 
 def check_kind(value: Any) -> str:
-    if value not in KINDS:
+    if not isinstance(value, str) or value not in KINDS:
         raise BadValue(f"is not a kind; use one of {', '.join(KINDS)}")
     return str(value)
 

@@ -127,14 +127,15 @@ InstantOrNull = Annotated[
     WithJsonSchema({"type": ["string", "null"], "format": "date-time"}),
 ]
 Name = Annotated[str, text(200), Field(min_length=1, max_length=200), AfterValidator(str.strip)]
-Description = Annotated[str | None, text_or_null(2000), Field(max_length=2000)]
+# Constraints sit on the text inside the "or null": null has no length.
+Description = Annotated[Annotated[str, Field(max_length=2000)] | None, text_or_null(2000)]
 ImageUrl = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=2000, description="an http(s):// or data: URL")] | None,
     checked(_image_url, "must be an http(s):// or data: URL, or null"),
-    Field(max_length=2000, description="an http(s):// or data: URL"),
 ]
 Note = Annotated[
-    str | None, text_or_null(500, "must be a text of at most 500 characters"), Field(max_length=500)
+    Annotated[str, Field(max_length=500)] | None,
+    text_or_null(500, "must be a text of at most 500 characters"),
 ]
 
 
