@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.http import JSON, choice_param, db_of, read_json, settings_of
+from api.models.rules import RulePreviewInput
+from api.validation import read_input
 from earning_rules import parse_rule, rule_definition_to_json
-from errors import Conflict, InvalidInput, InvalidRule, NotFound
+from errors import Conflict, InvalidRule, NotFound
 from pipeline.rule_preview import preview
 from storage import badges as badge_store
 from storage import logs
@@ -177,23 +179,9 @@ async def list_rule_versions(request: Request) -> Response:
 async def preview_rule(request: Request) -> Response:
     """POST {"rule": {...}, "limit": 50}: the rule, saved or not, judged on recent processed events
     of its source, as if active; nothing is written. Past awards are not counted against limits."""
-    data = await read_json(request)
-    if not isinstance(data, dict) or "rule" not in data:
-        raise InvalidInput('body: expected {"rule": {…the rule…}, "limit": 50}', code="invalid_rule")
-    unknown = sorted(set(data) - {"rule", "limit"})
-    if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown field; expected rule, limit", code="invalid_rule")
-    limit = data.get("limit", 50)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
-        raise InvalidInput(f"limit: {limit!r} must be a whole number from 1 to 500", code="invalid_rule")
-    rule_data = data["rule"]
-    if isinstance(rule_data, dict):
-        rule_data = {
-            k: v for k, v in rule_data.items() if k not in ("id", "version", "createdAt", "updatedAt")
-        }
-    if not isinstance(rule_data, dict):
-        raise InvalidRule("rule: expected a JSON object describing the rule")
-    definition = parse_rule(rule_data)
+    wanted = read_input(RulePreviewInput, await read_json(request), code="invalid_rule")
+    limit = wanted.limit
+    definition = parse_rule(wanted.rule)  # its paths start inside the rule, as the form's fields do
     source = rule_definition_to_json(definition)["source"]
     async with db_of(request).read() as conn:
         await _check_source(conn, {"source": source})

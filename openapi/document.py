@@ -137,6 +137,13 @@ def _operation(method: str, path: str, route: Route) -> dict[str, Any]:
     return operation
 
 
+def _components() -> dict[str, Any]:
+    generated = model_schemas()
+    twice = sorted(set(SCHEMAS) & set(generated))
+    assert not twice, f"components both hand-written and generated: {twice}"
+    return {**SCHEMAS, **generated}
+
+
 def build_document(routes: Iterable[BaseRoute], *, base_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, route in operations_of(routes):
@@ -155,7 +162,7 @@ def build_document(routes: Iterable[BaseRoute], *, base_url: str) -> dict[str, A
         "servers": [{"url": base_url}],
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **model_schemas()},
+            "schemas": _components(),
             "responses": {f"E{s}": {"description": text, "content": error} for s, text in _REASONS.items()},
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer", "description": "the admin token"}

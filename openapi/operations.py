@@ -367,7 +367,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(422,),
     ),
     ("GET", "/api/rules"): Op("List earning rules", "rules", "Rule", list_of=True, query=("rule_status",)),
-    ("POST", "/api/rules"): Op("Create an earning rule", "rules", "Rule", 201, "Rule", errors=(422,)),
+    ("POST", "/api/rules"): Op("Create an earning rule", "rules", "Rule", 201, "RuleInput", errors=(422,)),
     ("POST", "/api/rules/preview"): Op(
         "Judge a rule, saved or not, on recent processed events of its source; nothing is written",
         "rules",
@@ -380,11 +380,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Change a rule (a new version); a stale version is 409 rule_changed",
         "rules",
         "Rule",
-        body="Rule",
+        body="RulePatch",
         errors=(404, 409, 422),
     ),
     ("GET", "/api/rules/{rule_id}/versions"): Op(
-        "Every version of a rule", "rules", "Rule", list_of=True, errors=(404,)
+        "Every version of a rule", "rules", "RuleVersion", list_of=True, errors=(404,)
     ),
     ("POST", "/api/dry-run"): Op(
         "Try a mapping on a payload without a connector; nothing is written",

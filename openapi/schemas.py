@@ -234,11 +234,6 @@ SCHEMAS: dict[str, Any] = {
     "Profile": _obj(
         {"id": _I, "kind": _S, "value": _S, "balance": _I, "lifetimePoints": _I}, additionalProperties=True
     ),
-    "Rule": _obj(
-        {"id": _S, "name": _S, "status": {"enum": ["draft", "active", "paused", "archived"]}, "version": _I},
-        additionalProperties=True,
-        description="An earning rule, as in docs/earning-rules.md.",
-    ),
     "LedgerEntry": _obj(
         {"id": _I, "points": _I, "kind": {"enum": ["award", "reversal", "adjustment"]}, "occurredAt": _T},
         additionalProperties=True,
@@ -263,9 +258,6 @@ SCHEMAS: dict[str, Any] = {
             "balance": {"type": "integer"},
             "lifetimePoints": {"type": "integer"},
         }
-    ),
-    "RulePreviewInput": _obj(
-        {"rule": ref("Rule"), "limit": {"type": "integer", "minimum": 1, "maximum": 500}}
     ),
     "RulePreview": _obj(
         {

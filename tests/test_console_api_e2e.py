@@ -124,8 +124,8 @@ def test_a_rule_preview_judges_recent_events_without_writing(server: Server) -> 
 @pytest.mark.parametrize(
     ("body", "status", "code", "message"),
     [
-        ({}, 422, "invalid_rule", "body: expected"),
-        ({"rule": "x"}, 422, "invalid_rule", "rule: expected a JSON object"),
+        ({}, 422, "invalid_rule", "rule: is required"),
+        ({"rule": "x"}, 422, "invalid_rule", "rule: \"x\" must be a JSON object describing the rule"),
         ({"rule": {"name": "x", "reward": {"fixed": 1}}, "limit": 0}, 422, "invalid_rule", "limit: 0"),
         ({"rule": {"name": "x", "reward": {"fixed": 1}}, "extra": 1}, 422, "invalid_rule", "extra: unknown"),
         ({"rule": {"name": "x", "reward": {"bonus": 1}}}, 422, "invalid_rule", "reward"),

@@ -29,4 +29,4 @@ class ShareLinkInput(ApiInput):
 
     body_is: ClassVar[str] = 'an object such as {"days": 7}'
 
-    days: Annotated[int, whole(1, MAX_SHARE_DAYS), Field(ge=1, le=MAX_SHARE_DAYS)] = 7
+    days: Annotated[int, Field(ge=1, le=MAX_SHARE_DAYS), whole(1, MAX_SHARE_DAYS)] = 7

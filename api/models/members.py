@@ -94,7 +94,7 @@ class MergeInput(ApiInput):
 
     body_is: ClassVar[str] = '{"memberId": 12}, the member to merge into this one'
 
-    member_id: Annotated[int, whole(1, MAX_ID), Field(ge=1, le=MAX_ID)]
+    member_id: Annotated[int, Field(ge=1, le=MAX_ID), whole(1, MAX_ID)]
 
 
 class MemberTokenInput(ApiInput):

@@ -26,8 +26,8 @@ class AdjustmentInput(ApiInput):
 
     points: Annotated[
         int,
-        checked(_nonzero_points, f"must be a whole number other than 0, from -{MAX_POINTS} to {MAX_POINTS}"),
         Field(ge=-MAX_POINTS, le=MAX_POINTS, description="not 0: positive adds, negative takes away"),
+        checked(_nonzero_points, f"must be a whole number other than 0, from -{MAX_POINTS} to {MAX_POINTS}"),
     ]
     reason: Annotated[
         str,

@@ -35,7 +35,7 @@ RewardId = Annotated[
 class RewardLimit(ApiInput):
     """How many a member may have per calendar period (in the program's time zone)."""
 
-    max: Annotated[int, whole(1, MAX_STOCK), Field(ge=1, le=MAX_STOCK)]
+    max: Annotated[int, Field(ge=1, le=MAX_STOCK), whole(1, MAX_STOCK)]
     period: Period = "ever"
 
 
@@ -47,7 +47,7 @@ class RewardInput(ApiInput):
     name: Name
     description: Description = None
     image_url: ImageUrl = None
-    cost: Annotated[int, whole(0, MAX_POINTS), Field(ge=0, le=MAX_POINTS, description="points")]
+    cost: Annotated[int, Field(ge=0, le=MAX_POINTS, description="points"), whole(0, MAX_POINTS)]
     stock: Annotated[Annotated[int, Field(ge=0, le=MAX_STOCK)] | None, whole_or_null(0, MAX_STOCK)] = None
     limit: RewardLimit | None = None
     available_from: InstantOrNull = None

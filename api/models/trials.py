@@ -169,8 +169,8 @@ class ReplayInput(ApiInput):
     apply: bool = False
     limit: Annotated[
         int,
-        whole(1, MAX_REPLAY_LIMIT),
         Field(ge=1, le=MAX_REPLAY_LIMIT, description="raw events per call"),
+        whole(1, MAX_REPLAY_LIMIT),
     ] = 1000
     after: Annotated[
         Annotated[int, Field(ge=0, le=MAX_ID)] | None,
