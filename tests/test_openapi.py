@@ -69,7 +69,11 @@ def test_path_parameters_security_and_errors(doc: dict[str, Any]) -> None:
         "description": "the admin token",
     }
     error = doc["components"]["schemas"]["Error"]
-    assert error["required"] == ["error"] and error["properties"]["error"]["required"] == ["code", "message"]
+    body = doc["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["error"] and error["properties"]["error"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    assert body["required"] == ["code", "message"]
 
 
 def _refs(value: Any) -> list[str]:

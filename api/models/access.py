@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, RootModel
 
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
+from api.models.connectors import AuthSettings
 from api.models.fields import text, whole
+from api.models.ingest import StoredRawEvent
 from api.roles import ROLES
 
 MAX_SHARE_DAYS = 90
@@ -30,3 +33,92 @@ class ShareLinkInput(ApiInput):
     body_is: ClassVar[str] = 'an object such as {"days": 7}'
 
     days: Annotated[int, Field(ge=1, le=MAX_SHARE_DAYS), whole(1, MAX_SHARE_DAYS)] = 7
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class AdminKey(ApiAnswer):
+    id: str = OMITTED
+    name: str = OMITTED
+    role: Literal["owner", "developer", "marketer", "viewer"] = OMITTED
+    prefix: str = OMITTED
+    created_at: datetime = OMITTED
+    revoked_at: str | None = None
+
+
+class NewAdminKey(RootModel[Any]):
+    """NewAdminKey"""
+
+
+class AuditEntryKey(ApiAnswer):
+    id: str | None = None
+    name: str = OMITTED
+    role: str = OMITTED
+
+
+class AuditEntry(ApiAnswer):
+    id: int = OMITTED
+    at: datetime = OMITTED
+    key: AuditEntryKey = OMITTED
+    method: str = OMITTED
+    path: str = OMITTED
+    status: int = OMITTED
+    request: Any = OMITTED
+    before: Any = OMITTED
+    after: Any = OMITTED
+
+
+class ShareLink(ApiAnswer):
+    url: str = OMITTED
+    expires_at: str = OMITTED
+    connector_id: str = OMITTED
+
+
+class ShareLinkRotation(ApiAnswer):
+    connector_id: str = OMITTED
+    revoked: bool = OMITTED
+    epoch: int = OMITTED
+
+
+class IntegrationPageAuth(ApiAnswer):
+    method: str = OMITTED
+    settings: AuthSettings = OMITTED
+    summary: str = OMITTED
+    steps: list[Any] = OMITTED
+
+
+class IntegrationPageSnippets(ApiAnswer):
+    curl: str = OMITTED
+    python: str = OMITTED
+    javascript: str = OMITTED
+
+
+class IntegrationPageMapping(ApiAnswer):
+    expression: str = OMITTED
+    version: int = OMITTED
+
+
+class IntegrationPageExample(ApiAnswer):
+    source: Literal["latest_event", "saved_sample", "sample"] = OMITTED
+    raw_event: StoredRawEvent = OMITTED
+    warnings: list[str] = OMITTED
+    redacted: list[str] = OMITTED
+
+
+class IntegrationPage(ApiAnswer):
+    """Everything a sender's developer needs; secrets are placeholders."""
+
+    connector: dict[str, Any] = OMITTED
+    request: dict[str, Any] = OMITTED
+    auth: IntegrationPageAuth = OMITTED
+    snippets: IntegrationPageSnippets = OMITTED
+    mapping: IntegrationPageMapping = OMITTED
+    example: IntegrationPageExample = OMITTED
+    expected_payload: dict[str, Any] = Field(
+        OMITTED, description="the fields the mapping reads and the payload's shape (types, no values)"
+    )
+    testing: dict[str, Any] = Field(
+        OMITTED, description="how to try the integration with the test credential, and purge"
+    )
+    mapped_event_contract: dict[str, Any] = OMITTED

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from api.models.base import ApiInput, partial_of
+from api.models.base import OMITTED, ApiAnswer, ApiInput, partial_of
 from api.models.fields import Description, ImageUrl, Name, Note, an_id
 
 BadgeId = Annotated[
@@ -37,3 +38,41 @@ class BadgeGrantInput(ApiInput):
     badge: BadgeId
     note: Note = None
     test: bool = False
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class Badge(ApiAnswer):
+    id: str = OMITTED
+    name: str = OMITTED
+    description: str | None = None
+    image_url: str | None = None
+    repeatable: bool = OMITTED
+    status: Literal["active", "archived"] = OMITTED
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+    holders: int = Field(OMITTED, description="in the list: live members who have it")
+    granted: int = Field(OMITTED, description="in the list: its live grants, repeats included")
+
+
+class Badges(ApiAnswer):
+    items: list[Badge] = OMITTED
+
+
+class MemberBadge(ApiAnswer):
+    id: int = OMITTED
+    badge: str = OMITTED
+    name: str | None = None
+    image_url: str | None = None
+    granted_at: datetime = OMITTED
+    source: Literal["rule", "manual"] = OMITTED
+    rule_id: str | None = None
+    rule_version: int | None = None
+    event_id: int | None = None
+    note: str | None = None
+    test: bool = OMITTED
+
+
+class MemberBadges(ApiAnswer):
+    items: list[MemberBadge] = OMITTED

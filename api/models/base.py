@@ -55,3 +55,8 @@ def sent(model: BaseModel) -> dict[str, Any]:
 def every(model: BaseModel) -> dict[str, Any]:
     """Every field, sent or defaulted, by attribute (column) name; nested models stay models."""
     return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+# An answer's field declared `= OMITTED` may be left out of some answers (it is not required in
+# /openapi.json); it is never null unless its type says so.
+OMITTED: Any = None

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+)
 from pydantic.json_schema import SkipJsonSchema
 
-from api.models.base import ApiAnswer, ApiInput, partial_of
+from api.models.base import OMITTED, ApiAnswer, ApiInput, partial_of
 from api.models.fields import checked, explain, problem, refused, text
 from connectors.model import DEFAULT_MAPPING, MAX_SECRET, check_origin
 
@@ -147,3 +154,40 @@ class CredentialInput(ApiInput):
 
     value: CredentialValue = None
     test: bool = False
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class Credential(ApiAnswer):
+    """`value` is shown in full once, when created; masked afterwards."""
+
+    id: str = OMITTED
+    test: bool = OMITTED
+    created_at: datetime = OMITTED
+    revoked_at: str | None = None
+    value: str = OMITTED
+
+
+class Connector(ApiAnswer):
+    id: str = OMITTED
+    name: str = OMITTED
+    url: str = OMITTED
+    auth: AuthSettings = OMITTED
+    mapping: str = OMITTED
+    mapping_version: int = OMITTED
+    event_type: str = OMITTED
+    mode: Literal["live", "test"] = OMITTED
+    status: Literal["active", "disabled"] = OMITTED
+    create_profiles: bool = OMITTED
+    allowed_origins: list[str] = OMITTED
+    allow_get: bool = OMITTED
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+    credentials: list[Credential] = OMITTED
+
+
+class MappingVersion(ApiAnswer):
+    version: int = OMITTED
+    mapping: str = OMITTED
+    created_at: datetime = OMITTED

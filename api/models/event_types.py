@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import checked, whole_or_null
 from event_types import NAME_PATTERN
 from event_types.dates import MAX_BOUND_SECONDS
@@ -69,3 +69,26 @@ class EventTypeInput(EventTypeFields):
         ),
         Field(pattern=NAME_PATTERN),
     ]
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class EventTypeOccurredAt(ApiAnswer):
+    max_past_seconds: int | None = None
+    max_future_seconds: int | None = None
+
+
+class EventTypeEnhancers(ApiAnswer):
+    kind: str = OMITTED
+
+
+class EventType(ApiAnswer):
+    name: str = OMITTED
+    description: str = OMITTED
+    json_schema: dict[str, Any] = Field(OMITTED, alias="schema")
+    builtin: bool = OMITTED
+    reporting: Literal["connectors", "public", "private", "intrinsic"] = OMITTED
+    occurred_at: EventTypeOccurredAt = OMITTED
+    enhancers: list[EventTypeEnhancers] = OMITTED
+    secret: str = Field(OMITTED, description="a private type's secret: shown once")

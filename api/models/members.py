@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from api.http import MAX_ID
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import checked, explain, whole
 
 MAX_IDENTITIES = 10
@@ -105,3 +106,36 @@ class MemberTokenInput(ApiInput):
     expires_in_seconds: Annotated[
         Annotated[int, Field(ge=60, le=MAX_TOKEN_SECONDS)] | None, whole(60, MAX_TOKEN_SECONDS)
     ] = None
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class MemberIdentities(ApiAnswer):
+    kind: str = OMITTED
+    value: str = OMITTED
+
+
+class Member(ApiAnswer):
+    id: int = OMITTED
+    identities: list[MemberIdentities] = OMITTED
+    attributes: dict[str, Any] = OMITTED
+    registered_at: str | None = None
+    created_at: datetime = OMITTED
+    balance: int = OMITTED
+    lifetime_points: int = OMITTED
+
+
+class MemberToken(ApiAnswer):
+    id: str = OMITTED
+    member_id: int = OMITTED
+    created_at: datetime = OMITTED
+    expires_at: datetime = OMITTED
+    revoked_at: str | None = None
+    status: Literal["active", "expired", "revoked"] = OMITTED
+    token: str = Field(OMITTED, description="shown once, when issued")
+
+
+class ReleasedParked(ApiAnswer):
+    released: int = OMITTED
+    results: list[dict[str, Any]] = OMITTED

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import checked, problem, text, whole_or_null
 from earning_rules.rewards import MAX_POINTS
 from expiry.policy import AMOUNTS, Policy
@@ -72,3 +73,65 @@ class ExpiryPolicyInput(ApiInput):
     def policy(self) -> Policy:  # the ranges above are expiry.policy.AMOUNTS' (a test compares)
         wanted = AMOUNTS[self.kind][0] if self.kind in AMOUNTS else None
         return Policy(self.kind, getattr(self, wanted)) if wanted else Policy()
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class LedgerEntry(ApiAnswer):
+    id: int = OMITTED
+    points: int = OMITTED
+    kind: Literal["award", "reversal", "adjustment"] = OMITTED
+    occurred_at: datetime = OMITTED
+
+
+class Ledger(ApiAnswer):
+    items: list[LedgerEntry] = OMITTED
+    next: Any = OMITTED
+    balance: int = OMITTED
+    lifetime_points: int = OMITTED
+
+
+class Adjustment(ApiAnswer):
+    entry_id: int = OMITTED
+    points: int = OMITTED
+    balance: int = OMITTED
+    lifetime_points: int = OMITTED
+
+
+class LedgerCheck(ApiAnswer):
+    ok: bool = OMITTED
+    mismatches: list[dict[str, Any]] = OMITTED
+
+
+class ExpiryPolicy(ApiAnswer):
+    policy: dict[str, Any] = OMITTED
+    description: str = OMITTED
+
+
+class ExpiryRun(ApiAnswer):
+    members: int = OMITTED
+    entries: int = OMITTED
+    points: int = OMITTED
+    rewards: int = OMITTED
+
+
+class ExpiringLot(ApiAnswer):
+    at: datetime = OMITTED
+    points: int = OMITTED
+
+
+class MemberExpiringDueNow(ApiAnswer):
+    at: datetime = OMITTED
+    points: int = OMITTED
+
+
+class MemberExpiring(ApiAnswer):
+    member_id: int = OMITTED
+    test: bool = OMITTED
+    balance: int = OMITTED
+    policy: ExpiryPolicy = OMITTED
+    expiring: list[ExpiringLot] = OMITTED
+    due_now: list[MemberExpiringDueNow] = OMITTED
+    never_expire: int = OMITTED
+    debt: int = OMITTED

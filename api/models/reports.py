@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, WithJsonSchema
 
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import text
 
 EventTypeName = Annotated[
@@ -60,3 +60,13 @@ class ReportedEventInput(ManualEventInput):
             }
         ),
     ] = None
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class ReportedEventResult(ApiAnswer):
+    request_id: str = OMITTED
+    event_id: int = OMITTED
+    status: Literal["processed"] = OMITTED
+    awards: list[Any] = OMITTED

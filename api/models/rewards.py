@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from api.models.base import ApiInput, partial_of
+from api.models.base import OMITTED, ApiAnswer, ApiInput, partial_of
 from api.models.fields import (
     Description,
     ImageUrl,
@@ -91,3 +92,53 @@ class IssuedRewardNote(ApiInput):
     body_is: ClassVar[str] = 'an object such as {"note": "why"}'
 
     note: Note = None
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class Reward(ApiAnswer):
+    id: str = OMITTED
+    name: str = OMITTED
+    description: str | None = None
+    image_url: str | None = None
+    cost: int = OMITTED
+    stock: int | None = None
+    issued: int = OMITTED
+    limit: dict[str, Any] | None = None
+    available_from: str | None = None
+    available_until: str | None = None
+    valid_days: int | None = None
+    status: Literal["active", "paused", "archived"] = OMITTED
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+
+
+class Rewards(ApiAnswer):
+    items: list[Reward] = OMITTED
+
+
+class IssuedReward(ApiAnswer):
+    id: int = OMITTED
+    reward: str = OMITTED
+    name: str | None = None
+    code: str = OMITTED
+    status: Literal["issued", "redeemed", "expired", "cancelled"] = OMITTED
+    source: Literal["purchase", "rule"] = OMITTED
+    cost: int = OMITTED
+    spend_entry_id: int | None = None
+    refund_entry_id: int | None = None
+    rule_id: str | None = None
+    rule_version: int | None = None
+    event_id: int | None = None
+    issued_at: datetime = OMITTED
+    expires_at: str | None = None
+    history: list[dict[str, Any]] = OMITTED
+    test: bool = OMITTED
+    member_id: int = OMITTED
+    balance: int = Field(OMITTED, description="the member's balance after (purchase, cancel)")
+    followed_by: dict[str, Any] = Field(OMITTED, description="the PURCHASED_REWARD event (purchase)")
+
+
+class IssuedRewards(ApiAnswer):
+    items: list[IssuedReward] = OMITTED

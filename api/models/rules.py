@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model
 
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import problem, whole
 from earning_rules.rewards import MAX_FACTOR, MAX_POINTS
 
@@ -189,3 +189,15 @@ RULE_PARTS: dict[str, type[BaseModel]] = {
     "reward.points_per_unit": PointsPerUnitReward, "reward.multiplier": MultiplierReward, "limits": RuleLimit,
     "reactions": RuleReaction, "tag": TagCondition, "counter": CounterCondition,
 }  # fmt: skip
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class RulePreview(ApiAnswer):
+    events: int = OMITTED
+    matched: int = OMITTED
+    points: int = OMITTED
+    members: int = OMITTED
+    limits_counted: bool = OMITTED
+    items: list[dict[str, Any]] = OMITTED

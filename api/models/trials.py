@@ -10,9 +10,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from api.http import MAX_ID
-from api.models.base import ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.connectors import Mapping
 from api.models.fields import checked, explain, problem, refused, text, whole
+from api.models.ingest import StoredRawEvent
 from earning_rules.validate import show
 from pipeline.context import IngestRequest
 from pipeline.dry_run import simulated_request
@@ -184,3 +185,66 @@ class ReplayInput(ApiInput):
             shown = show(self.until.isoformat().replace("+00:00", "Z"))
             raise problem("must be after since", field="until", shown=shown)
         return self
+
+
+# --- answers: what the API gives back (declared for /openapi.json) ---
+
+
+class DryRunReport(ApiAnswer):
+    """Every step of the pipeline for the request; nothing is stored (docs/test-mode.md)."""
+
+    dry_run: Literal[True] = OMITTED
+    auth: dict[str, Any] = OMITTED
+    parse: dict[str, Any] = OMITTED
+    counts: dict[str, Any] = OMITTED
+    results: list[dict[str, Any]] = OMITTED
+
+
+class PurgeCounts(ApiAnswer):
+    events: int = OMITTED
+    points_entries: int = OMITTED
+    profiles: int = OMITTED
+    requests: int = OMITTED
+
+
+class Purge(ApiAnswer):
+    purged: PurgeCounts = OMITTED
+
+
+class Replay(ApiAnswer):
+    """What a replay did, or would do (docs/replay-and-samples.md)."""
+
+    applied: bool = OMITTED
+    events: int = OMITTED
+    counts: dict[str, Any] = OMITTED
+    points_delta: int = OMITTED
+    more: bool = OMITTED
+    next_after: int = Field(OMITTED, description="when more: send as after to continue")
+    next_since: datetime = OMITTED
+
+
+class RecentRawEvent(ApiAnswer):
+    event_id: int = OMITTED
+    request_id: str = OMITTED
+    index: int = OMITTED
+    status: str = OMITTED
+    test: bool = OMITTED
+    received_at: datetime = OMITTED
+    raw: Any = OMITTED
+
+
+class Sample(ApiAnswer):
+    id: int = OMITTED
+    connector_id: str = OMITTED
+    name: str = OMITTED
+    body: StoredRawEvent = OMITTED
+    headers: dict[str, Any] = OMITTED
+    query: dict[str, Any] = OMITTED
+    expected: Any = OMITTED
+    mapping_version: int = OMITTED
+    created_at: datetime = OMITTED
+
+
+class MappingCheck(ApiAnswer):
+    changed: int = OMITTED
+    samples: list[dict[str, Any]] = OMITTED
