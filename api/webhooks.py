@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from api.http import JSON, MAX_ID, db_of, int_param, page, path_id, read_json
 from api.models.base import every, sent
-from api.models.webhooks import WebhookEndpointInput, WebhookEndpointPatch
+from api.models.webhooks import SecretRotation, WebhookEndpointInput, WebhookEndpointPatch
 from api.validation import read_input
 from errors import InvalidInput, NotFound
 from pipeline.webhook_delivery import wake
@@ -26,8 +26,6 @@ from webhooks.messages import test_message
 
 _INVALID = "invalid_webhook_endpoint"
 MESSAGE_STATUSES = ("pending", "delivered", "failed")
-DEFAULT_OVERLAP_SECONDS = 86_400  # how long the previous secret still signs after a rotation
-MAX_OVERLAP_SECONDS = 30 * 86_400
 
 
 def endpoint_json(row: dict[str, Any], counts: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
@@ -156,17 +154,7 @@ async def delete_endpoint(request: Request) -> Response:
 async def rotate_secret(request: Request) -> Response:
     """A new secret; the previous one keeps signing (beside it) for `keepPreviousSeconds`."""
     body = await read_json(request) if await request.body() else {}
-    if not isinstance(body, dict) or set(body) - {"keepPreviousSeconds"}:
-        raise InvalidInput(
-            'body: expected nothing, or {"keepPreviousSeconds": 86400}', code="invalid_webhook_endpoint"
-        )
-    keep = body.get("keepPreviousSeconds", DEFAULT_OVERLAP_SECONDS)
-    if isinstance(keep, bool) or not isinstance(keep, int) or not 0 <= keep <= MAX_OVERLAP_SECONDS:
-        raise InvalidInput(
-            f"keepPreviousSeconds: {json.dumps(keep)} must be a whole number of seconds from 0 to "
-            f"{MAX_OVERLAP_SECONDS} (30 days)",
-            code="invalid_webhook_endpoint",
-        )
+    keep = read_input(SecretRotation, body, code=_INVALID).keep_previous_seconds
     endpoint_id = request.path_params["endpoint_id"]
     now = datetime.now(UTC)
     secret = signing.new_secret()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, RootModel
+from pydantic import AfterValidator, Field
 
 from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.connectors import AuthSettings
@@ -47,8 +47,10 @@ class AdminKey(ApiAnswer):
     revoked_at: str | None = None
 
 
-class NewAdminKey(RootModel[Any]):
-    """NewAdminKey"""
+class NewAdminKey(AdminKey):
+    """A key as created: its token is shown this once."""
+
+    token: str
 
 
 class AuditEntryKey(ApiAnswer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import RootModel
+from pydantic import Field
 
 from api.models.base import OMITTED, ApiAnswer
 from api.models.ingest import MappedEvent, StoredRawEvent
@@ -28,8 +28,16 @@ class RequestLogEntry(ApiAnswer):
     duration_ms: float | None = None
 
 
-class RequestDetail(RootModel[Any]):
-    """RequestDetail"""
+class RequestDetail(RequestLogEntry):
+    """A request with what its mapping saw and the events it made."""
+
+    headers: dict[str, str] | None = Field(
+        None, description="the headers the mapping saw as $headers, credentials left out"
+    )
+    query: dict[str, str] | None = Field(
+        None, description="the query string the mapping saw as $query, credentials left out"
+    )
+    events: list[dict[str, Any]] = OMITTED
 
 
 class Event(ApiAnswer):

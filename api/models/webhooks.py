@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, Field
 
 from api.models.base import OMITTED, ApiAnswer, ApiInput, partial_of
-from api.models.fields import Note, by, explain
+from api.models.fields import Note, by, checked, explain
 from webhooks.endpoints import KINDS, check_kind, check_url, unique
 
+DEFAULT_OVERLAP_SECONDS = 86_400  # how long the previous secret still signs after a rotation
+MAX_OVERLAP_SECONDS = 30 * 86_400
 Kind = Annotated[str, by(check_kind), Field(json_schema_extra={"enum": list(KINDS)})]
 
 
@@ -65,14 +67,25 @@ class WebhookEndpoints(ApiAnswer):
     kinds: dict[str, Any] = Field(OMITTED, description="every kind, and when it is sent")
 
 
-class NewWebhookEndpoint(RootModel[Any]):
-    """NewWebhookEndpoint"""
+class NewWebhookEndpoint(WebhookEndpoint):
+    """An endpoint as created: its signing secret is shown this once (and after each rotation)."""
+
+    secret: str = Field(pattern="^whsec_")
 
 
-class SecretRotation(ApiAnswer):
-    model_config = ConfigDict(extra="forbid")
+class SecretRotation(ApiInput):
+    """How long the previous secret keeps signing beside the new one."""
 
-    keep_previous_seconds: int = Field(OMITTED, ge=0, le=2592000)
+    body_is: ClassVar[str] = 'nothing, or an object such as {"keepPreviousSeconds": 86400}'
+
+    keep_previous_seconds: Annotated[
+        int,
+        Field(ge=0, le=MAX_OVERLAP_SECONDS),
+        checked(
+            lambda v: not isinstance(v, bool) and isinstance(v, int) and 0 <= v <= MAX_OVERLAP_SECONDS,
+            f"must be a whole number of seconds from 0 to {MAX_OVERLAP_SECONDS} (30 days)",
+        ),
+    ] = DEFAULT_OVERLAP_SECONDS
 
 
 class WebhookMessagePayload(ApiAnswer):
@@ -98,5 +111,16 @@ class WebhookMessage(ApiAnswer):
     payload: WebhookMessagePayload = OMITTED
 
 
-class WebhookMessageDetail(RootModel[Any]):
-    """WebhookMessageDetail"""
+class Attempt(ApiAnswer):
+    id: int = OMITTED
+    at: datetime = OMITTED
+    status_code: int | None = None
+    latency_ms: float = OMITTED
+    response_excerpt: str | None = None
+    error: str | None = None
+
+
+class WebhookMessageDetail(WebhookMessage):
+    """A message with every attempt to deliver it."""
+
+    attempt_log: list[Attempt] = OMITTED
