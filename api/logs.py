@@ -71,6 +71,9 @@ def event_json(row: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
         "occurredAt": row["occurred_at"],
         "receivedAt": row["received_at"],
     }
+    if "profile_kind" in row:  # the list: who the member is, at a glance
+        known = row["profile_kind"] is not None
+        body["profile"] = {"kind": row["profile_kind"], "value": row["profile_value"]} if known else None
     if full:
         body.update(raw=row["raw"], mapped=row["mapped"], trace=row["trace"])
     return body

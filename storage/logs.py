@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
-from storage.tables import AdminLog, Event, RequestLog
+from storage.tables import AdminLog, Event, Profile, RequestLog
 
 requests_table = RequestLog.__table__  # type: ignore[attr-defined]
 events_table = Event.__table__  # type: ignore[attr-defined]
+profiles_table = Profile.__table__  # type: ignore[attr-defined]
 admin_log_table = AdminLog.__table__  # type: ignore[attr-defined]
 
 
@@ -78,8 +79,11 @@ async def get_request(conn: AsyncConnection, request_id: str) -> dict[str, Any] 
 
 
 async def list_events(conn: AsyncConnection, f: LogFilter) -> list[dict[str, Any]]:
-    t = events_table
-    query = select(t)
+    """Newest first, each with its member's identity (profile_kind, profile_value) to show."""
+    t, p = events_table, profiles_table
+    query = select(t, p.c.kind.label("profile_kind"), p.c.value.label("profile_value")).select_from(
+        t.outerjoin(p, p.c.id == t.c.profile_id)
+    )
     if f.connector_id:
         query = query.where(t.c.connector_id == f.connector_id)
     if f.status:

@@ -40,6 +40,11 @@ class RequestDetail(RequestLogEntry):
     events: list[dict[str, Any]] = OMITTED
 
 
+class Identity(ApiAnswer):
+    kind: str
+    value: str
+
+
 class Event(ApiAnswer):
     id: int = OMITTED
     request_id: str = OMITTED
@@ -48,6 +53,7 @@ class Event(ApiAnswer):
     status: str = OMITTED
     reason: str | None = None
     profile_id: int | None = None
+    profile: Identity | None = Field(None, description="in lists: the member's identity, to show")
     occurred_at: datetime = OMITTED
     received_at: datetime = OMITTED
     raw: StoredRawEvent = OMITTED

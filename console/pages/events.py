@@ -29,14 +29,16 @@ async def _connectors(request: Request) -> list[dict[str, Any]]:
 async def list_events(request: Request) -> Response:
     filters = _filters(request, EVENT_FILTERS)
     answer = await call(request, "GET", "/api/events", query={**filters, "limit": 50})
+    connectors = await _connectors(request)
     context = {
         "section": "events",
         "filters": filters,
         "answer": answer,
+        "names": {c["id"]: c["name"] for c in connectors},  # connectors as the marketer named them
         "events": answer.body["items"] if answer.ok else [],
         "next": answer.body.get("next") if answer.ok else None,
         "statuses": STATUSES,
-        "connectors": await _connectors(request),
+        "connectors": connectors,
         "live": request.query_params.get("live") == "1",
     }
     # The live tail asks for the table only, every few seconds (htmx).

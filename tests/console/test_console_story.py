@@ -78,6 +78,10 @@ def test_from_a_new_connector_to_a_members_points(console: Console, server: Serv
     console.go(f"/console/events?connector={connector_id}")
     row = page.locator(f"a[href='/console/events/{event_id}']")
     expect(row).to_be_visible()
+    # Who and where as the marketer knows them: the connector's name, the member's email.
+    line = page.locator("#events-table tbody tr").first
+    expect(line).to_contain_text("Webshop checkout")
+    expect(line).to_contain_text(email)
     console.shot("events")
     row.click()
     expect(page.locator("h1")).to_contain_text(f"Event #{event_id}")
