@@ -48,6 +48,7 @@ def preview(definition: RuleDefinition, rows: list[dict[str, Any]], tz: ZoneInfo
                 "eventId": row["id"],
                 "connectorId": row["connector_id"],
                 "profileId": row["profile_id"],
+                "member": row.get("profile_value"),  # who, to show (the event log's identity)
                 "occurredAt": row["occurred_at"],
                 "outcome": judged["outcome"],
                 "points": judged["points"],
