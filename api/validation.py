@@ -58,7 +58,7 @@ def message_of(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> str:
     error = min(errors, key=lambda e: e["type"] != "extra_forbidden")  # stable: first of its kind
     loc, context = error["loc"], error.get("ctx") or {}
     if not loc and "field" in context:  # a check of several fields, told which one to name
-        return f"{context['field']}: {context.get('shown', '')} {_problem(error)}".replace(":  ", ": ")
+        return _line(context["field"], context.get("shown", ""), _problem(error))
     if not loc:
         body_is = getattr(model, "body_is", "a JSON object")
         return f"body: expected {body_is}; got {show(error['input'])}"
@@ -69,7 +69,10 @@ def message_of(model: type[BaseModel], errors: Sequence[ErrorDetails]) -> str:
     problem = _problem(error)
     if kind in _WITHOUT_VALUE:
         return f"{field}: {problem}"
-    shown = context["shown"] if "shown" in context else show(error["input"])
+    return _line(field, context["shown"] if "shown" in context else show(error["input"]), problem)
+
+
+def _line(field: str, shown: str, problem: str) -> str:
     return f"{field}: {shown} {problem}" if shown else f"{field}: {problem}"
 
 
