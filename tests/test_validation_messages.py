@@ -84,3 +84,25 @@ def test_each_mistake_reads_field_value_problem(model: Any, body: Any, message: 
 
 def test_a_secret_never_appears_in_its_message() -> None:
     assert "s3cret" not in _message(ConnectorInput, {"name": "x", "secret": "s3cret" * 100})
+
+
+@pytest.mark.parametrize(
+    ("enhancers", "message"),
+    [
+        ([{"kind": "random"}, {"kind": "random"}], "enhancers[1].kind: 'random' is listed twice"),
+        ([{"kind": "random", "attributes": ["tier"]}], "enhancers[0].attributes: unknown for 'random'"),
+        ([{"kind": "weather"}], 'enhancers[0].kind: "weather" is not one of random, time_parts'),
+        ([{"kind": "random"}] * 11, "enhancers: "),
+    ],
+)
+def test_an_event_types_enhancers_are_checked_in_shape_then_in_meaning(
+    enhancers: list[dict[str, Any]], message: str
+) -> None:
+    from api.models.event_types import EventTypeInput
+    from event_types.enhancers import parse_enhancers
+
+    body = {"name": "shop.visit", "schema": {"type": "object"}, "enhancers": enhancers}
+    with pytest.raises(InvalidInput) as caught:
+        model = read_input(EventTypeInput, body, code="invalid_event_type")
+        parse_enhancers(model.columns()["enhancers"])
+    assert caught.value.message.startswith(message), caught.value.message

@@ -11,6 +11,7 @@ from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.fields import checked, whole_or_null
 from event_types import NAME_PATTERN
 from event_types.dates import MAX_BOUND_SECONDS
+from event_types.enhancers import KINDS, MAX_ENHANCERS
 
 _NAME = re.compile(NAME_PATTERN)
 Seconds = Annotated[
@@ -26,10 +27,14 @@ class OccurredAtBounds(ApiInput):
     max_future_seconds: Seconds = None
 
 
+EnhancerKind = Literal["random", "time_parts", "member_attributes", "nth_event"]
+assert EnhancerKind.__args__ == KINDS, "the API's enhancers are event_types.enhancers'"  # type: ignore[attr-defined]
+
+
 class Enhancer(ApiInput):
     """A fact the type adds to each of its events (docs/event-types.md)."""
 
-    kind: Literal["random", "time_parts", "member_attributes", "nth_event"]
+    kind: EnhancerKind
     attributes: Annotated[
         list[Annotated[str, Field(min_length=1)]] | None,
         Field(max_length=50, description="member_attributes only: which attributes; left out: all"),
@@ -45,7 +50,7 @@ class EventTypeFields(ApiInput):
     description: str = ""
     reporting: Literal["connectors", "public", "private"] = "connectors"
     occurred_at: OccurredAtBounds = Field(default_factory=OccurredAtBounds)
-    enhancers: Annotated[list[Enhancer], Field(max_length=10)] = Field(default_factory=list)
+    enhancers: Annotated[list[Enhancer], Field(max_length=MAX_ENHANCERS)] = Field(default_factory=list)
     name: str | None = Field(None, description="the type's name, as in the path (PUT cannot rename)")
 
     def columns(self) -> dict[str, Any]:

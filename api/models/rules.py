@@ -184,11 +184,6 @@ class RulePreviewInput(ApiInput):
 
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
-RULE_PARTS: dict[str, type[BaseModel]] = {
-    "": RuleInput, "source": RuleSource, "reward": RuleReward, "reward.fixed": FixedReward,
-    "reward.points_per_unit": PointsPerUnitReward, "reward.multiplier": MultiplierReward, "limits": RuleLimit,
-    "reactions": RuleReaction, "tag": TagCondition, "counter": CounterCondition,
-}  # fmt: skip
 
 
 # --- answers: what the API gives back (declared for /openapi.json) ---
