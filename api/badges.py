@@ -17,7 +17,7 @@ from starlette.routing import Route
 from api.http import JSON, bool_param, db_of, path_id, read_json, settings_of
 from api.members import active_member
 from api.models.badges import BadgeGrantInput, BadgeInput, BadgePatch
-from api.models.base import sent
+from api.models.base import every, sent
 from api.validation import read_input
 from earning_rules.validate import show
 from errors import Conflict, InvalidInput, NotFound
@@ -83,7 +83,7 @@ async def list_badges(request: Request) -> Response:
 
 
 async def create_badge(request: Request) -> Response:
-    values = read_input(BadgeInput, await read_json(request), code="invalid_badge").model_dump()
+    values = every(read_input(BadgeInput, await read_json(request), code="invalid_badge"))
     now = datetime.now(UTC)
     row = {
         "id": "bdg_" + secrets.token_hex(6),

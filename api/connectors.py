@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import event_types
-from api.http import JSON, db_of, json_of, read_body, read_json, settings_of
+from api.http import JSON, db_of, read_json, read_json_or_empty, settings_of
 from api.models.base import sent
 from api.models.connectors import ConnectorInput, ConnectorPatch, CredentialInput
 from api.validation import read_input
@@ -250,8 +250,7 @@ async def list_mapping_versions(request: Request) -> Response:
 
 
 async def add_credential(request: Request) -> Response:
-    raw = await read_body(request)
-    wanted = read_input(CredentialInput, json_of(raw) if raw.strip() else {}, code="invalid_credential")
+    wanted = read_input(CredentialInput, await read_json_or_empty(request), code="invalid_credential")
     async with db_of(request).write() as conn:
         row = await _get_or_404(conn, request.path_params["connector_id"])
         auth = parse_auth_settings(row["auth"])

@@ -114,6 +114,12 @@ async def read_json(request: Request) -> Any:
     return json_of(await read_body(request))
 
 
+async def read_json_or_empty(request: Request) -> Any:
+    """The JSON body, or {} when there is none (a body every field of which is optional)."""
+    raw = await read_body(request)
+    return json_of(raw) if raw.strip() else {}
+
+
 def json_of(body: bytes) -> Any:
     """An admin request's JSON body, strictly (see connectors.bodies.loads): 400 naming the position."""
     if not body.strip():

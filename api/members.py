@@ -17,11 +17,10 @@ from api.http import (
     check_text,
     db_of,
     int_param,
-    json_of,
     page,
     path_id,
-    read_body,
     read_json,
+    read_json_or_empty,
     settings_of,
 )
 from api.member_tokens import new_token_id, token_for
@@ -188,8 +187,7 @@ def _token_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 async def issue_token(request: Request) -> Response:
     member_id = _member_id(request)
-    raw = await read_body(request)
-    wanted = read_input(MemberTokenInput, json_of(raw) if raw.strip() else {}, code="invalid_member_token")
+    wanted = read_input(MemberTokenInput, await read_json_or_empty(request), code="invalid_member_token")
     seconds = wanted.expires_in_seconds or settings_of(request).member_token_days * 86_400
     now = datetime.now(UTC)
     token_id = new_token_id()

@@ -16,7 +16,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.http import JSON, bool_param, choice_param, db_of, path_id, read_json, settings_of
+from api.http import (
+    JSON,
+    bool_param,
+    choice_param,
+    db_of,
+    path_id,
+    read_json,
+    read_json_or_empty,
+    settings_of,
+)
 from api.members import active_member
 from api.models.base import every, sent
 from api.models.rewards import IssuedRewardNote, PurchaseInput, RewardInput, RewardPatch, reward_columns
@@ -93,8 +102,7 @@ async def _member(conn: Any, member_id: int, test: bool) -> flows.Member:
 
 
 async def _note(request: Request) -> IssuedRewardNote:
-    data = await read_json(request) if await request.body() else {}
-    return read_input(IssuedRewardNote, data, code="invalid_reward_request")
+    return read_input(IssuedRewardNote, await read_json_or_empty(request), code="invalid_reward_request")
 
 
 async def purchase(request: Request) -> Response:

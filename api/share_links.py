@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from api.handoff import integration_html
-from api.http import JSON, db_of, json_of, read_body, settings_of
+from api.http import JSON, db_of, read_json_or_empty, settings_of
 from api.models.access import ShareLinkInput
 from api.validation import read_input
 from errors import NotFound
@@ -38,8 +38,7 @@ def _serializer(admin_token: str) -> URLSafeSerializer:
 
 async def create_share_link(request: Request) -> Response:
     connector_id = request.path_params["connector_id"]
-    raw = await read_body(request)
-    days = read_input(ShareLinkInput, json_of(raw) if raw.strip() else {}, code="invalid_share_link").days
+    days = read_input(ShareLinkInput, await read_json_or_empty(request), code="invalid_share_link").days
     async with db_of(request).read() as conn:
         if await store.get_connector(conn, connector_id) is None:
             raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")

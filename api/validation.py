@@ -15,11 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from api.models.base import ApiInput
 from earning_rules.validate import show
 from errors import InvalidInput
 
-M = TypeVar("M", bound=ApiInput)
+M = TypeVar("M", bound=BaseModel)
 
 # Problems in the words the rest of the API uses; {…} are the error's context values.
 _PROBLEMS = {

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.http import JSON, MAX_ID, db_of, int_param, page, path_id, read_json
+from api.http import JSON, MAX_ID, db_of, int_param, page, path_id, read_json, read_json_or_empty
 from api.models.base import every, sent
 from api.models.webhooks import SecretRotation, WebhookEndpointInput, WebhookEndpointPatch
 from api.validation import read_input
@@ -153,8 +153,7 @@ async def delete_endpoint(request: Request) -> Response:
 
 async def rotate_secret(request: Request) -> Response:
     """A new secret; the previous one keeps signing (beside it) for `keepPreviousSeconds`."""
-    body = await read_json(request) if await request.body() else {}
-    keep = read_input(SecretRotation, body, code=_INVALID).keep_previous_seconds
+    keep = read_input(SecretRotation, await read_json_or_empty(request), code=_INVALID).keep_previous_seconds
     endpoint_id = request.path_params["endpoint_id"]
     now = datetime.now(UTC)
     secret = signing.new_secret()

@@ -15,6 +15,7 @@ from api.models import rules as declared
 from earning_rules import conditions, limits, model, reactions, rewards
 from earning_rules.model import parse_rule, rule_definition_to_json
 from earning_rules.periods import PERIODS
+from errors import InvalidRule
 from openapi.components import model_schemas
 
 
@@ -89,5 +90,5 @@ def test_every_example_rule_is_valid_under_both(rule: dict[str, Any]) -> None:
 )
 def test_a_mistake_is_refused_by_both(rule: dict[str, Any]) -> None:
     assert list(_validator("RuleInput").iter_errors(rule))
-    with pytest.raises(Exception, match=":"):
+    with pytest.raises(InvalidRule, match=r"^[a-z_.\[\]0-9]+: "):
         parse_rule(rule)

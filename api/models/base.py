@@ -14,11 +14,9 @@ class ApiInput(BaseModel):
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        populate_by_name=False,
         extra="forbid",
         strict=True,
         frozen=True,
-        hide_input_in_errors=False,
     )
     # What the body holds, for the error a body that is not an object gets.
     body_is: ClassVar[str] = "a JSON object with the settings"
@@ -31,10 +29,11 @@ class ApiAnswer(BaseModel):
 
 
 def partial_of(
-    model: type[ApiInput], name: str, doc: str, *, drop: tuple[str, ...] = (), **more: Any
-) -> type[ApiInput]:
+    model: type[BaseModel], name: str, doc: str, *, drop: tuple[str, ...] = (), **more: Any
+) -> type[BaseModel]:
     """The same fields, none required and none defaulted: a PATCH changes only what it names
-    (read it with `sent`), and a field it names must still be valid (null is not "leave it")."""
+    (read it with `sent`), and a field it names must still be valid (null is not "leave it").
+    The partial model has the model's own base (its configuration), not the model's checks."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         if field_name in drop:
@@ -42,8 +41,9 @@ def partial_of(
         optional = Field(None, alias=info.alias, description=info.description)
         fields[field_name] = (info.rebuild_annotation(), optional)
     fields.update(more)
-    partial: type[ApiInput] = create_model(name, __base__=ApiInput, __doc__=doc, **fields)
-    partial.body_is = model.body_is
+    partial: type[BaseModel] = create_model(name, __base__=model.__bases__[0], __doc__=doc, **fields)
+    if issubclass(partial, ApiInput) and issubclass(model, ApiInput):
+        partial.body_is = model.body_is
     return partial
 
 

@@ -89,13 +89,13 @@ def text_or_null(max_length: int, what: str | None = None) -> BeforeValidator:
     return checked(fits, words)
 
 
-def whole(minimum: int, maximum: int) -> BeforeValidator:
+def whole(minimum: int, maximum: int, what: str | None = None) -> BeforeValidator:
     """A whole number in a range (2.0 is not one: JSON callers send 2). Pair it with Field(ge, le)."""
 
     def fits(value: Any) -> bool:
         return not isinstance(value, bool) and isinstance(value, int) and minimum <= value <= maximum
 
-    return checked(fits, f"must be a whole number from {minimum} to {maximum}")
+    return checked(fits, what or f"must be a whole number from {minimum} to {maximum}")
 
 
 def _instant(value: Any) -> datetime | None:
@@ -149,7 +149,7 @@ def an_id(words: str) -> BeforeValidator:
     return checked(fits, words)
 
 
-def whole_or_null(minimum: int, maximum: int) -> BeforeValidator:
+def whole_or_null(minimum: int, maximum: int, what: str | None = None) -> BeforeValidator:
     """A whole number in a range, or null (none: no limit)."""
 
     def fits(value: Any) -> bool:
@@ -157,7 +157,7 @@ def whole_or_null(minimum: int, maximum: int) -> BeforeValidator:
             return True
         return not isinstance(value, bool) and isinstance(value, int) and minimum <= value <= maximum
 
-    return checked(fits, f"must be a whole number from {minimum} to {maximum}, or null")
+    return checked(fits, what or f"must be a whole number from {minimum} to {maximum}, or null")
 
 
 def by(check: Callable[[Any], Any]) -> BeforeValidator:

@@ -10,24 +10,12 @@ from pydantic import Field
 
 from api.http import MAX_ID
 from api.models.base import OMITTED, ApiAnswer, ApiInput
-from api.models.fields import checked, explain, whole
+from api.models.fields import checked, explain, text, whole
 
 MAX_IDENTITIES = 10
 MAX_ATTRIBUTES = 50
 MAX_TOKEN_SECONDS = 366 * 86_400
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
-
-
-def _non_empty(max_length: int) -> Any:
-    def fits(value: Any) -> bool:
-        return (
-            isinstance(value, str)
-            and bool(value.strip())
-            and len(value) <= max_length
-            and "\x00" not in value
-        )
-
-    return checked(fits, f"must be non-empty text of at most {max_length} characters")
 
 
 def _attribute_value(value: Any) -> bool:
@@ -57,8 +45,14 @@ class IdentityInput(ApiInput):
 
     body_is: ClassVar[str] = 'an object such as {"kind": "default", "value": "ann@example.com"}'
 
-    kind: Annotated[str, _non_empty(64), Field(min_length=1, max_length=64)] = "default"
-    value: Annotated[str, _non_empty(512), Field(min_length=1, max_length=512)]
+    kind: Annotated[
+        str, text(64, "must be non-empty text of at most 64 characters"), Field(min_length=1, max_length=64)
+    ] = "default"
+    value: Annotated[
+        str,
+        text(512, "must be non-empty text of at most 512 characters"),
+        Field(min_length=1, max_length=512),
+    ]
 
 
 class MemberInput(ApiInput):

@@ -58,9 +58,14 @@ class ExpiryPolicyInput(ApiInput):
     months: Annotated[Annotated[int, Field(ge=0, le=1_200)] | None, whole_or_null(0, 1_200)] = None
     years: Annotated[Annotated[int, Field(ge=0, le=100)] | None, whole_or_null(0, 100)] = None
 
+    @property
+    def _amount_field(self) -> str | None:
+        """The one field this kind takes (None: `never` takes none)."""
+        return AMOUNTS[self.kind][0] if self.kind in AMOUNTS else None
+
     @model_validator(mode="after")
     def _one_amount(self) -> ExpiryPolicyInput:
-        wanted = AMOUNTS[self.kind][0] if self.kind in AMOUNTS else None
+        wanted = self._amount_field
         for field in ("days", "months", "years"):
             if field != wanted and field in self.model_fields_set:
                 takes = f"{self.kind} takes {wanted}" if wanted else "never takes no amount"
@@ -71,7 +76,7 @@ class ExpiryPolicyInput(ApiInput):
         return self
 
     def policy(self) -> Policy:  # the ranges above are expiry.policy.AMOUNTS' (a test compares)
-        wanted = AMOUNTS[self.kind][0] if self.kind in AMOUNTS else None
+        wanted = self._amount_field
         return Policy(self.kind, getattr(self, wanted)) if wanted else Policy()
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-from api.models.base import OMITTED, ApiAnswer, ApiInput
+from api.models.base import OMITTED, ApiAnswer, ApiInput, partial_of
 from api.models.fields import problem, whole
 from earning_rules.rewards import MAX_FACTOR, MAX_POINTS
 
@@ -130,19 +130,12 @@ class RuleInput(RulePart):
     reactions: list[RuleReaction] | None = Field(None, max_length=20)
 
 
-_PATCH_FIELDS: dict[str, Any] = {
-    "id": (str | None, Field(None, description="if given, this rule's id (a rule read and sent back)")),
-    "version": (int | None, Field(None, description="the version read; another is 409 rule_changed")),
-    **{
-        name: (info.rebuild_annotation() | None, Field(None, description=info.description))
-        for name, info in RuleInput.model_fields.items()
-    },
-}
-RulePatch = create_model(
+RulePatch = partial_of(
+    RuleInput,
     "RulePatch",
-    __base__=RulePart,
-    __doc__="The fields to change; `version` (as read) refuses the change if the rule changed since.",
-    **_PATCH_FIELDS,
+    "The fields to change; `version` (as read) refuses the change if the rule changed since.",
+    id=(str | None, Field(None, description="if given, this rule's id (a rule read and sent back)")),
+    version=(int | None, Field(None, description="the version read; another is 409 rule_changed")),
 )
 
 

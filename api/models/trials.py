@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -12,7 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, mod
 from api.http import MAX_ID
 from api.models.base import OMITTED, ApiAnswer, ApiInput
 from api.models.connectors import Mapping
-from api.models.fields import checked, explain, problem, refused, text, whole
+from api.models.fields import explain, problem, refused, text, whole, whole_or_null
 from api.models.ingest import StoredRawEvent
 from earning_rules.validate import show
 from pipeline.context import IngestRequest
@@ -91,15 +90,6 @@ class MappingPreviewInput(SimulatedRequest):
     ] = None
 
 
-def _event_id(minimum: int, *, null: bool = False) -> Callable[[Any], bool]:
-    def fits(value: Any) -> bool:
-        if value is None:
-            return null
-        return not isinstance(value, bool) and isinstance(value, int) and minimum <= value <= MAX_ID
-
-    return fits
-
-
 class SampleInput(ApiInput):
     """A regression case for the connector's mapping: an event it received, or a raw event."""
 
@@ -108,7 +98,7 @@ class SampleInput(ApiInput):
     name: Annotated[str, text(200), Field(min_length=1, max_length=200), AfterValidator(str.strip)]
     event_id: Annotated[
         int | None,
-        checked(_event_id(1), "is not an event id"),
+        whole(1, MAX_ID, "is not an event id"),
         Field(description="an event of this connector"),
     ] = None
     body: Any = Field(None, description="a raw event, as the sender sends it")
@@ -175,7 +165,7 @@ class ReplayInput(ApiInput):
     ] = 1000
     after: Annotated[
         Annotated[int, Field(ge=0, le=MAX_ID)] | None,
-        checked(_event_id(0, null=True), "must be an event id (the nextAfter of the previous answer)"),
+        whole_or_null(0, MAX_ID, "must be an event id (the nextAfter of the previous answer)"),
         Field(description="the nextAfter of the previous answer"),
     ] = None
 
