@@ -118,3 +118,9 @@ async def call(
         return Answer(status, orjson.loads(raw))
     except orjson.JSONDecodeError:
         return Answer(status, raw.decode("utf-8", "replace"))
+
+
+async def connector_names(request: Request) -> dict[str, str]:
+    """Connector id -> name: a marketer knows connectors by name (ids stay in the links)."""
+    answer = await call(request, "GET", "/api/connectors")
+    return {c["id"]: c["name"] for c in answer.body["items"]} if answer.ok else {}

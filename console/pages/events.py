@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.api_client import Answer, call
+from console.api_client import Answer, call, connector_names
 from console.render import page
 from console.session import form_lists
 
@@ -34,7 +34,7 @@ async def list_events(request: Request) -> Response:
         "section": "events",
         "filters": filters,
         "answer": answer,
-        "names": {c["id"]: c["name"] for c in connectors},  # connectors as the marketer named them
+        "connector_names": {c["id"]: c["name"] for c in connectors},
         "events": answer.body["items"] if answer.ok else [],
         "next": answer.body.get("next") if answer.ok else None,
         "statuses": STATUSES,
@@ -44,6 +44,14 @@ async def list_events(request: Request) -> Response:
     # The live tail asks for the table only, every few seconds (htmx).
     name = "_events_table.html" if request.headers.get("hx-request") else "events.html"
     return page(request, name, context, status_code=200 if answer.ok else answer.status)
+
+
+def member_of(trace: list[dict[str, Any]]) -> str | None:
+    """The member's identity value, as the trace's profile step found it."""
+    for step in trace:
+        if step.get("step") == "profile":
+            return step.get("value")
+    return None
 
 
 def awards_of(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,7 +80,14 @@ async def show_event(request: Request) -> Response:
     return page(
         request,
         "event.html",
-        {"section": "events", "e": event, "entries": entries, "awards": awards_of(event["trace"] or [])},
+        {
+            "section": "events",
+            "e": event,
+            "entries": entries,
+            "awards": awards_of(event["trace"] or []),
+            "connector_names": await connector_names(request),
+            "member": member_of(event["trace"] or []),
+        },
     )
 
 

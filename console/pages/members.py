@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.api_client import Answer, call
+from console.api_client import Answer, call, connector_names
 from console.render import page
 from console.session import form_of
 
@@ -56,7 +56,7 @@ async def _member_page(
         request, "GET", f"/api/profiles/{profile_id}/events", query={"limit": 50, "test": flag}
     )
     rules = {r["id"]: r["name"] for r in (await call(request, "GET", "/api/rules")).body["items"]}
-    connectors = {c["id"]: c["name"] for c in (await call(request, "GET", "/api/connectors")).body["items"]}
+    connectors = await connector_names(request)
     member = await call(request, "GET", f"/api/members/{profile_id}")
     tokens = await call(request, "GET", f"/api/members/{profile_id}/tokens")
     types = (await call(request, "GET", "/api/event-types")).body["items"]

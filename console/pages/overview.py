@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.api_client import call
+from console.api_client import call, connector_names
 from console.render import page
 
 STATUSES = ("processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed")
@@ -53,9 +53,7 @@ async def overview(request: Request) -> Response:
     for statuses in stats["eventTotals"].values():
         for status, count in statuses.items():
             totals[status] = totals.get(status, 0) + count
-    connectors = await call(request, "GET", "/api/connectors")
-    # A marketer knows connectors by name: legends and tables show it (ids stay in the links).
-    names = {c["id"]: c["name"] for c in connectors.body["items"]}
+    names = await connector_names(request)  # legends and tables show names
     return page(
         request,
         "overview.html",
@@ -69,7 +67,7 @@ async def overview(request: Request) -> Response:
             "refused_total": sum(stats["refusedByCode"].values()),
             "chart": {**chart_data(stats), "connectorNames": names},
             "connector_names": names,
-            "connector_count": len(connectors.body["items"]),
+            "connector_count": len(names),
         },
     )
 

@@ -87,6 +87,8 @@ def test_from_a_new_connector_to_a_members_points(console: Console, server: Serv
     expect(page.locator("h1")).to_contain_text(f"Event #{event_id}")
     expect(page.locator(".trace")).to_contain_text("rules")
     expect(page.locator(".trace")).to_contain_text("profile")
+    expect(page.locator("p.sub").first).to_contain_text("from Webshop checkout")
+    expect(page.locator("p.sub").first).to_contain_text(f"member {email}")
     console.shot("event")
 
     # The playground: a broken mapping shows the error with a caret; fixed, the mapped output.
