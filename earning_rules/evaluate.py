@@ -11,18 +11,17 @@ conditions, reward, limits; the first that fails is the rule's outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from earning_rules import validate as v
-from earning_rules.conditions import check
+from earning_rules.compiled import CompiledRule, compiled
 from earning_rules.event import Facts, RuleEvent
 from earning_rules.limits import Usage, apply_limits
 from earning_rules.model import Rule, Source
 from earning_rules.reactions import Reaction, reactions_to_json
-from earning_rules.rewards import RewardResult, compute
 
 OUTCOMES = (
     "awarded",
@@ -36,14 +35,13 @@ OUTCOMES = (
 )
 
 
-@dataclass(frozen=True)
-class Award:
+class Award(NamedTuple):  # a tuple: built for every award (a frozen dataclass costs 4× as much)
     rule_id: str
     rule_version: int
     rule_name: str
     points: int
     # one per limit maximum checked: {key, limit, remaining_before, consumed}
-    limits: list[dict[str, Any]] = field(default_factory=list)
+    limits: list[dict[str, Any]]
     reactions: tuple[Reaction, ...] = ()  # what the rule does besides points (earning_rules.reactions)
 
 
@@ -62,24 +60,27 @@ class Evaluation:
         return {"step": "rules", "rules": list(self.trace), "otherSources": self.elsewhere}
 
 
-def order(rules: Sequence[Rule]) -> list[Rule]:
+def order(rules: Sequence[Rule]) -> list[CompiledRule]:
+    """The rules in evaluation order, prepared."""
     key = tuple(map(id, rules))
     ordered = _ordered.get(key)
     if ordered is None:
-        ordered = sorted(rules, key=lambda r: (-r.definition.priority, r.id, r.version))
+        ordered = [
+            compiled(r) for r in sorted(rules, key=lambda r: (-r.definition.priority, r.id, r.version))
+        ]
         if len(_ordered) > 256:
             _ordered.clear()
         _ordered[key] = ordered
-    return list(ordered)
+    return ordered
 
 
 # The same rules, in evaluation order: sorted once, not once per event (the pipeline passes the
 # same parsed Rule objects while the configuration holds). Keyed by the objects' ids, which
-# cannot be reused while the cached list keeps the objects alive.
-_ordered: dict[tuple[int, ...], list[Rule]] = {}
+# cannot be reused while the cached list keeps the objects alive (through the prepared rules).
+_ordered: dict[tuple[int, ...], list[CompiledRule]] = {}
 
 
-def listening(rules: Sequence[Rule], connector_id: str, event_type: str) -> list[Rule]:
+def listening(rules: Sequence[Rule], connector_id: str, event_type: str) -> list[CompiledRule]:
     """The rules, in evaluation order, whose source takes events of this connector and type:
     indexed once per source, so 100 rules for other sources cost an event nothing."""
     key = (tuple(map(id, rules)), connector_id, event_type)
@@ -92,7 +93,7 @@ def listening(rules: Sequence[Rule], connector_id: str, event_type: str) -> list
     return found
 
 
-_listening: dict[tuple[tuple[int, ...], str, str], list[Rule]] = {}
+_listening: dict[tuple[tuple[int, ...], str, str], list[CompiledRule]] = {}
 
 
 def evaluate(
@@ -112,49 +113,43 @@ def evaluate(
     stopped_by: str | None = None
     earlier_points = 0
     judged = order(rules) if every_source else listening(rules, event.connector_id, event.event_type)
-    for rule in judged:
-        entry: dict[str, Any] = {
-            "ruleId": rule.id,
-            "ruleVersion": rule.version,
-            "name": rule.definition.name,
-            "priority": rule.definition.priority,
-            "outcome": None,  # set below; first so a person reading the trace sees it early
-            "points": 0,
-        }
+    for prepared in judged:
+        entry = prepared.head.copy()
         trace.append(entry)
         if stopped_by is not None:
             entry.update(outcome="skipped_after_stop", reason=f"rule {stopped_by} awarded and has stop")
             continue
-        award = _judge(rule, event, facts, usage, tz, include_statuses, earlier_points, entry)
+        # Chosen by source unless every source is judged; a rule with limits kept its verdict
+        # from `rules_needing_usage`.
+        if prepared.limited:
+            refusal = _refusal(prepared, event, facts, include_statuses)
+        else:
+            refusal = _first_refusal(prepared, event, facts, include_statuses, True, not every_source)
+        if refusal is not None:
+            entry.update(refusal)
+            continue
+        award = _award(prepared, event, facts, usage, tz, earlier_points, entry)
         if award is not None:
             awards.append(award)
             earlier_points += award.points
-            if rule.definition.stop:
-                stopped_by = rule.id
+            if prepared.definition.stop:
+                stopped_by = prepared.rule.id
                 entry["stopped"] = True
     return Evaluation(awards, trace, len(rules) - len(judged))
 
 
-def _judge(
-    rule: Rule,
+def _award(
+    prepared: CompiledRule,
     event: RuleEvent,
     facts: Facts,
     usage: Mapping[tuple[str, str], Usage],
     tz: ZoneInfo,
-    include_statuses: frozenset[str],
     earlier_points: int,
     entry: dict[str, Any],
 ) -> Award | None:
-    """Fill the rule's trace `entry`; return its award, if any."""
-    defn = rule.definition
-    refusal = _refusal(rule, event, facts, include_statuses)
-    if refusal is not None:
-        entry.update(refusal)
-        return None
-    if defn.reward is None:
-        result = RewardResult(0, "no points: the rule reacts only")
-    else:
-        result = compute(defn.reward, facts, earlier_points)
+    """For a rule that applies to the event: fill its trace `entry`; return its award, if any."""
+    rule, defn = prepared.rule, prepared.definition
+    result = prepared.reward(facts, earlier_points)
     if result.missing is not None:
         entry.update(outcome="not_matched", condition="reward", reason=result.missing)
         return None
@@ -162,7 +157,7 @@ def _judge(
     if result.points == 0 and not defn.reactions:
         entry.update(outcome="zero_points", reason="the reward comes to 0 points")
         return None
-    if not defn.limits:  # most rules: awarded as computed
+    if not prepared.limited:  # most rules: awarded as computed
         entry["outcome"], entry["points"] = "awarded", result.points
         if defn.reactions:
             entry["reactions"] = reactions_to_json(defn.reactions)
@@ -184,38 +179,44 @@ def _judge(
 
 
 def _refusal(
-    rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str], *, conditions: bool = True
+    prepared: CompiledRule,
+    event: RuleEvent,
+    facts: Facts,
+    include_statuses: frozenset[str],
+    conditions: bool = True,
 ) -> dict[str, Any] | None:
-    """Why the rule does not apply to the event before any points are computed, or None. A rule
-    with limits is asked twice per event (`rules_needing_usage`, then `evaluate`): kept."""
-    if not rule.definition.limits:
-        return _first_refusal(rule, event, facts, include_statuses, conditions)
-    key = (rule.id, rule.version, include_statuses, conditions)
-    if key not in event.verdicts:
-        event.verdicts[key] = _first_refusal(rule, event, facts, include_statuses, conditions)
-    verdict: dict[str, Any] | None = event.verdicts[key]
+    """A rule with limits: its verdict before points, asked twice per event
+    (`rules_needing_usage`, then `evaluate`) and kept on the event."""
+    key = (prepared.key, include_statuses, conditions)
+    verdicts = event.verdicts
+    if key not in verdicts:
+        verdicts[key] = _first_refusal(prepared, event, facts, include_statuses, conditions, False)
+    verdict: dict[str, Any] | None = verdicts[key]
     return verdict
 
 
 def _first_refusal(
-    rule: Rule, event: RuleEvent, facts: Facts, include_statuses: frozenset[str], conditions: bool
+    prepared: CompiledRule,
+    event: RuleEvent,
+    facts: Facts,
+    include_statuses: frozenset[str],
+    conditions: bool,
+    source_known: bool,
 ) -> dict[str, Any] | None:
-    defn = rule.definition
+    """Why the rule does not apply to the event before any points are computed, or None.
+    `source_known`: the rule was chosen for listening to the event's source."""
+    defn = prepared.definition
     if defn.status not in include_statuses:
         return {"outcome": "inactive", "inactive": "status", "reason": f"status is {defn.status}"}
     # The source before the window: a rule that can never apply to this connector says so
     # (`wrong_source`), rather than that its campaign is over (`inactive`).
-    if not defn.source.accepts(event.connector_id, event.event_type):
+    if not source_known and not defn.source.accepts(event.connector_id, event.event_type):
         return {"outcome": "wrong_source", "reason": _source_reason(defn.source, event)}
-    if defn.active_from is not None or defn.active_until is not None:
+    if prepared.windowed:
         window = _outside_window(defn.active_from, defn.active_until, event.timestamp)
         if window is not None:
             return {"outcome": "inactive", "inactive": window[0], "reason": window[1]}
-    if conditions and defn.conditions is not None:
-        failure = check(defn.conditions, facts)
-        if failure is not None:
-            return {"outcome": "not_matched", "condition": failure[0], "reason": failure[1]}
-    return None
+    return prepared.refusal(facts) if conditions else None
 
 
 def rules_needing_usage(
@@ -230,16 +231,32 @@ def rules_needing_usage(
     Only their usage can matter to `evaluate`, so the pipeline may count limit windows for
     these alone (`usage` of the others is never read) and save a query per idle rule.
     """
-    limited = [rule for rule in rules if rule.definition.limits]
+    limited = _limited(rules)
     if not limited:
         return []
     facts = event.facts
     # `conditions=False`: a fact the event only gets later (its `nth`) must not rule a rule out.
     return [
         rule
-        for rule in limited
-        if _refusal(rule, event, facts, include_statuses, conditions=conditions) is None
+        for rule, prepared in limited
+        if _refusal(prepared, event, facts, include_statuses, conditions) is None
     ]
+
+
+def _limited(rules: Sequence[Rule]) -> list[tuple[Rule, CompiledRule]]:
+    """The rules with limits, prepared: found once per list of rules, not once per event."""
+    key = tuple(map(id, rules))
+    found = _with_limits.get(key)
+    if found is None:
+        found = [(rule, compiled(rule)) for rule in rules if rule.definition.limits]
+        if len(_with_limits) > 256:
+            _with_limits.clear()
+        _with_limits[key] = found
+    return found
+
+
+# Keyed as `_ordered`: the ids of Rule objects that the cached lists keep alive.
+_with_limits: dict[tuple[int, ...], list[tuple[Rule, CompiledRule]]] = {}
 
 
 def _outside_window(start: datetime | None, end: datetime | None, at: datetime) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 
@@ -31,11 +31,15 @@ class RuleEvent:
         if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
             raise ValueError("RuleEvent.timestamp must be timezone-aware")
 
-    @cached_property
+    @property
     def facts(self) -> Facts:
         """Its tags and counters as conditions read them, built once per event (the writer asks
-        which rules need limit usage, then judges them)."""
-        return Facts.of(self)
+        which rules need limit usage, then judges them). Kept by hand: Python 3.11's
+        cached_property takes a lock on every read."""
+        found: Facts | None = self.__dict__.get("_facts")
+        if found is None:
+            found = self.__dict__["_facts"] = Facts.of(self)
+        return found
 
 
 def counter_decimal(value: int | float) -> Decimal | None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from earning_rules import validate as v
@@ -44,7 +44,7 @@ class Limit:
     max_points: int | None = None
     when_exceeded: Literal["cap", "skip"] = "cap"
 
-    @property
+    @cached_property  # read for every event the rule judges: worked out once per limit
     def key(self) -> str:
         """Names the window, not the rule version: usage keeps counting across edits."""
         if self.period is not None:
@@ -53,7 +53,9 @@ class Limit:
             return f"{self.scope}:rolling_hours={self.rolling_hours}"
         return f"{self.scope}:rolling_days={self.rolling_days}"
 
-    def describe(self) -> str:
+    @cached_property
+    def description(self) -> str:
+        """The window in words, as traces show it."""
         who = "per profile" if self.scope == "profile" else "for the whole rule"
         if self.period == "ever":
             return f"{who}, ever"
@@ -81,8 +83,7 @@ class LimitWindow:
     end: datetime | None
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):  # a tuple: built for every limit window of every event
     times: int = 0
     points: int = 0
 
@@ -167,12 +168,14 @@ def limit_to_json(limit: Limit) -> dict[str, Any]:
 # --- applying --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LimitCheck:
+class LimitCheck(NamedTuple):
     points: int  # what may be awarded; 0 when a limit skips the award
     outcome: Literal["ok", "capped", "limit_reached"]
     reason: str | None
     entries: list[dict[str, Any]]  # one per maximum checked, JSON-safe, for the trace and the award
+
+
+_UNUSED = Usage()
 
 
 def apply_limits(
@@ -187,11 +190,11 @@ def apply_limits(
     skips: list[str] = []
     caps: list[tuple[int, str]] = []
     for i, limit in enumerate(limits):
-        used = usage.get((rule_id, limit.key), Usage())
+        used = usage.get((rule_id, limit.key), _UNUSED)
         start, end = limit.bounds(at, tz)
         common = {
             "key": limit.key,
-            "window": limit.describe(),
+            "window": limit.description,
             "start": _local(start, tz),
             "end": _local(end, tz),
         }
@@ -209,7 +212,7 @@ def apply_limits(
             )
             if left < 1:
                 skips.append(
-                    f"{name} ({limit.describe()}): {used.times} of {limit.max_times} times used, 0 remaining"
+                    f"{name} ({limit.description}): {used.times} of {limit.max_times} times used, 0 remaining"
                 )
         if limit.max_points is not None:
             name = f"limits[{i}].max_points"
@@ -225,7 +228,7 @@ def apply_limits(
             )
             if points > left:
                 why = (
-                    f"{name} ({limit.describe()}): {used.points} of {limit.max_points} points used,"
+                    f"{name} ({limit.description}): {used.points} of {limit.max_points} points used,"
                     f" {left} remaining, {points} would exceed it"
                 )
                 if limit.when_exceeded == "skip" or left == 0:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from earning_rules import validate as v
 from earning_rules.event import Facts, show_decimal
@@ -57,8 +57,7 @@ class Multiplier:
 Reward = FixedPoints | PointsPerUnit | Multiplier
 
 
-@dataclass(frozen=True)
-class RewardResult:
+class RewardResult(NamedTuple):  # a tuple: built for every rule an event matches
     points: int  # 0 when nothing is earned
     detail: str  # the arithmetic, for the trace
     missing: str | None = None  # the counter the reward needs but the event lacks
