@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,6 +22,7 @@ from mapping import CompiledMapping, compile_cached
 from pipeline.sample_check import check_samples, refresh_expected
 from settings import Settings
 from storage import connectors as store
+from storage.database import Connection
 from storage.event_types import get_event_type
 from storage.purge import purge_test_data
 
@@ -84,7 +84,7 @@ def _mistakes_as(code: str) -> Iterator[None]:
         raise InvalidInput(exc.message, code=code, details=exc.details) from None
 
 
-async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Settings) -> None:
+async def _validate(conn: Connection, values: dict[str, Any], settings: Settings) -> None:
     if "auth" in values:
         with _mistakes_as("invalid_connector"):
             values["auth"] = to_json(parse_auth_settings(values["auth"]))
@@ -103,7 +103,7 @@ async def _validate(conn: AsyncConnection, values: dict[str, Any], settings: Set
         )
 
 
-async def _get_or_404(conn: AsyncConnection, connector_id: str) -> dict[str, Any]:
+async def _get_or_404(conn: Connection, connector_id: str) -> dict[str, Any]:
     row = await store.get_connector(conn, connector_id)
     if row is None:
         raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
@@ -111,7 +111,7 @@ async def _get_or_404(conn: AsyncConnection, connector_id: str) -> dict[str, Any
 
 
 async def create_connector_record(
-    conn: AsyncConnection, data: Any, settings: Settings, *, connector_id: str | None = None
+    conn: Connection, data: Any, settings: Settings, *, connector_id: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Validate and store a connector with its first credential(s); used by the API and the demo."""
     connector = read_input(ConnectorInput, data, code="invalid_connector")

@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from handoff.redact import redact, redact_input
 from openapi.document import build_document
 from openapi.render import render_reference
 from storage import connectors as store
+from storage.database import Connection
 from storage.event_types import get_event_type
 from storage.logs import LogFilter, list_events
 from storage.samples import list_samples
@@ -33,7 +33,7 @@ EXAMPLES = ("saved", "sample", "latest")
 
 
 async def _examples(
-    conn: AsyncConnection, connector_id: str, wanted: str
+    conn: Connection, connector_id: str, wanted: str
 ) -> tuple[Example | None, Example | None]:
     """(the example to show, None for one made up from the mapping; the real shape seen, if any).
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,13 +44,9 @@ async def profile_ledger(request: Request) -> Response:
     limit = int_param(request, "limit", 50, minimum=1, maximum=500)
     before = int_param(request, "before", 0, minimum=0)
     test = bool_param(request, "test") or False
-    t = ledger.entries
-    query = select(t).where(t.c.profile_id == profile_id, t.c.test == test)
-    if before:
-        query = query.where(t.c.id < before)
     async with db_of(request).read() as conn:
         await load_profile(conn, profile_id)
-        rows = (await conn.execute(query.order_by(t.c.id.desc()).limit(limit))).all()
+        rows = await ledger.entries_page(conn, profile_id, test=test, before=before, limit=limit)
         balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
     body = page([entry_json(r) for r in rows], limit)
     body.update(balance=balance, lifetimePoints=lifetime)

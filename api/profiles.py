@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,14 +12,14 @@ from api.logs import event_json
 from errors import InvalidInput, NotFound
 from mapping.identity import normalise_identity
 from storage import ledger, logs, members
-from storage.profiles import profiles
+from storage.database import Connection
 
 
 def _profile_id(request: Request) -> int:
     return path_id(request, "profile_id", "profile", code="unknown_profile")
 
 
-async def profile_json(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+async def profile_json(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
     balance, lifetime = await ledger.balance_of(conn, row["id"], test=False)
     test_balance, test_lifetime = await ledger.balance_of(conn, row["id"], test=True)
     return {
@@ -38,11 +36,11 @@ async def profile_json(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, 
     }
 
 
-async def load_profile(conn: AsyncConnection, profile_id: int) -> dict[str, Any]:
-    row = (await conn.execute(select(profiles).where(profiles.c.id == profile_id))).mappings().first()
+async def load_profile(conn: Connection, profile_id: int) -> dict[str, Any]:
+    row = await members.member_by_id(conn, profile_id)
     if row is None:
         raise NotFound(f"no profile {profile_id}", code="unknown_profile")
-    return dict(row)
+    return row
 
 
 async def get_profile(request: Request) -> Response:
@@ -61,16 +59,12 @@ async def find_profile(request: Request) -> Response:
     check_text("kind", request.query_params.get("kind", ""))
     kind, value = normalise_identity(request.query_params.get("kind", "default"), value)
     async with db_of(request).read() as conn:
-        row = (
-            (await conn.execute(select(profiles).where(profiles.c.kind == kind, profiles.c.value == value)))
-            .mappings()
-            .first()
-        )
+        row = await members.member_by_identity(conn, kind, value, lock=False)
         if row is None:
             raise NotFound(f"no profile {kind}:{value}", code="unknown_profile")
         if row["merged_into"] is not None:  # another member's identity: that member
             return JSON(await profile_json(conn, await load_profile(conn, int(row["merged_into"]))))
-        return JSON(await profile_json(conn, dict(row)))
+        return JSON(await profile_json(conn, row))
 
 
 async def profile_activity(request: Request) -> Response:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +20,7 @@ from pipeline.sample_check import check_samples, sample_output
 from settings import Settings
 from storage import connectors as connector_store
 from storage import samples as store
+from storage.database import Connection
 
 
 def _bad(message: str) -> InvalidInput:
@@ -41,7 +41,7 @@ def sample_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _connector(conn: AsyncConnection, request: Request) -> dict[str, Any]:
+async def _connector(conn: Connection, request: Request) -> dict[str, Any]:
     connector_id = request.path_params["connector_id"]
     row = await connector_store.get_connector(conn, connector_id)  # no NUL: api/path_guard.py
     if row is None:

@@ -11,16 +11,12 @@ import asyncio
 import json
 import sys
 from datetime import tzinfo
-from pathlib import Path
 from typing import Any
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from errors import InvalidInput
 from pipeline.ledger_check import ledger_problems
 from settings import Settings
-from storage.database import Database
+from storage.database import Database, DatabaseError, missing_sqlite_file, shown_url
 
 
 def add_parser(sub: Any) -> None:
@@ -42,34 +38,19 @@ async def _mismatches(url: str, tz: tzinfo) -> list[dict[str, Any]]:
         await db.dispose()
 
 
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)  # never print a password
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite database file that does not exist (connecting would create it empty)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:") or parsed.query.get("uri"):
-        return None  # in memory, or a URI whose mode (ro, rwc …) says what happens
-    return None if Path(database).exists() else database
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    missing = _missing_sqlite_file(settings.database_url)
+    missing = missing_sqlite_file(settings.database_url)
     if missing is not None:
         raise InvalidInput(
-            f"check: cannot read the ledger from {_shown(settings.database_url)}: there is no database "
+            f"check: cannot read the ledger from {shown_url(settings.database_url)}: there is no database "
             f"file {missing} (is the URL right? `inbound migrate` creates it)"
         )
     try:
         problems = asyncio.run(_mismatches(settings.database_url, settings.tz))
-    except (SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise InvalidInput(
-            f"check: cannot read the ledger from {_shown(settings.database_url)}: {reason} "
+            f"check: cannot read the ledger from {shown_url(settings.database_url)}: {reason} "
             "(is the database migrated? run `inbound migrate`)"
         ) from None
     print(json.dumps({"ok": not problems, "mismatches": problems}, indent=2))

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from earning_rules import (
     Evaluation,
     LimitWindow,
@@ -23,6 +21,7 @@ from earning_rules import (
 from mapping import MappedEvent
 from storage import ledger
 from storage import rules as rule_store
+from storage.database import Connection
 from storage.locks import lock_rules
 
 _parsed: dict[tuple[str, int], Rule] = {}
@@ -38,7 +37,7 @@ def rule_from_row(row: dict[str, Any]) -> Rule:
     return rule
 
 
-async def load_rules(conn: AsyncConnection, statuses: frozenset[str]) -> list[Rule]:
+async def load_rules(conn: Connection, statuses: frozenset[str]) -> list[Rule]:
     return [rule_from_row(row) for row in await rule_store.list_rules(conn, statuses)]
 
 
@@ -71,7 +70,7 @@ def windows_to_count(
 
 
 async def evaluate_event(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     rules: Sequence[Rule],
     statuses: frozenset[str],
@@ -111,7 +110,7 @@ async def evaluate_event(
 
 
 async def award_points(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     rules: Sequence[Rule],
     statuses: frozenset[str],

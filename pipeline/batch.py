@@ -17,14 +17,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pipeline.batch_state import BatchState, prepare
 from pipeline.context import RunContext, WorkItem
 from pipeline.process import base_result, base_row, process_item
 from pipeline.reactions import follow_up
 from storage import events as event_store
-from storage.database import Database
+from storage.database import Connection, Database
 
 log = logging.getLogger("inbound.pipeline")
 
@@ -39,7 +37,7 @@ def chunks(items: Sequence[WorkItem], size: int | None = None) -> list[Sequence[
 
 
 async def process_chunk(
-    conn: AsyncConnection, ctx: RunContext, items: Sequence[WorkItem], *, savepoints: bool = True
+    conn: Connection, ctx: RunContext, items: Sequence[WorkItem], *, savepoints: bool = True
 ) -> list[dict[str, Any]]:
     """Prepare the chunk's locks and profiles, then each event (in a savepoint of `conn`'s transaction)."""
     state = await prepare(conn, ctx, items)
@@ -49,7 +47,7 @@ async def process_chunk(
 
 
 # Called with the chunk's transaction and results just before it commits (the request log's row).
-BeforeCommit = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[None]]
+BeforeCommit = Callable[[Connection, list[dict[str, Any]]], Awaitable[None]]
 
 
 async def run_chunk(db: Database, ctx: RunContext, items: Sequence[WorkItem]) -> list[dict[str, Any]]:
@@ -95,7 +93,7 @@ def _follow_up(db: Database, ctx: RunContext, results: list[dict[str, Any]]) -> 
 
 
 async def process_in_savepoint(
-    conn: AsyncConnection, ctx: RunContext, item: WorkItem, state: BatchState
+    conn: Connection, ctx: RunContext, item: WorkItem, state: BatchState
 ) -> dict[str, Any]:
     try:
         async with conn.begin_nested():
@@ -107,7 +105,7 @@ async def process_in_savepoint(
 
 
 async def _store_failure(
-    conn: AsyncConnection, ctx: RunContext, item: WorkItem, exc: Exception
+    conn: Connection, ctx: RunContext, item: WorkItem, exc: Exception
 ) -> dict[str, Any]:
     """The raw event kept as `failed` (replayable once the cause is fixed), in a fresh savepoint."""
     error = {

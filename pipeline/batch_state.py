@@ -31,13 +31,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from mapping.identity import normalise_identity
 from pipeline.awards import rule_event_of, windows_to_count
 from pipeline.context import RunContext, WorkItem
 from pipeline.reversal import reversed_profiles
 from storage import ledger
+from storage.database import Connection
 from storage.dialect import is_postgres
 from storage.locks import lock_client_event_ids, lock_rules, lock_test_data
 from storage.profiles import (
@@ -80,7 +79,7 @@ def identity_of(item: WorkItem) -> tuple[str, str] | None:
     return normalise_identity(mapped.profile_kind, mapped.profile_value)
 
 
-async def prepare(conn: AsyncConnection, ctx: RunContext, items: Sequence[WorkItem]) -> BatchState:
+async def prepare(conn: Connection, ctx: RunContext, items: Sequence[WorkItem]) -> BatchState:
     state = BatchState()
     if ctx.test:
         # First of all locks: a purge of this connector's test data waits for us, or we for it.

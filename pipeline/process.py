@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 import event_types
 from errors import MappingError, SkippedByMapping
 from mapping import MappedEvent
@@ -27,6 +25,7 @@ from pipeline.reactions import Reacting, depth_of, react
 from pipeline.reversal import reverse_awards
 from storage import events as event_store
 from storage import webhooks as webhook_store
+from storage.database import Connection
 from storage.driver import ConnTransaction
 from storage.profiles import attributes_of
 
@@ -98,7 +97,7 @@ def base_result(item: WorkItem) -> dict[str, Any]:
 class _Event:
     """One event on its way through `process_item`: its row, answer and trace as they grow."""
 
-    conn: AsyncConnection
+    conn: Connection
     ctx: RunContext
     row: dict[str, Any]
     result: dict[str, Any]
@@ -115,7 +114,7 @@ class _Event:
 
 
 async def process_item(
-    conn: AsyncConnection, ctx: RunContext, item: WorkItem, state: BatchState | None = None
+    conn: Connection, ctx: RunContext, item: WorkItem, state: BatchState | None = None
 ) -> dict[str, Any]:
     """Process one event. `state` is what `prepare` set up for the batch it belongs to; alone
     (a replay), it is prepared here for this one event. A replayed event takes the same steps,
@@ -330,7 +329,7 @@ async def _award_step(
 
 
 async def _react(
-    conn: AsyncConnection,
+    conn: Connection,
     ctx: RunContext,
     awards: list[dict[str, Any]],
     profile_id: int,

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from mapping import MappedEvent
 from pipeline import chain as chains
 from pipeline.awards import AwardOutcome, evaluate_event
 from pipeline.chain import Chain
 from pipeline.context import RunContext
 from storage import ledger
+from storage.database import Connection
 
 
 async def replay_awards(
-    conn: AsyncConnection,
+    conn: Connection,
     ctx: RunContext,
     chain: Chain,
     mapped: MappedEvent,

@@ -5,31 +5,26 @@ from __future__ import annotations
 from collections import Counter as Tally
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from storage import ledger
-from storage.profiles import profiles
+from storage import ledger, members
+from storage.database import Connection
 from storage.replays import RawEvent
 
 
 async def balance_changes(
-    conn: AsyncConnection, deltas: dict[tuple[int, bool], int], created: set[int]
+    conn: Connection, deltas: dict[tuple[int, bool], int], created: set[int]
 ) -> list[dict[str, Any]]:
     """Per profile (and ledger) whose balance the replay moved: before, after, by how much."""
     changes = []
     for (profile_id, test), delta in sorted(deltas.items()):
         if delta == 0:
             continue
-        who = (
-            await conn.execute(select(profiles.c.kind, profiles.c.value).where(profiles.c.id == profile_id))
-        ).first()
+        who = await members.member_by_id(conn, profile_id)
         after, _lifetime = await ledger.balance_of(conn, profile_id, test=test)
         changes.append(
             {
                 "profileId": profile_id,
-                "kind": who.kind if who else None,
-                "value": who.value if who else None,
+                "kind": who["kind"] if who else None,
+                "value": who["value"] if who else None,
                 "test": test,
                 "newProfile": profile_id in created,
                 "pointsBefore": after - delta,

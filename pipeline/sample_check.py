@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from errors import MappingError
 from mapping import CompiledMapping, MappedEvent
 from mapping.isolation import map_isolated
 from storage import samples as store
+from storage.database import Connection
 
 
 def binding(connector: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def outputs(mapping: CompiledMapping, rows: list[dict[str, Any]], connector: Map
 
 
 async def check_samples(
-    conn: AsyncConnection, connector: Mapping[str, Any], mapping: CompiledMapping
+    conn: Connection, connector: Mapping[str, Any], mapping: CompiledMapping
 ) -> list[dict[str, Any]]:
     """Every sample of the connector: its expected output ("before") and what `mapping` makes of it."""
     rows = await store.list_samples(conn, connector["id"])
@@ -64,7 +64,7 @@ async def check_samples(
     ]
 
 
-async def refresh_expected(conn: AsyncConnection, checks: list[dict[str, Any]], mapping_version: int) -> None:
+async def refresh_expected(conn: Connection, checks: list[dict[str, Any]], mapping_version: int) -> None:
     """After a mapping is saved, its outputs are the new expectations."""
     for check in checks:
         await store.set_expected(conn, check["sampleId"], check["after"], mapping_version)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 import event_types
 from connectors.auth import Credential, parse_auth_settings
 from earning_rules import Rule
@@ -25,7 +23,7 @@ from pipeline.awards import load_rules
 from pipeline.context import ConnectorSnapshot
 from settings import Settings
 from storage import connectors as connector_store
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.rules import event_types_table
 
 ACTIVE = frozenset({"active"})
@@ -92,7 +90,7 @@ def snapshot_of(row: dict[str, Any], creds: list[dict[str, Any]], settings: Sett
 
 
 async def _read_snapshot(
-    conn: AsyncConnection, settings: Settings, connector_id: str, include_disabled: bool
+    conn: Connection, settings: Settings, connector_id: str, include_disabled: bool
 ) -> ConnectorSnapshot:
     row = await connector_store.get_connector(conn, connector_id)
     if row is None or (row["status"] != "active" and not include_disabled):
@@ -102,7 +100,7 @@ async def _read_snapshot(
 
 
 async def read_judging(
-    conn: AsyncConnection, event_type: str, rule_statuses: frozenset[str] = ACTIVE
+    conn: Connection, event_type: str, rule_statuses: frozenset[str] = ACTIVE
 ) -> Judging:
     type_row = (
         (await conn.execute(event_types_table.select().where(event_types_table.c.name == event_type)))

@@ -10,14 +10,41 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.audit_slot import store_pending
 from storage.config_version import ConfigVersionReader
 from storage.driver import SQLITE_PRAGMAS, RawConnection
+
+# An open connection (and its transaction) as `Database.read` and `Database.write` give it. Code
+# outside storage/ only passes it on to storage/ functions, under this name: SQL stays here.
+Connection = AsyncConnection
+
+# What a database that cannot be reached or read raises, for callers outside storage/ to catch.
+DatabaseError = SQLAlchemyError
+
+
+def shown_url(url: str) -> str:
+    """A database URL to print: never its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (connecting would create it empty)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or parsed.query.get("uri"):
+        return None  # in memory, or a URI whose mode (ro, rwc …) says what happens
+    return None if Path(database).exists() else database
+
 
 # Group transactions one PostgreSQL server process has in flight at once (pipeline/group_writer.py).
 POSTGRES_WRITER_LANES = 2

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert
 from storage.driver import RawTransaction
-from storage.tables import Balance, PointsEntry
+from storage.tables import Balance, PointsEntry, RuleVersion
 
 entries = PointsEntry.__table__  # type: ignore[attr-defined]
 balances = Balance.__table__  # type: ignore[attr-defined]
+rule_versions = RuleVersion.__table__  # type: ignore[attr-defined]
 
 
 _statements: dict[tuple[str, str], Any] = {}
@@ -134,6 +135,45 @@ async def add_to_balance(
         "updated_at": now,
     }
     await conn.execute(_statement(conn, "balance"), params)
+
+
+async def entries_page(
+    conn: AsyncConnection, profile_id: int, *, test: bool, before: int, limit: int
+) -> list[Any]:
+    """A member's entries, newest first: `limit` of them, with ids below `before` (0: the newest)."""
+    t = entries
+    query = select(t).where(t.c.profile_id == profile_id, t.c.test == test)
+    if before:
+        query = query.where(t.c.id < before)
+    return list((await conn.execute(query.order_by(t.c.id.desc()).limit(limit))).all())
+
+
+async def awards_of_event(conn: AsyncConnection, event_id: int) -> list[dict[str, Any]]:
+    """An event's awards as its answer gives them: rule id, version, name, points, entry id."""
+    versions = rule_versions
+    rows = await conn.execute(
+        select(
+            entries.c.id, entries.c.rule_id, entries.c.rule_version, entries.c.points, versions.c.definition
+        )
+        .select_from(
+            entries.outerjoin(
+                versions,
+                (versions.c.rule_id == entries.c.rule_id) & (versions.c.version == entries.c.rule_version),
+            )
+        )
+        .where(entries.c.event_id == event_id, entries.c.kind == "award")
+        .order_by(entries.c.id)
+    )
+    return [
+        {
+            "ruleId": r.rule_id,
+            "ruleVersion": r.rule_version,
+            "name": (r.definition or {}).get("name"),
+            "points": r.points,
+            "entryId": r.id,
+        }
+        for r in rows
+    ]
 
 
 async def balance_of(conn: AsyncConnection, profile_id: int, *, test: bool) -> tuple[int, int]:

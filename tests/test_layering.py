@@ -19,11 +19,8 @@ NOT_IN_DOMAIN = ("storage", "pipeline", "api", "app", "starlette", "uvicorn", "h
 
 # Still passing SQLAlchemy connections outside storage/: to move behind storage/ functions.
 STILL_OUTSIDE = {
-    "api/connectors.py", "api/handoff.py", "api/ledger.py", "api/profiles.py",
-    "api/samples.py", "cli_tools/check_cmd.py", "pipeline/awards.py", "pipeline/batch.py",
-    "pipeline/batch_state.py", "pipeline/chain.py", "pipeline/outcomes.py", "pipeline/process.py",
-    "pipeline/receive.py", "pipeline/replay.py", "pipeline/replay_awards.py", "pipeline/replay_chunks.py",
-    "pipeline/replay_summary.py", "pipeline/reversal.py", "pipeline/sample_check.py", "pipeline/snapshot.py",
+    "pipeline/chain.py", "pipeline/receive.py", "pipeline/replay.py", "pipeline/replay_chunks.py",
+    "pipeline/reversal.py",
 }  # fmt: skip
 
 
