@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from earning_rules import Evaluation
+from storage import events as event_store
 from storage import ledger
-from storage.dialect import is_postgres
-from storage.events import events, first_with_client_event_id, insert_event
+from storage.database import Connection
+from storage.events import first_with_client_event_id, insert_event
 from storage.locks import lock_profiles
-
-entries = ledger.entries
 
 
 @dataclass(frozen=True)
@@ -57,32 +53,15 @@ class Chain:
 
 
 async def load_raw_chains(
-    conn: AsyncConnection, connector_id: str, request_id: str, index: int
+    conn: Connection, connector_id: str, request_id: str, index: int
 ) -> dict[int, Chain]:
     """Every chain of one raw event by sub_index, its rows locked on PostgreSQL against a parallel replay."""
-    where = (
-        events.c.connector_id == connector_id,
-        events.c.request_id == request_id,
-        events.c.index == index,
-    )
-    if is_postgres(conn):
-        # Lock first, read after: a statement that waited for a lock does not see rows a parallel
-        # replay inserted meanwhile, the next statement does.
-        await conn.execute(select(events.c.id).where(*where).with_for_update())
-    rows = [
-        dict(r) for r in (await conn.execute(select(events).where(*where).order_by(events.c.id))).mappings()
-    ]
+    rows = await event_store.rows_of_raw_event(conn, connector_id, request_id, index)
     originals = [r for r in rows if r["replay_of"] is None]
     if not originals:
         return {}
     ids = [int(r["id"]) for r in rows]
-    found = (
-        await conn.execute(
-            select(entries)
-            .where(entries.c.event_id.in_(ids), entries.c.kind.in_(("award", "correction", "reversal")))
-            .order_by(entries.c.id)
-        )
-    ).mappings()
+    found = await ledger.entries_of_events(conn, ids, ("award", "correction", "reversal"))
     by_event: dict[int, list[Any]] = {}
     for entry in found:
         by_event.setdefault(int(entry["event_id"]), []).append(entry)
@@ -106,27 +85,25 @@ async def load_raw_chains(
 
 
 async def identical_outside(
-    conn: AsyncConnection, chain: Chain, connector_id: str, dedupe_key: str, window_seconds: int
+    conn: Connection, chain: Chain, connector_id: str, dedupe_key: str, window_seconds: int
 ) -> int | None:
     """The identical-within-a-window check as of when the original was received, ignoring the chain."""
     if window_seconds <= 0:
         return None
     at = chain.original["received_at"]
-    query = select(events.c.id).where(
-        events.c.connector_id == connector_id,
-        events.c.dedupe_key == dedupe_key,
-        events.c.test == bool(chain.original["test"]),
-        events.c.received_at >= at - timedelta(seconds=window_seconds),
-        events.c.received_at <= at,
-        events.c.status == "processed",
+    return await event_store.first_identical_processed(
+        conn,
+        connector_id,
+        dedupe_key,
+        test=bool(chain.original["test"]),
+        start=at - timedelta(seconds=window_seconds),
+        end=at,
+        excluding=chain.event_ids if chain.rows else (),
     )
-    if chain.rows:
-        query = query.where(events.c.id.not_in(list(chain.event_ids)))
-    return (await conn.execute(query.order_by(events.c.id).limit(1))).scalar_one_or_none()
 
 
 async def claimed_by_chain(
-    conn: AsyncConnection, chain: Chain, connector_id: str, client_event_id: str
+    conn: Connection, chain: Chain, connector_id: str, client_event_id: str
 ) -> int | None:
     """The chain event holding this clientEventId: the replay is that same event, not a duplicate."""
     if not chain.rows:
@@ -146,7 +123,7 @@ class Settlement:
 
 
 async def settle(
-    conn: AsyncConnection,
+    conn: Connection,
     chain: Chain,
     desired: Mapping[tuple[int, str], tuple[int, int]],
     *,
@@ -215,7 +192,7 @@ def desired_of(evaluation: Evaluation, profile_id: int) -> dict[tuple[int, str],
     return {(profile_id, a.rule_id): (a.points, a.rule_version) for a in evaluation.awards}
 
 
-async def _correction_row(conn: AsyncConnection, base_row: Mapping[str, Any], profile_id: int) -> int:
+async def _correction_row(conn: Connection, base_row: Mapping[str, Any], profile_id: int) -> int:
     reason = f"replay correction for profile {profile_id}: the replayed event now belongs to another profile"
     row = {k: v for k, v in base_row.items() if k not in ("id", "mapped", "client_event_id", "dedupe_key")}
     row.update(

@@ -12,9 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from connectors.auth import Credential, authenticate
 from connectors.bodies import parse_body, parse_query_event
 from errors import (
@@ -47,8 +44,8 @@ from pipeline.snapshot import snapshot_of as snapshot_of
 from settings import Settings
 from storage import badges as badge_store
 from storage import events as event_store
-from storage.database import Database
-from storage.ledger import entries
+from storage import ledger
+from storage.database import Connection, Database
 from storage.logs import log_request, log_request_once
 
 
@@ -204,7 +201,7 @@ async def run_events(
     if parts:
         done = results
 
-        async def write_log(conn: AsyncConnection, last: list[dict[str, Any]]) -> None:
+        async def write_log(conn: Connection, last: list[dict[str, Any]]) -> None:
             assert log is not None
             await log_request(conn, log.final_row(done + last))
 
@@ -231,16 +228,16 @@ _ID_KEYS = {
 }
 
 
-async def _phantom_ids(conn: AsyncConnection, results: list[dict[str, Any]]) -> dict[str, set[Any]]:
+async def _phantom_ids(conn: Connection, results: list[dict[str, Any]]) -> dict[str, set[Any]]:
     """The ids of the rows this dry run wrote (and will roll back): none of them will exist."""
     event_ids = {r["eventId"] for r in results}
     profile_ids = {p["id"] for r in results if (p := r.get("profile")) and p.get("created")}
-    rows = await conn.execute(select(entries.c.id).where(entries.c.event_id.in_(sorted(event_ids))))
+    entry_ids = await ledger.entry_ids_of_events(conn, event_ids)
     granted = await badge_store.granted_for_events(conn, event_ids)
     messages = set(_values_named(results, "messageId"))  # a dry run's messages are all rolled back
     return {
         "events": event_ids,
-        "entries": {r.id for r in rows},
+        "entries": entry_ids,
         "profiles": profile_ids,
         "badges": granted,
         "messages": messages,

@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 import event_types
 from connectors.auth import parse_auth_settings
@@ -31,11 +29,11 @@ from pipeline.replay_chunks import plan_chunks
 from pipeline.replay_summary import answer, balance_changes
 from settings import Settings
 from storage import connectors as connector_store
+from storage import event_types as event_type_store
 from storage import ledger
-from storage.database import Database
-from storage.events import events, get_event
+from storage.database import Connection, Database
+from storage.events import get_event
 from storage.replays import RawEvent, log_admin_action, select_raw_events
-from storage.rules import event_types_table
 
 REPLAYABLE = ("processed", "ignored", "parked", "rejected", "failed")
 PREVIEW_CHUNK = 100  # raw events per preview transaction (a group that must stay together may be more)
@@ -151,15 +149,7 @@ async def _context(db: Database, settings: Settings, connector_id: str, now: dat
         row = await connector_store.get_connector(conn, connector_id)
         if row is None:
             raise NotFound(f"no connector {connector_id!r}", code="unknown_connector")
-        type_row = (
-            (
-                await conn.execute(
-                    event_types_table.select().where(event_types_table.c.name == row["event_type"])
-                )
-            )
-            .mappings()
-            .first()
-        )
+        type_row = await event_type_store.get_event_type(conn, row["event_type"])
         rules = await load_rules(conn, frozenset({"active"}))
     mapping = compile_cached(row["mapping"], **settings.mapping_bounds)
     snapshot = ConnectorSnapshot(row, parse_auth_settings(row["auth"]), (), mapping)
@@ -181,7 +171,7 @@ async def _context(db: Database, settings: Settings, connector_id: str, now: dat
     )
 
 
-async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run: _Run) -> None:
+async def _replay_raw(conn: Connection, ctx: RunContext, raw: RawEvent, run: _Run) -> None:
     chains = await load_raw_chains(conn, ctx.snapshot.id, raw.request_id, raw.index)
     if not chains:
         return
@@ -207,7 +197,7 @@ async def _replay_raw(conn: AsyncConnection, ctx: RunContext, raw: RawEvent, run
             )
 
 
-async def _replay_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem, run: _Run) -> dict[str, Any]:
+async def _replay_item(conn: Connection, ctx: RunContext, item: WorkItem, run: _Run) -> dict[str, Any]:
     chain = item.chain
     assert chain is not None
     savepoint = await conn.begin_nested()
@@ -255,11 +245,9 @@ async def _replay_item(conn: AsyncConnection, ctx: RunContext, item: WorkItem, r
     return body
 
 
-async def _written(conn: AsyncConnection, replay_of: int, from_id: int) -> list[dict[str, Any]]:
+async def _written(conn: Connection, replay_of: int, from_id: int) -> list[dict[str, Any]]:
     """Every ledger entry this replay item wrote: on its row and on any correction row after it."""
-    mine = select(events.c.id).where(events.c.replay_of == replay_of, events.c.id >= from_id)
-    rows = await conn.execute(select(ledger.entries).where(ledger.entries.c.event_id.in_(mine)))
-    return [dict(r) for r in rows.mappings()]
+    return await ledger.entries_of_replay(conn, replay_of, from_id)
 
 
 def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
@@ -293,10 +281,10 @@ def _unchanged(chain: Chain, note: str | None = None) -> dict[str, Any]:
 
 
 async def _summary(
-    conn: AsyncConnection, run: _Run, raws: list[RawEvent], more: RawEvent | None
+    conn: Connection, run: _Run, raws: list[RawEvent], more: RawEvent | None
 ) -> dict[str, Any]:
     return answer(run.results, await _changes(conn, run), raws, more)
 
 
-async def _changes(conn: AsyncConnection, run: _Run) -> list[dict[str, Any]]:
+async def _changes(conn: Connection, run: _Run) -> list[dict[str, Any]]:
     return await balance_changes(conn, run.deltas, run.created)

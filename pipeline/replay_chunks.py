@@ -26,16 +26,15 @@ from collections.abc import Hashable, Sequence
 from dataclasses import replace
 
 import anyio.to_thread
-from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mapping import MappedEvent
 from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
 from pipeline.receive import _map_all
+from storage import events as event_store
 from storage import ledger
-from storage.events import events
-from storage.profiles import profiles
+from storage.database import Connection
+from storage.profiles import ids_of_identities
 from storage.replays import RawEvent
 
 _EVERYTHING: Hashable = ("rules limited for the whole rule, or refunds",)
@@ -60,19 +59,13 @@ def _whole_rule_limits(ctx: RunContext) -> bool:
     )
 
 
-async def _chain_keys(
-    conn: AsyncConnection, connector_id: str, raws: Sequence[RawEvent]
-) -> list[set[Hashable]]:
+async def _chain_keys(conn: Connection, connector_id: str, raws: Sequence[RawEvent]) -> list[set[Hashable]]:
     """Per raw event: the profiles its chains' rows and entries name, and their clientEventIds."""
     position = {(r.request_id, r.index): i for i, r in enumerate(raws)}
     keys: list[set[Hashable]] = [set() for _ in raws]
     pairs = list(position)
     for start in range(0, len(pairs), _PARAMS):
-        c = events.c
-        query = select(c.id, c.request_id, c.index, c.profile_id, c.client_event_id).where(
-            c.connector_id == connector_id, tuple_(c.request_id, c.index).in_(pairs[start : start + _PARAMS])
-        )
-        rows = (await conn.execute(query)).mappings().all()
+        rows = await event_store.events_of_raw_events(conn, connector_id, pairs[start : start + _PARAMS])
         owner = {int(r["id"]): position[(r["request_id"], int(r["index"]))] for r in rows}
         for r in rows:
             if r["profile_id"] is not None:
@@ -81,26 +74,16 @@ async def _chain_keys(
                 keys[owner[int(r["id"])]].add(("client", r["client_event_id"]))
         ids = sorted(owner)
         for at in range(0, len(ids), _PARAMS):
-            found = await conn.execute(
-                select(ledger.entries.c.event_id, ledger.entries.c.profile_id).where(
-                    ledger.entries.c.event_id.in_(ids[at : at + _PARAMS])
-                )
-            )
-            for entry in found:
-                keys[owner[int(entry.event_id)]].add(("profile", int(entry.profile_id)))
+            for event_id, profile_id in await ledger.members_of_entries_of(conn, ids[at : at + _PARAMS]):
+                keys[owner[event_id]].add(("profile", profile_id))
     return keys
 
 
-async def _profile_ids(conn: AsyncConnection, identities: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+async def _profile_ids(conn: Connection, identities: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     wanted = sorted(identities)
     out: dict[tuple[str, str], int] = {}
     for start in range(0, len(wanted), _PARAMS):
-        rows = await conn.execute(
-            select(profiles.c.id, profiles.c.kind, profiles.c.value).where(
-                tuple_(profiles.c.kind, profiles.c.value).in_(wanted[start : start + _PARAMS])
-            )
-        )
-        out.update({(r.kind, r.value): int(r.id) for r in rows})
+        out.update(await ids_of_identities(conn, wanted[start : start + _PARAMS]))
     return out
 
 
@@ -118,7 +101,7 @@ def _mapped_keys(mapped: MappedEvent) -> tuple[set[Hashable], tuple[str, str] | 
 
 
 async def plan_chunks(
-    conn: AsyncConnection, ctx: RunContext, raws: Sequence[RawEvent], size: int
+    conn: Connection, ctx: RunContext, raws: Sequence[RawEvent], size: int
 ) -> list[list[int]]:
     """Positions in `raws`, as chunks of independent groups, each chunk in the original order."""
     items = await anyio.to_thread.run_sync(_mapped, ctx, raws)

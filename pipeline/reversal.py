@@ -8,37 +8,21 @@ refunds took, so three refunds of a third take 3, 4 and 3 of a 10-point award, a
 Locks (PostgreSQL): a refund from member X may reverse an award of member Y. Taking X (the
 event's own profile) first and Y second would deadlock against a refund from Y reversing X's
 award. So `pipeline.batch_state.prepare` locks X and every Y together, in id order, with every
-other member of the batch (`reversed_profiles` names the Ys); the later locks on the same rows
+other member of the batch (`storage.ledger.awarded_by_claimed` names the Ys); the later locks on the same rows
 are no-ops. Every other writer that takes several profiles (purge) takes them in id order too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from mapping.shape import fraction_to_json
 from storage import ledger
-from storage.events import client_event_ids as client_event_ids_table
-from storage.events import events, first_with_client_event_id, get_event
+from storage.database import Connection
+from storage.events import first_with_client_event_id, get_event, refunds_of, update_event
 from storage.locks import lock_profiles
-
-entries = ledger.entries
-
-
-def reversed_profiles(*, connector_id: str, client_event_ids: Collection[str], test: bool) -> Any:
-    """A subquery: the members awarded by the events these refunds name (to lock with the batch's)."""
-    claimed = select(client_event_ids_table.c.event_id).where(
-        client_event_ids_table.c.connector_id == connector_id,
-        client_event_ids_table.c.test == test,
-        client_event_ids_table.c.client_event_id.in_(sorted(client_event_ids)),
-    )
-    return select(entries.c.profile_id).where(entries.c.event_id.in_(claimed), entries.c.kind == "award")
 
 
 def _fraction_of(mapped: Any) -> Decimal:
@@ -52,7 +36,7 @@ def _fraction_of(mapped: Any) -> Decimal:
 
 
 async def _cumulative_fraction(
-    conn: AsyncConnection, reversed_event_id: int, event_id: int, fraction: Decimal
+    conn: Connection, reversed_event_id: int, event_id: int, fraction: Decimal
 ) -> Decimal:
     """This refund's fraction plus those of the earlier refunds of the same event, at most 1.
 
@@ -61,11 +45,7 @@ async def _cumulative_fraction(
     """
     me = await get_event(conn, event_id)
     mine = (me["request_id"], me["index"], me["sub_index"]) if me else None
-    rows = await conn.execute(
-        select(events.c.request_id, events.c.index, events.c.sub_index, events.c.mapped)
-        .where(events.c.reverses_event_id == reversed_event_id, events.c.id != event_id)
-        .order_by(events.c.id)
-    )
+    rows = await refunds_of(conn, reversed_event_id, other_than=event_id)
     earlier: dict[tuple[Any, ...], Decimal] = {}
     for request_id, index, sub_index, mapped in rows:
         key = (request_id, index, sub_index)
@@ -75,7 +55,7 @@ async def _cumulative_fraction(
 
 
 async def reverse_awards(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     connector_id: str,
     client_event_id: str,
@@ -104,31 +84,17 @@ async def reverse_awards(
             f"{'test' if test else 'live'} data to reverse",
         )
         return step
-    originals = (
-        await conn.execute(
-            select(entries)
-            .where(entries.c.event_id == first_id, entries.c.kind == "award", entries.c.test == test)
-            .order_by(entries.c.id)
-        )
-    ).all()
+    originals = await ledger.awards_of(conn, first_id, test=test)
     # Refunds queue on the members like events do; in id order (see the module docstring),
     # usually already held since the batch's prepare.
     await lock_profiles(conn, [int(o.profile_id) for o in originals])
     # Read under the locks: a concurrent refund of the same event has committed, or waits for us.
     cumulative = await _cumulative_fraction(conn, first_id, event_id, fraction)
-    await conn.execute(update(events).where(events.c.id == event_id).values(reverses_event_id=first_id))
+    await update_event(conn, event_id, reverses_event_id=first_id)
     reversed_entries = []
     for original in originals:
         # Only the same ledger counts (an entry is test or live like the event that wrote it).
-        same = (entries.c.reverses_entry_id == original.id, entries.c.test == test)
-        taken, by_refunds = (
-            await conn.execute(
-                select(
-                    func.coalesce(func.sum(entries.c.points), 0),
-                    func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
-                ).where(*same)
-            )
-        ).one()
+        taken, by_refunds = await ledger.taken_from(conn, original.id, test=test)
         remaining = original.points + int(taken)  # taken is ≤ 0 for a positive award
         target = int((Decimal(original.points) * cumulative).to_integral_value(ROUND_HALF_UP))
         wanted = target + int(by_refunds)  # by_refunds is what earlier refunds took, negative

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import insert
+from storage.dialect import insert, is_postgres
 from storage.tables import ClientEventId, Event
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -117,3 +118,69 @@ async def recent_identical(
 async def get_event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
     row = (await conn.execute(select(events).where(events.c.id == event_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def rows_of_raw_event(
+    conn: AsyncConnection, connector_id: str, request_id: str, index: int
+) -> list[dict[str, Any]]:
+    """Every row one raw event produced (its chains), in id order; locked on PostgreSQL against
+    a parallel replay."""
+    where = (
+        events.c.connector_id == connector_id,
+        events.c.request_id == request_id,
+        events.c.index == index,
+    )
+    if is_postgres(conn):
+        # Lock first, read after: a statement that waited for a lock does not see rows a parallel
+        # replay inserted meanwhile, the next statement does.
+        await conn.execute(select(events.c.id).where(*where).with_for_update())
+    rows = await conn.execute(select(events).where(*where).order_by(events.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def first_identical_processed(
+    conn: AsyncConnection,
+    connector_id: str,
+    dedupe_key: str,
+    *,
+    test: bool,
+    start: datetime,
+    end: datetime,
+    excluding: Collection[int],
+) -> int | None:
+    """The first processed event with this dedupe key received in [start, end], not one of `excluding`."""
+    query = select(events.c.id).where(
+        events.c.connector_id == connector_id,
+        events.c.dedupe_key == dedupe_key,
+        events.c.test == test,
+        events.c.received_at >= start,
+        events.c.received_at <= end,
+        events.c.status == "processed",
+    )
+    if excluding:
+        query = query.where(events.c.id.not_in(list(excluding)))
+    found: int | None = (await conn.execute(query.order_by(events.c.id).limit(1))).scalar_one_or_none()
+    return found
+
+
+async def refunds_of(
+    conn: AsyncConnection, reversed_event_id: int, *, other_than: int
+) -> list[tuple[Any, ...]]:
+    """The refunds recorded against an event, in id order: (request id, index, sub-index, mapped)."""
+    rows = await conn.execute(
+        select(events.c.request_id, events.c.index, events.c.sub_index, events.c.mapped)
+        .where(events.c.reverses_event_id == reversed_event_id, events.c.id != other_than)
+        .order_by(events.c.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+async def events_of_raw_events(
+    conn: AsyncConnection, connector_id: str, pairs: Sequence[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """The rows of these raw events (request id, index): id, request id, index, member, clientEventId."""
+    c = events.c
+    query = select(c.id, c.request_id, c.index, c.profile_id, c.client_event_id).where(
+        c.connector_id == connector_id, tuple_(c.request_id, c.index).in_(list(pairs))
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,3 +119,15 @@ async def common_kinds(conn: AsyncConnection, connector_id: str, limit: int = 3)
         .limit(limit)
     )
     return [row[0] for row in await conn.execute(query)]
+
+
+async def ids_of_identities(
+    conn: AsyncConnection, identities: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The member ids of these identities (kind, value) that exist."""
+    rows = await conn.execute(
+        select(profiles.c.id, profiles.c.kind, profiles.c.value).where(
+            tuple_(profiles.c.kind, profiles.c.value).in_(list(identities))
+        )
+    )
+    return {(r.kind, r.value): int(r.id) for r in rows}
