@@ -72,8 +72,7 @@ class Limit:
         return rolling_bounds(at, timedelta(hours=hours))
 
 
-@dataclass(frozen=True)
-class LimitWindow:
+class LimitWindow(NamedTuple):  # a tuple: built for every limit of every event judged
     """Count this rule's awards (all versions) with event time in [start, end); None = unbounded."""
 
     rule_id: str

@@ -117,13 +117,13 @@ async def _store_failure(
     result = base_result(item)
     mapped = item.mapped
     if mapped is not None:
-        row.update(mapped=mapped.to_json(), client_event_id=mapped.client_event_id)
+        row.mapped, row.client_event_id = mapped.to_json(), mapped.client_event_id
         if mapped.timestamp is not None:
-            row["occurred_at"] = mapped.timestamp
+            row.occurred_at = mapped.timestamp
         result["clientEventId"] = mapped.client_event_id
-        trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+        trace.append({"step": "map", "ok": True, "mappingVersion": row.mapping_version})
     trace.append({"step": "process", "ok": False, "error": error})
-    row.update(status="failed", reason=error["message"])
+    row.status, row.reason = "failed", error["message"]
     event_id = None
     try:
         async with conn.begin_nested():

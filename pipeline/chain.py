@@ -9,7 +9,7 @@ correction entries; a replay writes only the difference to what the rules give n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from earning_rules import Evaluation
 from storage import events as event_store
 from storage import ledger
 from storage.database import Connection
-from storage.events import first_with_client_event_id, insert_event
+from storage.events import EventRow, first_with_client_event_id, insert_event
 from storage.locks import lock_profiles
 
 
@@ -41,15 +41,13 @@ class Chain:
     def event_ids(self) -> frozenset[int]:
         return frozenset(int(r["id"]) for r in self.rows)
 
-    def row_values(self) -> dict[str, Any]:
-        """What a replay row keeps of the original: where and when it was received."""
+    def keep_origin(self, row: EventRow) -> None:
+        """A replay row keeps where and when the original was received."""
         original = self.original
-        return {
-            "request_id": original["request_id"],
-            "received_at": original["received_at"],
-            "occurred_at": original["received_at"],  # never "now": a replay is not a new event
-            "replay_of": original["id"],
-        }
+        row.request_id = original["request_id"]
+        row.received_at = original["received_at"]
+        row.occurred_at = original["received_at"]  # never "now": a replay is not a new event
+        row.replay_of = original["id"]
 
 
 async def load_raw_chains(
@@ -128,7 +126,7 @@ async def settle(
     desired: Mapping[tuple[int, str], tuple[int, int]],
     *,
     event_id: int,
-    base_row: Mapping[str, Any],
+    base_row: EventRow,
     how: Settlement,
 ) -> list[dict[str, Any]]:
     """Write, per (profile, rule), what the rules give now (`desired`: points, rule version) minus
@@ -192,14 +190,18 @@ def desired_of(evaluation: Evaluation, profile_id: int) -> dict[tuple[int, str],
     return {(profile_id, a.rule_id): (a.points, a.rule_version) for a in evaluation.awards}
 
 
-async def _correction_row(conn: Connection, base_row: Mapping[str, Any], profile_id: int) -> int:
+async def _correction_row(conn: Connection, base_row: EventRow, profile_id: int) -> int:
     reason = f"replay correction for profile {profile_id}: the replayed event now belongs to another profile"
-    row = {k: v for k, v in base_row.items() if k not in ("id", "mapped", "client_event_id", "dedupe_key")}
-    row.update(
+    row = replace(
+        base_row,
+        id=None,
+        mapped=None,
+        client_event_id=None,
+        dedupe_key=None,
         profile_id=profile_id,
         status="processed",
         reason=reason,
         duplicate_of=None,
-        trace=[{"step": "replay", "replayOf": base_row["replay_of"], "correction": reason}],
+        trace=[{"step": "replay", "replayOf": base_row.replay_of, "correction": reason}],
     )
     return await insert_event(conn, row)

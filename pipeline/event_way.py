@@ -23,12 +23,13 @@ from pipeline.context import RunContext, WorkItem
 from pipeline.enhance import earlier_nth
 from pipeline.replay_awards import replay_awards
 from storage import events as event_store
+from storage.events import EventRow
 
 
 class LiveWay:
     """A new event."""
 
-    def start(self, row: dict[str, Any], trace: list[dict[str, Any]], now: datetime) -> None:
+    def start(self, row: EventRow, trace: list[dict[str, Any]], now: datetime) -> None:
         """Nothing to add to a new event's row and trace."""
 
     async def first_identical(
@@ -54,7 +55,7 @@ class LiveWay:
         conn: Any,
         ctx: RunContext,
         mapped: MappedEvent,
-        row: dict[str, Any],
+        row: EventRow,
         profile_id: int,
         state: BatchState,
     ) -> AwardOutcome:
@@ -66,8 +67,8 @@ class LiveWay:
             event_type=ctx.event_type,
             connector_id=ctx.snapshot.id,
             profile_id=profile_id,
-            event_id=row["id"],
-            occurred_at=row["occurred_at"],
+            event_id=row.written_id,
+            occurred_at=row.occurred_at,
             now=ctx.request.received_at,
             test=ctx.test,
             tz=ctx.settings.tz,
@@ -86,9 +87,9 @@ class ReplayWay(LiveWay):
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
 
-    def start(self, row: dict[str, Any], trace: list[dict[str, Any]], now: datetime) -> None:
-        row.update(self.chain.row_values())
-        trace.append({"step": "replay", "replayOf": row["replay_of"], "at": now.isoformat()})
+    def start(self, row: EventRow, trace: list[dict[str, Any]], now: datetime) -> None:
+        self.chain.keep_origin(row)
+        trace.append({"step": "replay", "replayOf": row.replay_of, "at": now.isoformat()})
 
     async def first_identical(
         self, conn: Any, ctx: RunContext, key: str, now: datetime, window: int
@@ -110,7 +111,7 @@ class ReplayWay(LiveWay):
         conn: Any,
         ctx: RunContext,
         mapped: MappedEvent,
-        row: dict[str, Any],
+        row: EventRow,
         profile_id: int,
         state: BatchState,
     ) -> AwardOutcome:

@@ -19,6 +19,7 @@ from pipeline.enhance import counts_nth, with_nth
 from pipeline.group_plan import Job, PlannedEvent
 from pipeline.reactions import Reacting, depth_of
 from storage import group_state as sql
+from storage.group_writes import AwardRow
 
 
 @dataclass
@@ -33,7 +34,7 @@ class GroupState:
     entry_ids: Iterator[int]  # allocated up front: at most one award per rule and event
     # (rule, test, member or None for the whole rule) -> its windows
     by_rule: dict[tuple[str, bool, int | None], list[sql.Window]] = field(default_factory=dict)
-    awards: list[dict[str, Any]] = field(default_factory=list)
+    awards: list[AwardRow] = field(default_factory=list)
     moves: dict[tuple[int, bool], tuple[int, int]] = field(default_factory=dict)
     nth: dict[tuple[int, str], int] = field(default_factory=dict)  # (member, type) -> processed so far
     claims: list[tuple[str, bool, str, int]] = field(default_factory=list)
@@ -59,7 +60,7 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
     pid = state.profiles[id(planned)]
     connector_id, test, now = ctx.snapshot.id, ctx.test, ctx.request.received_at
     cid = mapped.client_event_id
-    if cid is None and (key := row.get("dedupe_key")) is not None:
+    if cid is None and (key := row.dedupe_key) is not None:
         window = ctx.settings.duplicate_window_seconds
         start = now - timedelta(seconds=window)
         seen = state.identical.get((connector_id, test, key), [])
@@ -67,7 +68,7 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
         if window > 0 and first_id is not None:
             reason = f"an identical event (event {first_id}) was received less than {window} seconds ago"
             trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
-            row["duplicate_of"] = planned.first_id = first_id
+            row.duplicate_of = planned.first_id = first_id
             planned.finish("duplicate", reason)
             return
     if planned.schema_errors:  # its date bounds and JSON Schema (pipeline.process.event_type_errors)
@@ -78,31 +79,31 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
         return
     if ctx.schema is not None:
         trace.append({"step": "schema", "ok": True, "eventType": ctx.event_type})
-    event_id = row["id"]
+    event_id = row.written_id
     if cid is not None:
         first_id = state.claimed.get((connector_id, test, cid))
         if first_id is not None:
             reason = f"clientEventId {cid!r} was already received (event {first_id})"
             trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
-            row["duplicate_of"] = planned.first_id = first_id
+            row.duplicate_of = planned.first_id = first_id
             planned.finish("duplicate", reason)
             return
         state.claimed[(connector_id, test, cid)] = event_id
         state.claims.append((connector_id, test, cid, event_id))
         trace.append({"step": "idempotency", "ok": True, "clientEventId": cid})
-    elif row.get("dedupe_key") is not None:
-        state.identical.setdefault((connector_id, test, row["dedupe_key"]), []).append((event_id, now))
+    elif row.dedupe_key is not None:
+        state.identical.setdefault((connector_id, test, row.dedupe_key), []).append((event_id, now))
 
     if counts_nth(ctx.enhancers):  # from here on the event is processed: it takes its place
         place = state.nth[(pid, ctx.event_type)] = state.nth.get((pid, ctx.event_type), 0) + 1
         mapped, added = with_nth(mapped, place)
         planned.mapped = mapped
-        row["mapped"] = mapped.to_json()
+        row.mapped = mapped.to_json()
         rule_event = planned.rule_event = rule_event_of(
-            mapped, connector_id=connector_id, event_type=ctx.event_type, occurred_at=row["occurred_at"]
+            mapped, connector_id=connector_id, event_type=ctx.event_type, occurred_at=row.occurred_at
         )
         trace.append({"step": "enhance", "ok": True, "member": True, **added})
-    at = row["occurred_at"]
+    at = row.occurred_at
     usage = {(w.rule_id, key): Usage(*state.counts[w]) for key, w in planned.windows or []}
     evaluation = evaluate(ctx.rules, rule_event, usage, ctx.settings.tz, include_statuses=ctx.rule_statuses)
     answers = []
@@ -131,18 +132,18 @@ def judge(job: Job, planned: PlannedEvent, state: GroupState) -> None:
                 )
             )
         state.awards.append(
-            {
-                "id": entry_id,
-                "profile_id": pid,
-                "points": int(award.points),
-                "rule_id": award.rule_id,
-                "rule_version": award.rule_version,
-                "event_id": event_id,
-                "connector_id": connector_id,
-                "test": test,
-                "occurred_at": at,
-                "created_at": now,
-            }
+            AwardRow(
+                id=entry_id,
+                profile_id=pid,
+                points=int(award.points),
+                rule_id=award.rule_id,
+                rule_version=award.rule_version,
+                event_id=event_id,
+                connector_id=connector_id,
+                test=test,
+                occurred_at=at,
+                created_at=now,
+            )
         )
         windows = state.by_rule.get((award.rule_id, test, pid), []) + state.by_rule.get(
             (award.rule_id, test, None), []

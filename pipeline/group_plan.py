@@ -19,6 +19,7 @@ from mapping import MappedEvent
 from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
 from pipeline.process import base_result, base_row, event_type_errors
+from storage.events import EventRow
 
 # The request's log row from all of its results, written in the transaction of its last chunk.
 LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]
@@ -28,7 +29,7 @@ LogRow = Callable[[list[dict[str, Any]]], dict[str, Any]]
 class PlannedEvent:
     """One event: its row and result as far as decided; `pending` until the writer finishes it."""
 
-    row: dict[str, Any]
+    row: EventRow
     result: dict[str, Any]
     trace: list[dict[str, Any]]
     pending: bool = False
@@ -40,8 +41,8 @@ class PlannedEvent:
     rule_event: RuleEvent | None = None  # what the rules judge, built once with its windows
 
     def finish(self, status: str, reason: str | None = None, **extra: Any) -> None:
-        self.row.update(status=status, reason=reason)
-        self.result.update(status=status, eventId=self.row["id"], reason=reason, **extra)
+        self.row.status, self.row.reason = status, reason
+        self.result.update(status=status, eventId=self.row.id, reason=reason, **extra)
         self.pending = False
 
 
@@ -69,10 +70,9 @@ def plan_job(job: Job) -> Job:
 def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
     trace: list[dict[str, Any]] = []
     row = base_row(ctx, item, trace)
-    row["id"] = None
     planned = PlannedEvent(row, base_result(item), trace)
     if isinstance(item.error, SkippedByMapping):
-        trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"], "skipped": True})
+        trace.append({"step": "map", "ok": True, "mappingVersion": row.mapping_version, "skipped": True})
         planned.finish("skipped", item.error.message)
         return planned
     if item.error is not None or item.mapped is None:
@@ -81,12 +81,12 @@ def _plan(ctx: RunContext, item: WorkItem) -> PlannedEvent:
         planned.finish("failed", error.message, error=error.to_json()["error"])
         return planned
     mapped = planned.mapped = item.mapped
-    row["mapped"] = mapped.to_json()
-    row["client_event_id"] = mapped.client_event_id
+    row.mapped = mapped.to_json()
+    row.client_event_id = mapped.client_event_id
     planned.result["clientEventId"] = mapped.client_event_id
     if mapped.timestamp is not None:
-        row["occurred_at"] = mapped.timestamp
-    trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+        row.occurred_at = mapped.timestamp
+    trace.append({"step": "map", "ok": True, "mappingVersion": row.mapping_version})
     if item.enhanced:
         trace.append({"step": "enhance", "ok": True, **item.enhanced})
     if not mapped.profile_value or not mapped.profile_value.strip():

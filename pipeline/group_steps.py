@@ -44,9 +44,9 @@ async def write_group(
     event_ids = iter(event_ids_list)
     for job in jobs:
         for planned in job.events:
-            planned.row["id"] = next(event_ids)
+            planned.row.id = next(event_ids)
             if not planned.pending:  # decided before the group (a failed mapping, no identifier)
-                planned.result["eventId"] = planned.row["id"]
+                planned.result["eventId"] = planned.row.id
     pending = _pending(jobs)
     await locks.lock_test_data_of(tx, {job.ctx.snapshot.id for job in jobs if job.ctx.test})
     await locks.lock_client_event_ids_of(
@@ -140,7 +140,7 @@ async def _resolve_profiles(tx: RawTransaction, pending: list[tuple[Job, Planned
         resolved[id(planned)] = pid
         if not job.ctx.test and pid in test_only:
             live.add(pid)
-        planned.row["profile_id"] = pid
+        planned.row.profile_id = pid
         planned.result["profile"] = profile_json(kind, value, pid, first)
         planned.trace.append(
             {"step": "profile", "ok": True, "profileId": pid, "created": first, "kind": kind, "value": value}
@@ -165,7 +165,7 @@ async def _member_facts(
             planned.mapped, job.ctx.member_enhancers, attributes.get(profiles[id(planned)], {})
         )
         planned.mapped = mapped
-        planned.row["mapped"] = mapped.to_json()
+        planned.row.mapped = mapped.to_json()
         planned.trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
 
@@ -200,7 +200,7 @@ def _windows_of(
                 planned.mapped,
                 connector_id=ctx.snapshot.id,
                 event_type=ctx.event_type,
-                occurred_at=planned.row["occurred_at"],
+                occurred_at=planned.row.occurred_at,
             )
             candidates = rules_needing_usage(
                 ctx.rules,
@@ -237,7 +237,7 @@ async def _recent_identical(
         if pid is None or _cid(planned) is not None or planned.mapped is None:
             continue
         key = dedupe_key(job.ctx.event_type, pid, planned.mapped)
-        planned.row["dedupe_key"] = key
+        planned.row.dedupe_key = key
         window = job.ctx.settings.duplicate_window_seconds
         if window <= 0:
             continue

@@ -14,6 +14,7 @@ from typing import Any
 from storage import webhooks as store
 from storage.database import Database
 from storage.driver import ConnTransaction
+from storage.events import EventRow
 from webhooks.messages import Message, for_event
 
 Subscriptions = frozenset[tuple[str, bool]]  # (kind, test data?)
@@ -37,14 +38,14 @@ def kinds_for(subscribed: Subscriptions, test: bool) -> set[str]:
 
 
 def messages_for(
-    row: dict[str, Any], result: dict[str, Any], subscribed: Subscriptions, *, at: datetime
+    row: EventRow, result: dict[str, Any], subscribed: Subscriptions, *, at: datetime
 ) -> list[Message]:
-    kinds: Collection[str] = kinds_for(subscribed, bool(row.get("test")))
+    kinds: Collection[str] = kinds_for(subscribed, row.test)
     return for_event(row, result, kinds, at=at) if kinds else []
 
 
 async def enqueue_for_event(
-    conn: Any, row: dict[str, Any], result: dict[str, Any], subscribed: Subscriptions, *, at: datetime
+    conn: Any, row: EventRow, result: dict[str, Any], subscribed: Subscriptions, *, at: datetime
 ) -> None:
     """The per-event path (refunds, replays, a group's fallback), on its SQLAlchemy connection."""
     if result.get("status") != "processed":

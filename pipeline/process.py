@@ -27,6 +27,7 @@ from storage import events as event_store
 from storage import webhooks as webhook_store
 from storage.database import Connection
 from storage.driver import ConnTransaction
+from storage.events import EventRow
 from storage.profiles import attributes_of
 
 
@@ -62,22 +63,22 @@ def profile_json(
     return body
 
 
-def base_row(ctx: RunContext, item: WorkItem, trace: list[dict[str, Any]]) -> dict[str, Any]:
+def base_row(ctx: RunContext, item: WorkItem, trace: list[dict[str, Any]]) -> EventRow:
     """The event row as far as the request alone says: where it came from, when, in which data."""
     now = ctx.request.received_at
-    return {
-        "request_id": ctx.request.request_id,
-        "connector_id": ctx.snapshot.id,
-        "index": item.index,
-        "sub_index": item.sub_index,
-        "raw": item.raw,
-        "mapping_version": ctx.snapshot.row["mapping_version"],
-        "test": ctx.test,
-        "received_at": now,
-        "occurred_at": now,
-        "event_type": ctx.event_type,
-        "trace": trace,
-    }
+    return EventRow(
+        request_id=ctx.request.request_id,
+        connector_id=ctx.snapshot.id,
+        index=item.index,
+        sub_index=item.sub_index,
+        raw=item.raw,
+        mapping_version=ctx.snapshot.row["mapping_version"],
+        test=ctx.test,
+        received_at=now,
+        occurred_at=now,
+        event_type=ctx.event_type,
+        trace=trace,
+    )
 
 
 def base_result(item: WorkItem) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class _Event:
 
     conn: Connection
     ctx: RunContext
-    row: dict[str, Any]
+    row: EventRow
     result: dict[str, Any]
     trace: list[dict[str, Any]]
     mapped: MappedEvent | None = None
@@ -107,7 +108,7 @@ class _Event:
 
     async def finish(self, status: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
         """Written as it stands, with this outcome: the steps after are skipped."""
-        self.row.update(status=status, reason=reason)
+        self.row.status, self.row.reason = status, reason
         event_id = await event_store.insert_event(self.conn, self.row)
         self.result.update(status=status, eventId=event_id, reason=reason, **extra)
         return self.result
@@ -136,7 +137,7 @@ async def process_item(
         return done
     await _place_step(e, way)
     # Insert first so the idempotency key and the ledger entries can point at this event.
-    e.row["status"] = "processed"
+    e.row.status = "processed"
     event_id = await event_store.insert_event(conn, e.row)
     done = await _claim_step(e, way, event_id)
     if done is not None:
@@ -149,19 +150,19 @@ async def _map_step(e: _Event, item: WorkItem) -> dict[str, Any] | None:
     """Skipped or failed by its mapping (written as such), or mapped: then on."""
     row, trace = e.row, e.trace
     if isinstance(item.error, SkippedByMapping):
-        trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"], "skipped": True})
+        trace.append({"step": "map", "ok": True, "mappingVersion": row.mapping_version, "skipped": True})
         return await e.finish("skipped", item.error.message)
     if item.error is not None or item.mapped is None:
         error = item.error or MappingError("the mapping returned nothing for this event")
         trace.append({"step": "map", "ok": False, "error": error.to_json()["error"]})
         return await e.finish("failed", error.message, error=error.to_json()["error"])
     mapped = e.mapped = item.mapped
-    row["mapped"] = mapped.to_json()
-    row["client_event_id"] = mapped.client_event_id
+    row.mapped = mapped.to_json()
+    row.client_event_id = mapped.client_event_id
     e.result["clientEventId"] = mapped.client_event_id
     if mapped.timestamp is not None:
-        row["occurred_at"] = mapped.timestamp
-    trace.append({"step": "map", "ok": True, "mappingVersion": row["mapping_version"]})
+        row.occurred_at = mapped.timestamp
+    trace.append({"step": "map", "ok": True, "mappingVersion": row.mapping_version})
     if item.enhanced:
         trace.append({"step": "enhance", "ok": True, **item.enhanced})
     return None
@@ -182,7 +183,7 @@ async def _profile_step(e: _Event, state: BatchState) -> dict[str, Any] | None:
         reason = parked_reason(kind, value)
         e.trace.append({"step": "profile", "ok": False, "reason": reason})
         return await e.finish("parked", reason, profile=profile_json(kind, value))
-    e.profile_id = e.row["profile_id"] = profile.id
+    e.profile_id = e.row.profile_id = profile.id
     e.result["profile"] = profile_json(kind, value, profile.id, profile.created)
     e.trace.append(
         {
@@ -204,7 +205,7 @@ async def _member_attributes_step(e: _Event) -> None:
     if reads_attributes(e.ctx.enhancers):
         attributes = await attributes_of(e.conn, e.profile_id)
         e.mapped, added = member_facts(e.mapped, e.ctx.member_enhancers, attributes)
-        e.row["mapped"] = e.mapped.to_json()
+        e.row.mapped = e.mapped.to_json()
         e.trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
 
@@ -215,14 +216,14 @@ async def _identical_step(e: _Event, way: LiveWay) -> dict[str, Any] | None:
         return None
     ctx = e.ctx
     key = dedupe_key(ctx.event_type, e.profile_id, e.mapped)
-    e.row["dedupe_key"] = key
+    e.row.dedupe_key = key
     window = ctx.settings.duplicate_window_seconds
     first_id = await way.first_identical(e.conn, ctx, key, ctx.request.received_at, window)
     if first_id is None:
         return None
     reason = f"an identical event (event {first_id}) was received less than {window} seconds ago"
     e.trace.append({"step": "idempotency", "ok": False, "duplicateOf": first_id, "reason": reason})
-    e.row["duplicate_of"] = first_id
+    e.row.duplicate_of = first_id
     return await e.finish("duplicate", reason, first=await first_outcome(e.conn, first_id))
 
 
@@ -250,7 +251,7 @@ async def _place_step(e: _Event, way: LiveWay) -> None:
     if place is None:
         place = await event_store.processed_count(e.conn, e.profile_id, e.ctx.event_type) + 1
     e.mapped, added = with_nth(e.mapped, place)
-    e.row["mapped"] = e.mapped.to_json()
+    e.row.mapped = e.mapped.to_json()
     e.trace.append({"step": "enhance", "ok": True, "member": True, **added})
 
 
@@ -299,7 +300,7 @@ async def _reversal_step(e: _Event, way: LiveWay, state: BatchState, event_id: i
         fraction=reverses.fraction,
         event_id=event_id,
         test=e.ctx.test,
-        occurred_at=e.row["occurred_at"],
+        occurred_at=e.row.occurred_at,
         now=e.ctx.request.received_at,
     )
     e.trace.append(reversal)
@@ -312,7 +313,8 @@ async def _award_step(
     """The earning rules, the ledger and the rules' reactions; the event's final trace."""
     assert e.mapped is not None
     conn, ctx, row, result = e.conn, e.ctx, e.row, e.result
-    outcome = await way.award(conn, ctx, e.mapped, {**row, "id": event_id}, e.profile_id, state)
+    row.id = event_id
+    outcome = await way.award(conn, ctx, e.mapped, row, e.profile_id, state)
     subscribed = await webhook_store.subscriptions(conn)  # who listens: for reactions and messages
     anew = way.new_awards(outcome.awards, e.profile_id)
     await _react(conn, ctx, anew, e.profile_id, result, event_id, e.mapped, subscribed)

@@ -32,7 +32,7 @@ from storage import connectors as connector_store
 from storage import event_types as event_type_store
 from storage import ledger
 from storage.database import Connection, Database
-from storage.events import get_event
+from storage.events import EventRow, get_event
 from storage.replays import RawEvent, log_admin_action, select_raw_events
 
 REPLAYABLE = ("processed", "ignored", "parked", "rejected", "failed")
@@ -207,7 +207,12 @@ async def _replay_item(conn: Connection, ctx: RunContext, item: WorkItem, run: _
     if result["status"] == "duplicate" and chain.existing:
         # It now repeats another event, which earns for it: what this chain earned is taken back.
         await settle(
-            conn, chain, {}, event_id=row["id"], base_row=row, how=settlement(ctx, row["occurred_at"])
+            conn,
+            chain,
+            {},
+            event_id=row["id"],
+            base_row=EventRow.of(row),
+            how=settlement(ctx, row["occurred_at"]),
         )
     written = await _written(conn, int(row["replay_of"]), int(row["id"]))
     latest = chain.latest

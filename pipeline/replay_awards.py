@@ -11,6 +11,7 @@ from pipeline.chain import Chain
 from pipeline.context import RunContext
 from storage import ledger
 from storage.database import Connection
+from storage.events import EventRow
 
 
 async def replay_awards(
@@ -18,7 +19,7 @@ async def replay_awards(
     ctx: RunContext,
     chain: Chain,
     mapped: MappedEvent,
-    row: dict[str, Any],
+    row: EventRow,
     profile_id: int,
     held_rule_locks: set[str] | None = None,
 ) -> AwardOutcome:
@@ -32,7 +33,7 @@ async def replay_awards(
         event_type=ctx.event_type,
         connector_id=ctx.snapshot.id,
         profile_id=profile_id,
-        occurred_at=row["occurred_at"],
+        occurred_at=row.occurred_at,
         test=ctx.test,
         tz=ctx.settings.tz,
         exclude_event_ids=chain.event_ids,
@@ -42,9 +43,9 @@ async def replay_awards(
         conn,
         chain,
         chains.desired_of(evaluation, profile_id),
-        event_id=row["id"],
+        event_id=row.written_id,
         base_row=row,
-        how=settlement(ctx, row["occurred_at"]),
+        how=settlement(ctx, row.occurred_at),
     )
     balance, _lifetime = await ledger.balance_of(conn, profile_id, test=ctx.test)
     return AwardOutcome(

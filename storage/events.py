@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +17,61 @@ events = Event.__table__  # type: ignore[attr-defined]
 client_event_ids = ClientEventId.__table__  # type: ignore[attr-defined]
 
 
+@dataclass(slots=True)
+class EventRow:
+    """An event as it will be written: every column of `events`, filled in as the pipeline decides
+    (the request's facts first, then the mapping's, the member's and the outcome)."""
+
+    request_id: str
+    connector_id: str
+    index: int
+    sub_index: int
+    raw: Any
+    mapping_version: int
+    test: bool
+    received_at: datetime
+    occurred_at: datetime
+    event_type: str
+    trace: list[dict[str, Any]]
+    id: int | None = None  # allocated by the group writer; else by the insert
+    status: str | None = None
+    reason: str | None = None
+    client_event_id: str | None = None
+    dedupe_key: str | None = None
+    duplicate_of: int | None = None
+    profile_id: int | None = None
+    mapped: Any = None
+    replay_of: int | None = None
+    reverses_event_id: int | None = None
+
+    @property
+    def written_id(self) -> int:
+        """Its id, once allocated (by the group writer) or inserted."""
+        assert self.id is not None, "this event row has no id yet"
+        return self.id
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> EventRow:
+        """A stored row (as read back) as an EventRow."""
+        return cls(**{name: stored[name] for name in _EVENT_FIELDS if name in stored})
+
+    def values(self) -> dict[str, Any]:
+        """The columns by name (without an id not yet allocated: the insert allocates it)."""
+        out = {name: getattr(self, name) for name in _EVENT_FIELDS}
+        if self.id is None:
+            del out["id"]
+        return out
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(EventRow))
 _insert_event = events.insert().returning(events.c.id)
 _update_event = update(events).where(events.c.id == bindparam("event_id_"))
 _claims: dict[str, Any] = {}
 
 
-async def insert_event(conn: AsyncConnection, row: dict[str, Any]) -> int:
+async def insert_event(conn: AsyncConnection, row: EventRow) -> int:
     # One prebuilt statement executed with the row: SQLAlchemy compiles it once per set of keys.
-    result = await conn.execute(_insert_event, row)
+    result = await conn.execute(_insert_event, row.values())
     return int(result.scalar_one())
 
 

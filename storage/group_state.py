@@ -13,7 +13,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage.driver import RawTransaction, json_text
 
@@ -237,8 +237,7 @@ async def balances_of(tx: RawTransaction, keys: Collection[tuple[int, bool]]) ->
     return {key: found.get(key, 0) for key in keys}
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):  # a tuple: a dict key for every limit of every event of a group
     """Count a rule's awards (all versions) in [start, end), for one profile or the whole rule."""
 
     rule_id: str

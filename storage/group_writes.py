@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage.driver import RawTransaction, json_text, nullable_json
+from storage.events import EventRow
 
 EVENT_COLUMNS = (
     "id", "request_id", "connector_id", "index", "sub_index", "client_event_id", "dedupe_key",
@@ -19,16 +20,16 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def _event_row(tx: RawTransaction, r: dict[str, Any]) -> tuple[Any, ...]:
+def _event_row(tx: RawTransaction, r: EventRow) -> tuple[Any, ...]:
     return (
-        r["id"], r["request_id"], r["connector_id"], r["index"], r["sub_index"], r.get("client_event_id"),
-        r.get("dedupe_key"), r["event_type"], r["status"], r.get("reason"), r.get("duplicate_of"),
-        r.get("profile_id"), json_text(r["raw"]), nullable_json(r.get("mapped")), json_text(r["trace"]),
-        r["mapping_version"], r["test"], tx.ts(r["occurred_at"]), tx.ts(r["received_at"]),
+        r.id, r.request_id, r.connector_id, r.index, r.sub_index, r.client_event_id, r.dedupe_key,
+        r.event_type, r.status, r.reason, r.duplicate_of, r.profile_id, json_text(r.raw),
+        nullable_json(r.mapped), json_text(r.trace), r.mapping_version, r.test, tx.ts(r.occurred_at),
+        tx.ts(r.received_at),
     )  # fmt: skip
 
 
-async def insert_events(tx: RawTransaction, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_events(tx: RawTransaction, rows: Sequence[EventRow]) -> None:
     columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     marks = ", ".join("?" for _ in EVENT_COLUMNS)
     await tx.executemany(
@@ -44,14 +45,26 @@ async def insert_claims(tx: RawTransaction, claims: Sequence[tuple[str, bool, st
     )
 
 
-def _award_row(tx: RawTransaction, r: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        r["id"], r["profile_id"], r["points"], r["rule_id"], r["rule_version"], r["event_id"],
-        r["connector_id"], r["test"], tx.ts(r["occurred_at"]), tx.ts(r["created_at"]),
-    )  # fmt: skip
+class AwardRow(NamedTuple):
+    """One award entry of a group (`points_entries`, kind 'award'), its id allocated up front."""
+
+    id: int
+    profile_id: int
+    points: int
+    rule_id: str
+    rule_version: int
+    event_id: int
+    connector_id: str
+    test: bool
+    occurred_at: datetime
+    created_at: datetime
 
 
-async def insert_awards(tx: RawTransaction, rows: Sequence[dict[str, Any]]) -> None:
+def _award_row(tx: RawTransaction, r: AwardRow) -> tuple[Any, ...]:
+    return (*r[:8], tx.ts(r.occurred_at), tx.ts(r.created_at))
+
+
+async def insert_awards(tx: RawTransaction, rows: Sequence[AwardRow]) -> None:
     await tx.executemany(
         "INSERT INTO points_entries (id, profile_id, points, kind, rule_id, rule_version, event_id, "
         "connector_id, test, occurred_at, created_at) VALUES (?, ?, ?, 'award', ?, ?, ?, ?, ?, ?, ?)",
@@ -137,9 +150,9 @@ SELECT 1
 async def write_group_rows(
     tx: RawTransaction,
     *,
-    events: Sequence[dict[str, Any]],
+    events: Sequence[EventRow],
     claims: Sequence[tuple[str, bool, str, int]],
-    awards: Sequence[dict[str, Any]],
+    awards: Sequence[AwardRow],
     moves: dict[tuple[int, bool], tuple[int, int]],
     now: datetime,
     requests: Sequence[dict[str, Any]],

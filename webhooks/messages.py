@@ -10,7 +10,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from webhooks.endpoints import TEST_KIND
 
@@ -47,20 +47,29 @@ def _profile(result: dict[str, Any]) -> dict[str, Any] | None:
     return {"id": profile.get("id"), "kind": profile.get("kind"), "value": profile.get("value")}
 
 
+class EventFacts(Protocol):
+    """What a message tells of the event besides its result (an event row as the pipeline writes it)."""
+
+    test: bool
+    event_type: str
+    connector_id: str
+    occurred_at: datetime
+
+
 def for_event(
-    row: dict[str, Any], result: dict[str, Any], subscribed: Collection[str], *, at: datetime
+    event: EventFacts, result: dict[str, Any], subscribed: Collection[str], *, at: datetime
 ) -> list[Message]:
     """event.processed and one points.awarded per award, for the kinds someone subscribes to."""
     if result.get("status") != "processed":
         return []
-    test = bool(row.get("test"))
+    test = event.test
     awards = [a for a in result.get("awards") or [] if a.get("points")]
     common = {
         "eventId": result.get("eventId"),
-        "eventType": row.get("event_type"),
-        "connectorId": row.get("connector_id"),
+        "eventType": event.event_type,
+        "connectorId": event.connector_id,
         "clientEventId": result.get("clientEventId"),
-        "occurredAt": _iso(row["occurred_at"]),
+        "occurredAt": _iso(event.occurred_at),
         "profile": _profile(result),
         "test": test,
     }
