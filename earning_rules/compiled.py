@@ -17,7 +17,7 @@ from typing import Any
 from earning_rules.conditions import Condition, CounterCondition, TagCondition, check, condition_test
 from earning_rules.event import Facts
 from earning_rules.model import Rule, RuleDefinition
-from earning_rules.rewards import FixedPoints, PointsPerUnit, RewardResult, compute
+from earning_rules.rewards import FixedPoints, PointsPerUnit, Reward, RewardResult, compute
 
 # Remembered answers per rule version (a condition's refusal, a reward's arithmetic) for the
 # facts they read: prices, channels and tiers repeat across events. The oldest goes first.
@@ -37,6 +37,8 @@ class CompiledRule:
     refusals: dict[Any, dict[str, Any]]  # conditions that fail: the trace's words, per facts read
     remember_refusals: bool  # not with a regex: its time limit makes an answer not repeatable
     points: dict[Any, RewardResult]  # the reward's result per counter value (or earlier points)
+    fixed: RewardResult | None  # the result of a fixed reward (or of none: the rule only reacts)
+    per_counter: str | None  # the counter a per-unit reward reads (None: a multiplier)
 
     def refusal(self, facts: Facts) -> dict[str, Any] | None:
         """Why the conditions do not hold for `facts` (the words of `conditions.check`), or None."""
@@ -56,15 +58,13 @@ class CompiledRule:
 
     def reward(self, facts: Facts, earlier_points: int) -> RewardResult:
         """`rewards.compute`, remembered per counter value (a multiplier: per earlier points)."""
-        reward = self.definition.reward
-        if reward is None:
-            return _REACTS_ONLY
-        if isinstance(reward, FixedPoints):
-            return compute(reward, facts, earlier_points)  # one cached result per amount
-        key = facts.counters.get(reward.counter) if isinstance(reward, PointsPerUnit) else earlier_points
+        if self.fixed is not None:
+            return self.fixed
+        key = facts.counters.get(self.per_counter) if self.per_counter is not None else earlier_points
         found = self.points.get(key)
         if found is None:
-            found = compute(reward, facts, earlier_points)
+            assert self.definition.reward is not None
+            found = compute(self.definition.reward, facts, earlier_points)
             _remember(self.points, key, found)
         return found
 
@@ -120,7 +120,17 @@ def _compile(rule: Rule) -> CompiledRule:
         refusals={},
         remember_refusals=defn.conditions is not None and not _has_regex(defn.conditions),
         points={},
+        fixed=_fixed_result(defn.reward),
+        per_counter=defn.reward.counter if isinstance(defn.reward, PointsPerUnit) else None,
     )
+
+
+def _fixed_result(reward: Reward | None) -> RewardResult | None:
+    if reward is None:
+        return _REACTS_ONLY
+    if isinstance(reward, FixedPoints):
+        return compute(reward, Facts(), 0)
+    return None
 
 
 def _names(cond: Condition) -> tuple[set[str], set[str]]:
