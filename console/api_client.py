@@ -121,6 +121,19 @@ async def call(
 
 
 async def connector_names(request: Request) -> dict[str, str]:
-    """Connector id -> name: a marketer knows connectors by name (ids stay in the links)."""
+    """Source -> what a marketer calls it: a connector by its name (ids stay in the links); an
+    event reported without a connector ("type:<name>") by its event type and who reported it."""
     answer = await call(request, "GET", "/api/connectors")
-    return {c["id"]: c["name"] for c in answer.body["items"]} if answer.ok else {}
+    names = {c["id"]: c["name"] for c in answer.body["items"]} if answer.ok else {}
+    types = await call(request, "GET", "/api/event-types")
+    for t in types.body["items"] if types.ok else []:
+        names[f"type:{t['name']}"] = reported_source(t["name"], t["reporting"])
+    return names
+
+
+def reported_source(event_type: str, reporting: str) -> str:
+    """`EARNED_BADGE` reported by Inbound itself reads "Inbound: earned badge"; a type reported
+    through the API reads "ecommerce.purchase (reported)"."""
+    if reporting == "intrinsic":
+        return "Inbound: " + event_type.replace("_", " ").lower()
+    return f"{event_type} (reported)"

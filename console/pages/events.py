@@ -34,7 +34,7 @@ async def list_events(request: Request) -> Response:
         "section": "events",
         "filters": filters,
         "answer": answer,
-        "connector_names": {c["id"]: c["name"] for c in connectors},
+        "connector_names": await connector_names(request),
         "events": answer.body["items"] if answer.ok else [],
         "next": answer.body.get("next") if answer.ok else None,
         "statuses": STATUSES,

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from console.api_client import call, connector_names
 from console.render import page
 
+MIN_MINUTES = 60  # the shortest axis the charts show
 STATUSES = ("processed", "duplicate", "ignored", "parked", "skipped", "rejected", "failed")
 
 
@@ -37,11 +38,16 @@ def chart_data(stats: dict[str, Any]) -> dict[str, Any]:
         series = refused.setdefault(row["errorCode"] or "unknown", [0] * len(minutes))
         if row["minute"] in where:
             series[where[row["minute"]]] += row["count"]
+    # Quiet hours before the first traffic are cut, down to the last hour at least: on a fresh
+    # install a day-long axis would hold everything in its last pixel and read as empty.
+    busy = [i for series in (*per_connector.values(), *refused.values()) for i, n in enumerate(series) if n]
+    start = min(min(busy, default=len(minutes)), max(len(minutes) - MIN_MINUTES, 0))
     return {
-        "minutes": minutes,
-        "events": per_connector,
-        "refused": refused,
+        "minutes": minutes[start:],
+        "events": {k: v[start:] for k, v in per_connector.items()},
+        "refused": {k: v[start:] for k, v in refused.items()},
         "points": stats["pointsPerRule"],
+        "trimmed": start > 0,
     }
 
 
@@ -67,7 +73,7 @@ async def overview(request: Request) -> Response:
             "refused_total": sum(stats["refusedByCode"].values()),
             "chart": {**chart_data(stats), "connectorNames": names},
             "connector_names": names,
-            "connector_count": len(names),
+            "connector_count": sum(1 for source in names if not source.startswith("type:")),
         },
     )
 

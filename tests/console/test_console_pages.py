@@ -4,6 +4,7 @@ overview's click-through, and form errors shown next to their field."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -128,6 +129,13 @@ def test_the_overview_charts_open_the_list_behind_them(console: Console, server:
     connector = create_connector(server.admin, name="Charted")
     for _ in range(3):
         assert send(server.client, connector, _event(unique_email("chart"))).status_code == 200
+    # A member registers: Inbound reports REGISTERED_ACCOUNT itself, shown as Inbound's own event.
+    assert server.admin.post("/api/members", json={"identities": [{"value": unique_email("reg")}]}).is_success
+    registered = {"connector": "type:REGISTERED_ACCOUNT"}
+    deadline = time.monotonic() + 10
+    while not server.admin.get("/api/events", params=registered).json()["items"]:
+        assert time.monotonic() < deadline, "REGISTERED_ACCOUNT was not reported"
+        time.sleep(0.1)
     console.login()
     page = console.go("/console/")
     legend = page.evaluate(
@@ -135,6 +143,11 @@ def test_the_overview_charts_open_the_list_behind_them(console: Console, server:
         connector["id"],
     )
     assert legend == "Charted"  # the legend names the connector, as the marketer named it
+    inbound_own = page.evaluate(
+        "(id) => Chart.getChart('chart-events').data.datasets.find((d) => d.key === id).label",
+        "type:REGISTERED_ACCOUNT",
+    )
+    assert inbound_own == "Inbound: registered account"
     point = page.evaluate(
         """(connector) => {
             const chart = Chart.getChart("chart-events");
