@@ -126,6 +126,7 @@ async def list_requests(request: Request) -> Response:
             "requests": answer.body["items"] if answer.ok else [],
             "next": answer.body.get("next") if answer.ok else None,
             "connectors": await _connectors(request),
+            "connector_names": await connector_names(request),
         },
         status_code=200 if answer.ok else answer.status,
     )

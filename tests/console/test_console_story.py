@@ -149,6 +149,10 @@ def test_from_a_new_connector_to_a_members_points(console: Console, server: Serv
     console.go(f"/console/connectors/{connector_id}")
     page.click("button:has-text('Create link')")
     link = page.locator("#share-link").inner_text()
+    # Its recent requests are all its own: no column repeating its id on every row.
+    requests_table = page.locator("table", has=page.locator("th", has_text="Received"))
+    expect(requests_table.locator("tbody tr")).not_to_have_count(0)
+    expect(requests_table.locator("th", has_text="Connector")).to_have_count(0)
     console.shot("connector")
     stranger = browser.new_context()
     try:
@@ -164,6 +168,10 @@ def test_from_a_new_connector_to_a_members_points(console: Console, server: Serv
         expect(shared.locator("h1")).to_have_text("Link revoked")
     finally:
         stranger.close()
+
+    # The request log names the connector as the marketer named it.
+    console.go(f"/console/requests?connector={connector_id}")
+    expect(page.locator("tbody tr").first).to_contain_text("Webshop checkout")
 
     console.go("/console/")
     console.shot("overview")
