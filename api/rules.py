@@ -13,6 +13,7 @@ from api.http import JSON, choice_param, db_of, read_json, settings_of
 from api.models.rules import RulePreviewInput
 from api.validation import read_input
 from earning_rules import parse_rule, rule_definition_to_json
+from earning_rules.validate import show
 from errors import Conflict, InvalidRule, NotFound
 from pipeline.rule_preview import preview
 from storage import badges as badge_store
@@ -55,7 +56,7 @@ async def _check_source(conn: Any, definition: dict[str, Any]) -> None:
     source = definition["source"]
     for kind, words in _NOT_FOUND.items():
         if kind in source and not await store.source_exists(conn, kind, source[kind]):
-            raise InvalidRule(f"source.{kind}: {source[kind]!r} {words}")
+            raise InvalidRule(f"source.{kind}: {show(source[kind])} {words}")
     await _check_reactions(conn, definition.get("reactions") or [])
 
 
@@ -65,15 +66,16 @@ async def _check_reactions(conn: Any, reactions: list[dict[str, str]]) -> None:
     for i, reaction in enumerate(reactions):
         if "badge" in reaction and reaction["badge"] not in badges:
             raise InvalidRule(
-                f"reactions[{i}].badge: {reaction['badge']!r} is not a badge; GET /api/badges lists them"
+                f"reactions[{i}].badge: {show(reaction['badge'])} is not a badge; GET /api/badges lists them"
             )
         if "reward" in reaction and not await reward_store.existing_ids(conn, [reaction["reward"]]):
             raise InvalidRule(
-                f"reactions[{i}].reward: {reaction['reward']!r} is not a reward; GET /api/rewards lists them"
+                f"reactions[{i}].reward: {show(reaction['reward'])} is not a reward; "
+                "GET /api/rewards lists them"
             )
         if "webhook" in reaction and await webhook_store.get_endpoint(conn, reaction["webhook"]) is None:
             raise InvalidRule(
-                f"reactions[{i}].webhook: {reaction['webhook']!r} is not a webhook endpoint; "
+                f"reactions[{i}].webhook: {show(reaction['webhook'])} is not a webhook endpoint; "
                 "GET /api/webhook-endpoints lists them"
             )
 

@@ -155,7 +155,7 @@ def test_granting_by_hand_and_mistakes(running: Server) -> None:
     assert_error(running.admin.get("/api/badges/bdg_nope"), 404, "unknown_badge")
     assert_error(
         post("/api/rules", json={"name": "r", "reactions": [{"badge": "bdg_nope"}]}),
-        422, "invalid_rule", "reactions[0].badge: 'bdg_nope' is not a badge",
+        422, "invalid_rule", 'reactions[0].badge: "bdg_nope" is not a badge',
     )  # fmt: skip
     assert_error(
         post("/api/rules", json={"name": "r", "reactions": [{"medal": "x"}]}),

@@ -133,7 +133,7 @@ def test_a_rule_preview_judges_recent_events_without_writing(server: Server) -> 
             {"rule": {"name": "x", "reward": {"fixed": 1}, "source": {"connector": "con_nope"}}},
             422,
             "invalid_rule",
-            "source.connector: 'con_nope' is not a connector",
+            'source.connector: "con_nope" is not a connector',
         ),
     ],
 )

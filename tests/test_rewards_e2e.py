@@ -202,7 +202,7 @@ def test_a_rule_issues_a_reward_free_until_the_stock_runs_out(running: Server) -
     assert issued["source"] == "rule" and issued["cost"] == 0 and issued["eventId"] == first["eventId"]
     assert_error(
         running.admin.post("/api/rules", json={"name": "r", "reactions": [{"reward": "rwd_nope"}]}),
-        422, "invalid_rule", "reactions[0].reward: 'rwd_nope' is not a reward",
+        422, "invalid_rule", 'reactions[0].reward: "rwd_nope" is not a reward',
     )  # fmt: skip
 
 

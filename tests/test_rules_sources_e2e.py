@@ -32,14 +32,14 @@ def test_a_rule_naming_an_unknown_connector_or_event_type_is_refused(server: Ser
         server.admin.post("/api/rules", json=rule_body({"connector": "con_nope"})),
         422,
         "invalid_rule",
-        "source.connector: 'con_nope' is not a connector",
+        'source.connector: "con_nope" is not a connector',
     )
     refund = f"ecommerce.refund{unique_email('')[1:7]}"  # the server is shared: a name of our own
     assert_error(
         server.admin.post("/api/rules", json=rule_body({"event_type": refund})),
         422,
         "invalid_rule",
-        f"source.event_type: {refund!r} is not an event type",
+        f'source.event_type: "{refund}" is not an event type',
         "POST /api/event-types",
     )
     assert server.admin.get("/api/rules").json()["items"] == before  # nothing was saved
@@ -64,13 +64,13 @@ def test_an_edit_to_an_unknown_source_is_refused_and_changes_nothing(server: Ser
         server.admin.patch(url, json={"source": {"connector": "con_typo"}}),
         422,
         "invalid_rule",
-        "source.connector: 'con_typo' is not a connector",
+        'source.connector: "con_typo" is not a connector',
     )
     assert_error(
         server.admin.patch(url, json={"source": {"event_type": "app.login"}, "name": "z"}),
         422,
         "invalid_rule",
-        "source.event_type: 'app.login' is not an event type",
+        'source.event_type: "app.login" is not an event type',
     )
     assert server.admin.get(url).json() == rule
     assert [v["version"] for v in server.admin.get(f"{url}/versions").json()["items"]] == [1]
@@ -94,7 +94,7 @@ def test_an_event_type_a_rule_listens_to_cannot_be_deleted(server: Server) -> No
         server.admin.patch(f"/api/rules/{rule['id']}", json={"source": {"event_type": name}}),
         422,
         "invalid_rule",
-        f"source.event_type: {name!r} is not an event type",
+        f'source.event_type: "{name}" is not an event type',
     )
 
 
@@ -113,7 +113,7 @@ def test_deleting_a_connector_leaves_its_rules_which_never_match(server: Server)
         server.admin.patch(url, json={"name": "renamed"}),
         422,
         "invalid_rule",
-        f"source.connector: {gone['id']!r} is not a connector",
+        f'source.connector: "{gone["id"]}" is not a connector',
     )
     paused = server.admin.patch(url, json={"status": "paused"})
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
