@@ -186,11 +186,12 @@ def text_param(request: Request, name: str) -> str | None:
     return raw
 
 
-def check_text(name: str, value: str) -> None:
+def check_text(name: str, value: str, *, code: str = "invalid_parameter") -> None:
+    """No NUL: `code` is the error code of the input it is part of (a query parameter by default)."""
     if "\x00" in value:
         raise InvalidInput(
             f"{name}: {value!r} contains a NUL character (\\u0000), which no stored text may hold",
-            code="invalid_parameter",
+            code=code,
         )
 
 

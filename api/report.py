@@ -138,8 +138,8 @@ async def _subject(conn: Any, request: Request, type_row: dict[str, Any], given:
         kind = given.get("kind", "default")
         if not isinstance(kind, str) or not given["value"].strip():
             raise InvalidInput("subject: kind and value must be non-empty text", code="invalid_event")
-        check_text("subject.kind", kind)
-        check_text("subject.value", given["value"])
+        check_text("subject.kind", kind, code="invalid_event")
+        check_text("subject.value", given["value"], code="invalid_event")
         kind, value = normalise_identity(kind, given["value"])
         return kind, value, "secret"
     raise InvalidInput(

@@ -430,7 +430,7 @@ def test_a_nul_in_a_reported_event_is_a_422_on_both_databases(server: Server) ->
     private = event_type(server, "private")
     body = {"type": private["name"], "subject": {"value": "a\u0000@example.com"}}
     answer = post_event(server, body, **{"X-Event-Secret": private["secret"]})
-    assert_error(answer, 422, "invalid_parameter", "subject.value")
+    assert_error(answer, 422, "invalid_event", "subject.value")
 
 
 def test_test_events_reported_directly_stay_apart_and_can_be_purged(server: Server) -> None:
