@@ -75,6 +75,11 @@ async def playground(request: Request) -> Response:
     return page(request, "playground.html", context)
 
 
+# Characters of a mapping line shown around an error's caret: the box beside the mapping holds
+# about that many without wrapping (a wrapped line leaves the caret under the wrong column).
+CARET_WIDTH = 40
+
+
 def diff_lines(before: str, after: str) -> list[tuple[str, str]]:
     """(kind, text) per line of a unified diff: kind is add, del, or same."""
     lines = []
@@ -121,7 +126,7 @@ def caret_of(answer: Answer, mapping: str) -> str | None:
     error = answer.error or {}
     position = (error.get("details") or {}).get("position")
     if error.get("code", "").startswith("mapping_") and isinstance(position, int):
-        return point_at(mapping, position)
+        return point_at(mapping, position, width=CARET_WIDTH)
     return None
 
 
@@ -140,7 +145,9 @@ async def run(request: Request) -> Response:
     for result in results:
         error = result.get("error") or {}
         position = (error.get("details") or {}).get("position")
-        result["caret"] = point_at(data["mapping"], position) if isinstance(position, int) else None
+        result["caret"] = (
+            point_at(data["mapping"], position, width=CARET_WIDTH) if isinstance(position, int) else None
+        )
     return page(
         request,
         "_playground_result.html",

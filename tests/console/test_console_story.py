@@ -98,6 +98,11 @@ def test_from_a_new_connector_to_a_members_points(console: Console, server: Serv
     error = page.locator("#mapping-error")
     expect(error).to_contain_text("mapping_syntax_error")
     expect(page.locator("#result pre").first).to_contain_text("^")
+    # The line and its caret fit the box unwrapped, so the caret sits under its character.
+    fits = page.locator("#result pre.caret-box").evaluate(
+        "(box) => getComputedStyle(box).whiteSpace === 'pre' && box.scrollWidth <= box.clientWidth"
+    )
+    assert fits
     console.shot("playground-error")
     page.fill("#mapping", FIXED)
     expect(page.locator(".mapped").first).to_contain_text('"channel"')
