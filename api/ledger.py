@@ -14,6 +14,7 @@ from api.profiles import _profile_id, load_profile
 from api.validation import read_input
 from errors import InvalidInput
 from pipeline.ledger_check import ledger_problems
+from storage import entries as entry_store
 from storage import ledger
 from storage.locks import lock_profiles
 
@@ -46,7 +47,7 @@ async def profile_ledger(request: Request) -> Response:
     test = bool_param(request, "test") or False
     async with db_of(request).read() as conn:
         await load_profile(conn, profile_id)
-        rows = await ledger.entries_page(conn, profile_id, test=test, before=before, limit=limit)
+        rows = await entry_store.entries_page(conn, profile_id, test=test, before=before, limit=limit)
         balance, lifetime = await ledger.balance_of(conn, profile_id, test=test)
     body = page([entry_json(r) for r in rows], limit)
     body.update(balance=balance, lifetimePoints=lifetime)

@@ -14,10 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from earning_rules.conditions import Condition, CounterCondition, TagCondition, check, condition_test
+from earning_rules.conditions import (
+    COMPARISONS,
+    Condition,
+    CounterCondition,
+    TagCondition,
+    check,
+    tag_failure,
+)
 from earning_rules.event import Facts
 from earning_rules.model import Rule, RuleDefinition
 from earning_rules.rewards import FixedPoints, PointsPerUnit, Reward, RewardResult, compute
+
+Test = Callable[[Facts], bool]  # the conditions as one test of an event's facts
 
 # Remembered answers per rule version (a condition's refusal, a reward's arithmetic) for the
 # facts they read: prices, channels and tiers repeat across events. The oldest goes first.
@@ -31,7 +40,7 @@ class CompiledRule:
     key: tuple[str, int]  # id and version
     limited: bool  # has limits
     head: dict[str, Any]  # the trace entry's first fields, in the order a person reads them
-    holds: Callable[[Facts], bool] | None  # the conditions as one test; None when the rule has none
+    holds: Test | None  # the conditions as one test; None when the rule has none
     windowed: bool  # has active_from or active_until
     read: Callable[[Facts], Any]  # the facts the conditions read, as a key for `refusals`
     refusals: dict[Any, dict[str, Any]]  # conditions that fail: the trace's words, per facts read
@@ -170,3 +179,58 @@ def _has_regex(cond: Condition) -> bool:
     if isinstance(cond, CounterCondition):
         return False
     return any(_has_regex(item) for item in cond.items)
+
+
+# --- the conditions as one test --------------------------------------------------------------
+
+
+def condition_test(cond: Condition) -> Test:
+    """True exactly when `conditions.check(cond, facts)` finds nothing failing."""
+    if isinstance(cond, TagCondition):
+        return _tag_test(cond)
+    if isinstance(cond, CounterCondition):
+        return _counter_test(cond)
+    tests = tuple(condition_test(item) for item in cond.items)
+    if cond.mode == "all":
+        return lambda facts: all(test(facts) for test in tests)
+    return lambda facts: any(test(facts) for test in tests)
+
+
+def _tag_test(cond: TagCondition) -> Test:
+    name, op, expected = cond.tag, cond.op, cond.value
+    empty: tuple[str, ...] = ()
+    if op == "exists":
+        return lambda facts: bool(facts.tags.get(name))
+    if op == "missing":
+        return lambda facts: not facts.tags.get(name)
+    if op in ("eq", "ne"):
+        want = op == "eq"
+        return lambda facts: (expected in facts.tags.get(name, empty)) is want
+    if op in ("in", "not_in"):
+        among = frozenset(expected or ())
+        want = op == "in"
+        return lambda facts: (not among.isdisjoint(facts.tags.get(name, empty))) is want
+    if op == "contains" and isinstance(expected, str):
+        part = expected
+        return lambda facts: any(part in value for value in facts.tags.get(name, empty))
+    if op == "starts_with" and isinstance(expected, str):
+        start = expected
+        return lambda facts: any(value.startswith(start) for value in facts.tags.get(name, empty))
+    # regex (time-limited, and a timeout is a failure with its own words): the reader of record
+    return lambda facts: tag_failure(cond, facts.tags.get(name, empty)) is None
+
+
+def _counter_test(cond: CounterCondition) -> Test:
+    name, op, expected = cond.counter, cond.op, cond.value
+    if op == "missing":
+        return lambda facts: facts.counters.get(name) is None
+    if op == "exists":
+        return lambda facts: facts.counters.get(name) is not None
+    if isinstance(expected, tuple):  # between, both ends included
+        low, high = expected
+        return lambda facts: (actual := facts.counters.get(name)) is not None and low <= actual <= high
+    assert expected is not None
+    compare, value = COMPARISONS[op], expected
+    if op == "ne":  # the exact opposite of eq: a missing counter is not equal to anything
+        return lambda facts: (actual := facts.counters.get(name)) is None or compare(actual, value)
+    return lambda facts: (actual := facts.counters.get(name)) is not None and compare(actual, value)

@@ -162,7 +162,7 @@ def check(cond: Condition, facts: Facts, path: str = "conditions") -> tuple[str,
 def _failure(cond: Condition, facts: Facts) -> tuple[str, str] | None:
     """As `check`, with the path below `cond` (built only for a failure: most conditions hold)."""
     if isinstance(cond, TagCondition):
-        reason = _check_tag(cond, facts.tags.get(cond.tag, ()))
+        reason = tag_failure(cond, facts.tags.get(cond.tag, ()))
         return None if reason is None else ("", reason)
     if isinstance(cond, CounterCondition):
         reason = _check_counter(cond, facts.counters.get(cond.counter))
@@ -217,7 +217,7 @@ def _shown_value(cond: TagCondition) -> str:
     return _quoted_list(cond.value) if isinstance(cond.value, tuple) else _quote(cond.value or "")
 
 
-def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
+def tag_failure(cond: TagCondition, values: tuple[str, ...]) -> str | None:
     name = f"tag {cond.tag}"
     if cond.op == "exists":
         return None if values else f"{name} is missing"
@@ -245,7 +245,7 @@ def _check_tag(cond: TagCondition, values: tuple[str, ...]) -> str | None:
     return f"{name} has values {_quoted_list(values)}; " + several.format(x=expected)
 
 
-_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+COMPARISONS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
     "gt": operator.gt,
@@ -256,7 +256,7 @@ _COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
 
 
 def _compare(op: str, actual: Decimal, expected: Decimal) -> bool:
-    return _COMPARE[op](actual, expected)
+    return COMPARISONS[op](actual, expected)
 
 
 def _check_counter(cond: CounterCondition, actual: Decimal | None) -> str | None:
@@ -277,60 +277,3 @@ def _check_counter(cond: CounterCondition, actual: Decimal | None) -> str | None
     if _compare(cond.op, actual, cond.value):
         return None
     return f"{name} = {show_decimal(actual)} is not {_SYMBOL[cond.op]} {show_decimal(cond.value)}"
-
-
-# --- as one test, for judging many events (earning_rules.compiled) -------------------------
-
-Test = Callable[[Facts], bool]
-
-
-def condition_test(cond: Condition) -> Test:
-    """True exactly when `conditions.check(cond, facts)` finds nothing failing."""
-    if isinstance(cond, TagCondition):
-        return _tag_test(cond)
-    if isinstance(cond, CounterCondition):
-        return _counter_test(cond)
-    tests = tuple(condition_test(item) for item in cond.items)
-    if cond.mode == "all":
-        return lambda facts: all(test(facts) for test in tests)
-    return lambda facts: any(test(facts) for test in tests)
-
-
-def _tag_test(cond: TagCondition) -> Test:
-    name, op, expected = cond.tag, cond.op, cond.value
-    empty: tuple[str, ...] = ()
-    if op == "exists":
-        return lambda facts: bool(facts.tags.get(name))
-    if op == "missing":
-        return lambda facts: not facts.tags.get(name)
-    if op in ("eq", "ne"):
-        want = op == "eq"
-        return lambda facts: (expected in facts.tags.get(name, empty)) is want
-    if op in ("in", "not_in"):
-        among = frozenset(expected or ())
-        want = op == "in"
-        return lambda facts: (not among.isdisjoint(facts.tags.get(name, empty))) is want
-    if op == "contains" and isinstance(expected, str):
-        part = expected
-        return lambda facts: any(part in value for value in facts.tags.get(name, empty))
-    if op == "starts_with" and isinstance(expected, str):
-        start = expected
-        return lambda facts: any(value.startswith(start) for value in facts.tags.get(name, empty))
-    # regex (time-limited, and a timeout is a failure with its own words): the reader of record
-    return lambda facts: _check_tag(cond, facts.tags.get(name, empty)) is None
-
-
-def _counter_test(cond: CounterCondition) -> Test:
-    name, op, expected = cond.counter, cond.op, cond.value
-    if op == "missing":
-        return lambda facts: facts.counters.get(name) is None
-    if op == "exists":
-        return lambda facts: facts.counters.get(name) is not None
-    if isinstance(expected, tuple):  # between, both ends included
-        low, high = expected
-        return lambda facts: (actual := facts.counters.get(name)) is not None and low <= actual <= high
-    assert expected is not None
-    compare, value = _COMPARE[op], expected
-    if op == "ne":  # the exact opposite of eq: a missing counter is not equal to anything
-        return lambda facts: (actual := facts.counters.get(name)) is None or compare(actual, value)
-    return lambda facts: (actual := facts.counters.get(name)) is not None and compare(actual, value)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from mapping.identity import normalise_identity
 from pipeline.awards import rule_event_of, windows_to_count
 from pipeline.context import RunContext, WorkItem
+from storage import entries as entry_store
 from storage import ledger
 from storage.database import Connection
 from storage.dialect import is_postgres
@@ -100,7 +101,7 @@ async def prepare(conn: Connection, ctx: RunContext, items: Sequence[WorkItem]) 
     also = None
     if refunds and is_postgres(conn):
         # A refund may touch another member's awards: lock them with ours, in id order.
-        also = ledger.awarded_by_claimed(
+        also = entry_store.awarded_by_claimed(
             connector_id=ctx.snapshot.id, client_event_ids=refunds, test=ctx.test
         )
     found = await lock_identities(conn, identities, also=also)

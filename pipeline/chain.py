@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from earning_rules import Evaluation
+from storage import entries as entry_store
 from storage import events as event_store
 from storage import ledger
 from storage.database import Connection
@@ -59,7 +60,7 @@ async def load_raw_chains(
     if not originals:
         return {}
     ids = [int(r["id"]) for r in rows]
-    found = await ledger.entries_of_events(conn, ids, ("award", "correction", "reversal"))
+    found = await entry_store.entries_of_events(conn, ids, ("award", "correction", "reversal"))
     by_event: dict[int, list[Any]] = {}
     for entry in found:
         by_event.setdefault(int(entry["event_id"]), []).append(entry)

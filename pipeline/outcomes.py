@@ -6,7 +6,7 @@ from typing import Any
 
 from storage import events as event_store
 from storage.database import Connection
-from storage.ledger import awards_of_event
+from storage.entries import awards_of_event
 
 
 async def first_outcome(conn: Connection, first_id: int) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from pipeline.replay_chunks import plan_chunks
 from pipeline.replay_summary import answer, balance_changes
 from settings import Settings
 from storage import connectors as connector_store
+from storage import entries as entry_store
 from storage import event_types as event_type_store
-from storage import ledger
 from storage.database import Connection, Database
 from storage.events import EventRow, get_event
 from storage.replays import RawEvent, log_admin_action, select_raw_events
@@ -252,7 +252,7 @@ async def _replay_item(conn: Connection, ctx: RunContext, item: WorkItem, run: _
 
 async def _written(conn: Connection, replay_of: int, from_id: int) -> list[dict[str, Any]]:
     """Every ledger entry this replay item wrote: on its row and on any correction row after it."""
-    return await ledger.entries_of_replay(conn, replay_of, from_id)
+    return await entry_store.entries_of_replay(conn, replay_of, from_id)
 
 
 def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:

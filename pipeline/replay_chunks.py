@@ -31,8 +31,8 @@ from mapping import MappedEvent
 from mapping.identity import normalise_identity
 from pipeline.context import RunContext, WorkItem
 from pipeline.receive import _map_all
+from storage import entries as entry_store
 from storage import events as event_store
-from storage import ledger
 from storage.database import Connection
 from storage.profiles import ids_of_identities
 from storage.replays import RawEvent
@@ -74,7 +74,7 @@ async def _chain_keys(conn: Connection, connector_id: str, raws: Sequence[RawEve
                 keys[owner[int(r["id"])]].add(("client", r["client_event_id"]))
         ids = sorted(owner)
         for at in range(0, len(ids), _PARAMS):
-            for event_id, profile_id in await ledger.members_of_entries_of(conn, ids[at : at + _PARAMS]):
+            for event_id, profile_id in await entry_store.members_of_entries_of(conn, ids[at : at + _PARAMS]):
                 keys[owner[event_id]].add(("profile", profile_id))
     return keys
 

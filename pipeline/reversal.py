@@ -8,8 +8,9 @@ refunds took, so three refunds of a third take 3, 4 and 3 of a 10-point award, a
 Locks (PostgreSQL): a refund from member X may reverse an award of member Y. Taking X (the
 event's own profile) first and Y second would deadlock against a refund from Y reversing X's
 award. So `pipeline.batch_state.prepare` locks X and every Y together, in id order, with every
-other member of the batch (`storage.ledger.awarded_by_claimed` names the Ys); the later locks on the same rows
-are no-ops. Every other writer that takes several profiles (purge) takes them in id order too.
+other member of the batch (`storage.entries.awarded_by_claimed` names the Ys); the later locks
+on the same rows are no-ops. Every other writer that takes several profiles (purge) takes them
+in id order too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from mapping.shape import fraction_to_json
+from storage import entries as entry_store
 from storage import ledger
 from storage.database import Connection
 from storage.events import first_with_client_event_id, get_event, refunds_of, update_event
@@ -84,7 +86,7 @@ async def reverse_awards(
             f"{'test' if test else 'live'} data to reverse",
         )
         return step
-    originals = await ledger.awards_of(conn, first_id, test=test)
+    originals = await entry_store.awards_of(conn, first_id, test=test)
     # Refunds queue on the members like events do; in id order (see the module docstring),
     # usually already held since the batch's prepare.
     await lock_profiles(conn, [int(o.profile_id) for o in originals])
@@ -94,7 +96,7 @@ async def reverse_awards(
     reversed_entries = []
     for original in originals:
         # Only the same ledger counts (an entry is test or live like the event that wrote it).
-        taken, by_refunds = await ledger.taken_from(conn, original.id, test=test)
+        taken, by_refunds = await entry_store.taken_from(conn, original.id, test=test)
         remaining = original.points + int(taken)  # taken is ≤ 0 for a positive award
         target = int((Decimal(original.points) * cumulative).to_integral_value(ROUND_HALF_UP))
         wanted = target + int(by_refunds)  # by_refunds is what earlier refunds took, negative

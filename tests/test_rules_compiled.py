@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from earning_rules import compiled as prepared_rules
-from earning_rules.conditions import check, condition_test, parse_conditions
+from earning_rules.compiled import condition_test
+from earning_rules.conditions import check, parse_conditions
 from earning_rules.event import Facts
 from tests.test_rules_support import BIG_SPENDER, make_event, make_rule, run
 
