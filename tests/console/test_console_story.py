@@ -245,10 +245,10 @@ def test_the_pages_read_at_phone_width(browser: Browser, server: Server) -> None
             page = tab.go(path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390 + 1, f"{path} scrolls sideways at 390 px ({width} px wide)"
+            tab.shot(name)
             if name == "events":  # who the event was about is in view, not behind a sideways scroll
                 member = page.locator("#events-table th", has_text="Member").bounding_box()
                 assert member is not None and member["x"] + member["width"] <= 390, member
-            tab.shot(name)
         assert tab.js_errors == [], tab.js_errors
     finally:
         context.close()
