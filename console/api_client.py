@@ -120,11 +120,16 @@ async def call(
         return Answer(status, raw.decode("utf-8", "replace"))
 
 
-async def connector_names(request: Request) -> dict[str, str]:
+async def connector_names(
+    request: Request, connectors: list[dict[str, Any]] | None = None
+) -> dict[str, str]:
     """Source -> what a marketer calls it: a connector by its name (ids stay in the links); an
-    event reported without a connector ("type:<name>") by its event type and who reported it."""
-    answer = await call(request, "GET", "/api/connectors")
-    names = {c["id"]: c["name"] for c in answer.body["items"]} if answer.ok else {}
+    event reported without a connector ("type:<name>") by its event type and who reported it.
+    `connectors`: the connectors, when the page has read them already."""
+    if connectors is None:
+        answer = await call(request, "GET", "/api/connectors")
+        connectors = answer.body["items"] if answer.ok else []
+    names = {c["id"]: c["name"] for c in connectors}
     types = await call(request, "GET", "/api/event-types")
     for t in types.body["items"] if types.ok else []:
         names[f"type:{t['name']}"] = reported_source(t["name"], t["reporting"])

@@ -97,7 +97,7 @@ async def identical_outside(
         test=bool(chain.original["test"]),
         start=at - timedelta(seconds=window_seconds),
         end=at,
-        excluding=chain.event_ids if chain.rows else (),
+        excluding=chain.event_ids,
     )
 
 

@@ -232,7 +232,7 @@ async def _phantom_ids(conn: Connection, results: list[dict[str, Any]]) -> dict[
     """The ids of the rows this dry run wrote (and will roll back): none of them will exist."""
     event_ids = {r["eventId"] for r in results}
     profile_ids = {p["id"] for r in results if (p := r.get("profile")) and p.get("created")}
-    entry_ids = await entry_store.entry_ids_of_events(conn, event_ids)
+    entry_ids = {e["id"] for e in await entry_store.entries_of_events(conn, event_ids)}
     granted = await badge_store.granted_for_events(conn, event_ids)
     messages = set(_values_named(results, "messageId"))  # a dry run's messages are all rolled back
     return {

@@ -74,8 +74,8 @@ async def _chain_keys(conn: Connection, connector_id: str, raws: Sequence[RawEve
                 keys[owner[int(r["id"])]].add(("client", r["client_event_id"]))
         ids = sorted(owner)
         for at in range(0, len(ids), _PARAMS):
-            for event_id, profile_id in await entry_store.members_of_entries_of(conn, ids[at : at + _PARAMS]):
-                keys[owner[event_id]].add(("profile", profile_id))
+            for entry in await entry_store.entries_of_events(conn, ids[at : at + _PARAMS]):
+                keys[owner[int(entry["event_id"])]].add(("profile", int(entry["profile_id"])))
     return keys
 
 

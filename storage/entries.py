@@ -56,25 +56,14 @@ async def awards_of_event(conn: AsyncConnection, event_id: int) -> list[dict[str
     ]
 
 
-async def entry_ids_of_events(conn: AsyncConnection, event_ids: Collection[int]) -> set[int]:
-    rows = await conn.execute(select(entries.c.id).where(entries.c.event_id.in_(sorted(event_ids))))
-    return {int(r.id) for r in rows}
-
-
 async def entries_of_events(
-    conn: AsyncConnection, event_ids: Collection[int], kinds: Collection[str]
+    conn: AsyncConnection, event_ids: Collection[int], kinds: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
-    """These events' entries of these kinds, in id order."""
-    query = select(entries).where(entries.c.event_id.in_(list(event_ids)), entries.c.kind.in_(list(kinds)))
+    """These events' entries (of these kinds; None: of every kind), in id order."""
+    query = select(entries).where(entries.c.event_id.in_(sorted(event_ids)))
+    if kinds is not None:
+        query = query.where(entries.c.kind.in_(list(kinds)))
     return [dict(r) for r in (await conn.execute(query.order_by(entries.c.id))).mappings()]
-
-
-async def members_of_entries_of(conn: AsyncConnection, event_ids: Collection[int]) -> list[tuple[int, int]]:
-    """(event id, member id) of every entry these events wrote."""
-    rows = await conn.execute(
-        select(entries.c.event_id, entries.c.profile_id).where(entries.c.event_id.in_(list(event_ids)))
-    )
-    return [(int(r.event_id), int(r.profile_id)) for r in rows]
 
 
 async def entries_of_replay(conn: AsyncConnection, replay_of: int, from_id: int) -> list[dict[str, Any]]:

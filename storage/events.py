@@ -148,19 +148,8 @@ async def recent_identical(
     """The id of an identical event (same type, profile, payload) received within the window."""
     if window_seconds <= 0:
         return None
-    query = (
-        select(events.c.id)
-        .where(
-            events.c.connector_id == connector_id,
-            events.c.dedupe_key == dedupe_key,
-            events.c.test == test,
-            events.c.received_at >= now - timedelta(seconds=window_seconds),
-            events.c.status == "processed",
-        )
-        .order_by(events.c.id)
-        .limit(1)
-    )
-    return (await conn.execute(query)).scalar_one_or_none()
+    start = now - timedelta(seconds=window_seconds)
+    return await first_identical_processed(conn, connector_id, dedupe_key, test=test, start=start)
 
 
 async def get_event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
@@ -193,18 +182,20 @@ async def first_identical_processed(
     *,
     test: bool,
     start: datetime,
-    end: datetime,
-    excluding: Collection[int],
+    end: datetime | None = None,
+    excluding: Collection[int] = (),
 ) -> int | None:
-    """The first processed event with this dedupe key received in [start, end], not one of `excluding`."""
+    """The first processed event with this dedupe key received in [start, end] (no end: until
+    now), not one of `excluding`."""
     query = select(events.c.id).where(
         events.c.connector_id == connector_id,
         events.c.dedupe_key == dedupe_key,
         events.c.test == test,
         events.c.received_at >= start,
-        events.c.received_at <= end,
         events.c.status == "processed",
     )
+    if end is not None:
+        query = query.where(events.c.received_at <= end)
     if excluding:
         query = query.where(events.c.id.not_in(list(excluding)))
     found: int | None = (await conn.execute(query.order_by(events.c.id).limit(1))).scalar_one_or_none()

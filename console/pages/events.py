@@ -34,7 +34,7 @@ async def list_events(request: Request) -> Response:
         "section": "events",
         "filters": filters,
         "answer": answer,
-        "connector_names": await connector_names(request),
+        "connector_names": await connector_names(request, connectors),
         "events": answer.body["items"] if answer.ok else [],
         "next": answer.body.get("next") if answer.ok else None,
         "statuses": STATUSES,
@@ -116,6 +116,7 @@ async def replay(request: Request) -> Response:
 async def list_requests(request: Request) -> Response:
     filters = _filters(request, REQUEST_FILTERS)
     answer = await call(request, "GET", "/api/requests", query={**filters, "limit": 50})
+    connectors = await _connectors(request)
     return page(
         request,
         "requests.html",
@@ -125,8 +126,8 @@ async def list_requests(request: Request) -> Response:
             "answer": answer,
             "requests": answer.body["items"] if answer.ok else [],
             "next": answer.body.get("next") if answer.ok else None,
-            "connectors": await _connectors(request),
-            "connector_names": await connector_names(request),
+            "connectors": connectors,
+            "connector_names": await connector_names(request, connectors),
         },
         status_code=200 if answer.ok else answer.status,
     )
