@@ -27,7 +27,7 @@ from mapping.raw_events import map_raw_events
 from pipeline.batch import chunks, process_chunk, run_chunk, run_chunk_with
 from pipeline.context import ConnectorSnapshot, IngestRequest, Mode, RunContext, WorkItem
 from pipeline.enhance import enhanced_items
-from pipeline.group_plan import Job, can_group
+from pipeline.group_plan import Job, runs_by_path
 from pipeline.group_writer import writer_of
 from pipeline.map_runner import run_mapping
 from pipeline.redaction import mask_body_credentials, redact
@@ -185,31 +185,38 @@ async def run_events(
                 result.update(mapped=row["mapped"], trace=row["trace"])
             phantoms = await _phantom_ids(conn, results)
         return [_without_phantoms(r, phantoms) for r in results]
-    parts = chunks(items)
-    if can_group(items):
-        writer = writer_of(db)
-        for number, chunk in enumerate(parts):
-            last_part = number == len(parts) - 1
-            job = Job(ctx, chunk, log.final_row if log is not None and last_part else None, list(results))
-            done_now, written = await writer.write(job)
-            results.extend(done_now)
-            if last_part and log is not None:
-                log.written = written
-        return results
-    for chunk in parts[:-1]:
-        results.extend(await run_chunk(db, ctx, chunk))
-    if parts:
-        done = results
+    return await _write_in_order(db, ctx, items, log)
 
-        async def write_log(conn: Connection, last: list[dict[str, Any]]) -> None:
-            assert log is not None
-            await log_request(conn, log.final_row(done + last))
 
-        last, written = await run_chunk_with(db, ctx, parts[-1], write_log if log is not None else None)
-        results.extend(last)
-        if log is not None:
+async def _write_in_order(
+    db: Database, ctx: RunContext, items: list[WorkItem], log: PendingLog | None
+) -> list[dict[str, Any]]:
+    """Each chunk committed before the next starts, through the group writer where it can go
+    (pipeline/group_writer.py), else through the per-chunk path. The request's log row goes with
+    the last chunk, whichever way that one goes."""
+    parts = [(grouped, chunk) for grouped, run in runs_by_path(items) for chunk in chunks(run)]
+    results: list[dict[str, Any]] = []
+    for number, (grouped, chunk) in enumerate(parts):
+        final = log.final_row if log is not None and number == len(parts) - 1 else None
+        if grouped:
+            done, written = await writer_of(db).write(Job(ctx, chunk, final, list(results)))
+        elif final is not None:
+            done, written = await run_chunk_with(db, ctx, chunk, _log_writer(final, list(results)))
+        else:
+            done, written = await run_chunk(db, ctx, chunk), False
+        results.extend(done)
+        if final is not None and log is not None:
             log.written = written
     return results
+
+
+def _log_writer(
+    final_row: Callable[[list[dict[str, Any]]], dict[str, Any]], earlier: list[dict[str, Any]]
+) -> Callable[[Connection, list[dict[str, Any]]], Awaitable[None]]:
+    async def write_log(conn: Connection, last: list[dict[str, Any]]) -> None:
+        await log_request(conn, final_row(earlier + last))
+
+    return write_log
 
 
 # Where results and traces name rows, by kind; a dry run nulls the ids of the rows it rolled back.

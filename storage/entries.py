@@ -81,16 +81,17 @@ async def awards_of(conn: AsyncConnection, event_id: int, *, test: bool) -> list
     return list((await conn.execute(query.order_by(entries.c.id))).all())
 
 
+def taken_from_query(entry_id: int, *, test: bool) -> Any:
+    """What later entries took back from an award: an index search (ix_points_reverses_entry)."""
+    return select(
+        func.coalesce(func.sum(entries.c.points), 0),
+        func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
+    ).where(entries.c.reverses_entry_id == entry_id, entries.c.test == test)
+
+
 async def taken_from(conn: AsyncConnection, entry_id: int, *, test: bool) -> tuple[int, int]:
     """What later entries took back from an award (≤ 0): in all, and by refunds alone."""
-    taken, by_refunds = (
-        await conn.execute(
-            select(
-                func.coalesce(func.sum(entries.c.points), 0),
-                func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
-            ).where(entries.c.reverses_entry_id == entry_id, entries.c.test == test)
-        )
-    ).one()
+    taken, by_refunds = (await conn.execute(taken_from_query(entry_id, test=test))).one()
     return int(taken), int(by_refunds)
 
 

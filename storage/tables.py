@@ -238,6 +238,13 @@ class PointsEntry(SQLModel, table=True):
         Index("ix_points_profile_rule_time", "profile_id", "rule_id", "occurred_at"),  # limit windows
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
         Index("ix_points_kind_time", "kind", "occurred_at"),
+        # What later entries took back from an award (a refund reads it per award it reverses).
+        Index(
+            "ix_points_reverses_entry",
+            "reverses_entry_id",
+            postgresql_where=text("reverses_entry_id IS NOT NULL"),
+            sqlite_where=text("reverses_entry_id IS NOT NULL"),
+        ),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
