@@ -136,7 +136,10 @@ class Balance(SQLModel, table=True):
 
 class RequestLog(SQLModel, table=True):
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_connector_time", "connector_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_requests_connector_time", "connector_id", "received_at"),
+        Index("ix_requests_time", "received_at"),  # the retention pass
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     connector_id: str = Field(max_length=64)
     received_at: datetime = _ts(nullable=False)
@@ -171,6 +174,13 @@ class Event(SQLModel, table=True):
             "id",
             postgresql_where=text("status = 'parked'"),
             sqlite_where=text("status = 'parked'"),
+        ),
+        # The retention pass: events that still hold their raw payload, by age.
+        Index(
+            "ix_events_raw_time",
+            "received_at",
+            postgresql_where=text("raw IS NOT NULL"),
+            sqlite_where=text("raw IS NOT NULL"),
         ),
         _NEVER_REUSE_IDS,
     )
