@@ -7,10 +7,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import insert, is_postgres
+from storage.dialect import insert, is_postgres, pairs_in
 from storage.tables import ClientEventId, Event
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -219,7 +219,10 @@ async def events_of_raw_events(
 ) -> list[dict[str, Any]]:
     """The rows of these raw events (request id, index): id, request id, index, member, clientEventId."""
     c = events.c
-    query = select(c.id, c.request_id, c.index, c.profile_id, c.client_event_id).where(
-        c.connector_id == connector_id, tuple_(c.request_id, c.index).in_(list(pairs))
+    # The connector is checked here, not in SQL: with it there SQLite searched all the connector's
+    # events (ix_events_connector_time) instead of these requests' (ix_events_request_id).
+    query = select(c.id, c.request_id, c.index, c.profile_id, c.client_event_id, c.connector_id).where(
+        pairs_in(c.request_id, c.index, pairs)
     )
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+    rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+    return [r for r in rows if r.pop("connector_id") == connector_id]

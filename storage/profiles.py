@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import insert, is_postgres
+from storage.dialect import insert, is_postgres, pairs_in
 from storage.tables import Profile
 
 profiles = Profile.__table__  # type: ignore[attr-defined]
@@ -37,9 +37,12 @@ async def lock_identities(
     if not identities and also is None:
         return {}
     p, t = profiles.alias("p"), profiles.alias("t")
-    where: Any = tuple_(p.c.kind, p.c.value).in_(sorted(identities))
+    where: Any = pairs_in(p.c.kind, p.c.value, identities)
     if also is not None:
-        where = or_(where, p.c.id.in_(also))
+        # One list of ids, not `identities OR id IN (also)`: PostgreSQL searches no index for
+        # that OR and read every member.
+        named = select(profiles.c.id).where(pairs_in(profiles.c.kind, profiles.c.value, identities))
+        where = p.c.id.in_(named.union(also))
     query = (
         select(t.c.id, p.c.kind, p.c.value, t.c.test, t.c.merged_into)
         .select_from(p.join(t, t.c.id == func.coalesce(p.c.merged_into, p.c.id)))
@@ -127,7 +130,7 @@ async def ids_of_identities(
     """The member ids of these identities (kind, value) that exist."""
     rows = await conn.execute(
         select(profiles.c.id, profiles.c.kind, profiles.c.value).where(
-            tuple_(profiles.c.kind, profiles.c.value).in_(list(identities))
+            pairs_in(profiles.c.kind, profiles.c.value, identities)
         )
     )
     return {(r.kind, r.value): int(r.id) for r in rows}

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import pairs_in
 from storage.events import events
 from storage.profiles import profiles
 from storage.tables import AdminLog, RequestLog
@@ -112,16 +113,24 @@ async def _current_statuses(
     conn: AsyncConnection, connector_id: str, raws: list[tuple[str, int]]
 ) -> dict[tuple[str, int], set[str]]:
     rows = await conn.execute(
-        select(events.c.request_id, events.c.index, events.c.sub_index, events.c.status, events.c.replay_of)
-        .where(
-            events.c.connector_id == connector_id,
-            tuple_(events.c.request_id, events.c.index).in_(raws),
+        select(
+            events.c.request_id,
+            events.c.index,
+            events.c.sub_index,
+            events.c.status,
+            events.c.replay_of,
+            events.c.connector_id,
         )
+        # The connector is checked below, not in SQL: with it there SQLite searched all the
+        # connector's events (ix_events_connector_time) instead of these requests'.
+        .where(pairs_in(events.c.request_id, events.c.index, raws))
         .order_by(events.c.id)
     )
     newest: dict[tuple[str, int, int], str] = {}
     started_duplicate: set[tuple[str, int, int]] = set()
     for r in rows.mappings():
+        if r["connector_id"] != connector_id:
+            continue
         key = (r["request_id"], int(r["index"]), int(r["sub_index"]))
         if r["replay_of"] is None and r["status"] == "duplicate":
             started_duplicate.add(key)

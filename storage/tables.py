@@ -175,6 +175,7 @@ class Event(SQLModel, table=True):
             postgresql_where=text("status = 'parked'"),
             sqlite_where=text("status = 'parked'"),
         ),
+        Index("ix_events_time", "received_at"),  # the overview's last day
         # The retention pass: events that still hold their raw payload, by age.
         Index(
             "ix_events_raw_time",
@@ -248,6 +249,7 @@ class PointsEntry(SQLModel, table=True):
         Index("ix_points_profile_rule_time", "profile_id", "rule_id", "occurred_at"),  # limit windows
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
         Index("ix_points_kind_time", "kind", "occurred_at"),
+        Index("ix_points_created", "created_at"),  # the overview's points per rule
         # What later entries took back from an award (a refund reads it per award it reverses).
         Index(
             "ix_points_reverses_entry",
@@ -463,6 +465,7 @@ class MemberBadge(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("profile_id", "badge_id", "test", "once", name="uq_member_badges_once"),
         Index("ix_member_badges_profile", "profile_id", "id"),
+        Index("ix_member_badges_event", "event_id"),  # a dry run's badges
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
@@ -512,6 +515,13 @@ class IssuedReward(SQLModel, table=True):
         UniqueConstraint("code", name="uq_issued_rewards_code"),
         Index("ix_issued_rewards_profile", "profile_id", "id"),
         Index("ix_issued_rewards_reward_member", "reward_id", "profile_id", "issued_at"),
+        # The expiry pass: rewards still issued, by the end of their validity.
+        Index(
+            "ix_issued_rewards_due",
+            "expires_at",
+            postgresql_where=text("status = 'issued'"),
+            sqlite_where=text("status = 'issued'"),
+        ),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
