@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert as upsert
@@ -198,9 +198,7 @@ async def settle_issued(tx: RawTransaction, issued_id: int, values: dict[str, An
 
 
 def _past_validity(now: datetime) -> Any:
-    # 'issued' written out, not bound: SQLite uses a partial index (ix_issued_rewards_due) only
-    # for a query whose WHERE says what the index's does.
-    return and_(issued_rewards.c.status == literal_column("'issued'"), issued_rewards.c.expires_at <= now)
+    return and_(issued_rewards.c.status == "issued", issued_rewards.c.expires_at <= now)
 
 
 async def count_due_to_expire(conn: AsyncConnection, now: datetime) -> int:
@@ -212,7 +210,7 @@ async def due_to_expire(conn: AsyncConnection, now: datetime, limit: int) -> lis
     rows = await conn.execute(
         select(issued_rewards.c.id)
         .where(_past_validity(now))
-        .order_by(issued_rewards.c.expires_at, issued_rewards.c.id)  # the index's order: no sort
+        .order_by(issued_rewards.c.expires_at, issued_rewards.c.id)  # ix_issued_rewards_due's order
         .limit(limit)
     )
     return [int(r[0]) for r in rows]
