@@ -93,21 +93,26 @@ async def reverse_awards(
     # Read under the locks: a concurrent refund of the same event has committed, or waits for us.
     cumulative = await _cumulative_fraction(conn, first_id, event_id, fraction)
     await update_event(conn, event_id, reverses_event_id=first_id)
-    reversed_entries = []
+    taken_by = await entry_store.taken_from(conn, [o.id for o in originals], test=test)
+    reversed_entries: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    written: list[dict[str, Any]] = []  # the answer's line of each row, given its entry id below
     for original in originals:
         # Only the same ledger counts (an entry is test or live like the event that wrote it).
-        taken, by_refunds = await entry_store.taken_from(conn, original.id, test=test)
-        remaining = original.points + int(taken)  # taken is ≤ 0 for a positive award
+        taken, by_refunds = taken_by.get(original.id, (0, 0))
+        remaining = original.points + taken  # taken is ≤ 0 for a positive award
         target = int((Decimal(original.points) * cumulative).to_integral_value(ROUND_HALF_UP))
-        wanted = target + int(by_refunds)  # by_refunds is what earlier refunds took, negative
+        wanted = target + by_refunds  # by_refunds is what earlier refunds took, negative
         # Never more than what is left, never a refund that gives points back.
         amount = max(0, min(wanted, remaining)) if original.points > 0 else min(0, max(wanted, remaining))
         if amount == 0:
             reason = "already fully reversed" if remaining == 0 else "nothing more to take at this fraction"
             reversed_entries.append({"entryId": original.id, "points": 0, "reason": reason})
             continue
-        entry_id = await ledger.add_entry(
-            conn,
+        line: dict[str, Any] = {"entryId": original.id, "points": -amount, "reversalEntryId": None}
+        reversed_entries.append(line)
+        written.append(line)
+        rows.append(
             {
                 "profile_id": original.profile_id,
                 "points": -amount,
@@ -120,9 +125,11 @@ async def reverse_awards(
                 "test": test,
                 "occurred_at": occurred_at,
                 "created_at": now,
-            },
+            }
         )
-        reversed_entries.append({"entryId": original.id, "points": -amount, "reversalEntryId": entry_id})
+    # One insert and one balance move for all of them (they were three statements an award).
+    for line, entry_id in zip(written, await ledger.add_entries_once(conn, rows), strict=True):
+        line["reversalEntryId"] = entry_id
     step.update(
         ok=True,
         reversedEvent=first_id,

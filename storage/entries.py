@@ -81,18 +81,29 @@ async def awards_of(conn: AsyncConnection, event_id: int, *, test: bool) -> list
     return list((await conn.execute(query.order_by(entries.c.id))).all())
 
 
-def taken_from_query(entry_id: int, *, test: bool) -> Any:
-    """What later entries took back from an award: an index search (ix_points_reverses_entry)."""
-    return select(
-        func.coalesce(func.sum(entries.c.points), 0),
-        func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
-    ).where(entries.c.reverses_entry_id == entry_id, entries.c.test == test)
+def taken_from_query(award_ids: Collection[int], *, test: bool) -> Any:
+    """What later entries took back from each of these awards: an index search
+    (ix_points_reverses_entry)."""
+    return (
+        select(
+            entries.c.reverses_entry_id,
+            func.coalesce(func.sum(entries.c.points), 0),
+            func.coalesce(func.sum(entries.c.points).filter(entries.c.kind == "reversal"), 0),
+        )
+        .where(entries.c.reverses_entry_id.in_(sorted(award_ids)), entries.c.test == test)
+        .group_by(entries.c.reverses_entry_id)
+    )
 
 
-async def taken_from(conn: AsyncConnection, entry_id: int, *, test: bool) -> tuple[int, int]:
-    """What later entries took back from an award (≤ 0): in all, and by refunds alone."""
-    taken, by_refunds = (await conn.execute(taken_from_query(entry_id, test=test))).one()
-    return int(taken), int(by_refunds)
+async def taken_from(
+    conn: AsyncConnection, award_ids: Collection[int], *, test: bool
+) -> dict[int, tuple[int, int]]:
+    """What later entries took back from each award (≤ 0): in all, and by refunds alone. An award
+    nothing took from is not in the answer."""
+    if not award_ids:
+        return {}
+    rows = await conn.execute(taken_from_query(award_ids, test=test))
+    return {int(award): (int(taken), int(by_refunds)) for award, taken, by_refunds in rows}
 
 
 def awarded_by_claimed(*, connector_id: str, client_event_ids: Collection[str], test: bool) -> Any:

@@ -81,6 +81,34 @@ async def add_entry_moving(conn: AsyncConnection, row: dict[str, Any]) -> tuple[
     return int(entry_id), balance
 
 
+async def add_entries_once(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+    """Append entries of one event, one per rule (a refund's reversals), in ONE insert, and move
+    each member's balance once by what really went in. Each row's entry id; None where (event,
+    rule, kind) was already there, as `add_entry` answers."""
+    if not rows:
+        return []
+    params = [{**row, "points": int(row["points"])} for row in rows]
+    inserted = await conn.execute(_statement(conn, "awards"), params)
+    by_rule = {rule_id: int(entry_id) for entry_id, rule_id, _points in inserted}
+    ids: list[int | None] = []
+    moved: dict[tuple[int, bool], list[int]] = {}
+    for row in rows:
+        entry_id = by_rule.pop(row["rule_id"], None)  # a rule's first row only went in
+        ids.append(entry_id)
+        if entry_id is not None:
+            moved.setdefault((row["profile_id"], row["test"]), []).append(int(row["points"]))
+    for (profile_id, test), points in sorted(moved.items()):
+        move = {
+            "profile_id": profile_id,
+            "test": test,
+            "balance": sum(points),
+            "lifetime": sum(max(p, 0) for p in points),
+            "updated_at": rows[0]["created_at"],
+        }
+        await conn.execute(_statement(conn, "balance"), move)
+    return ids
+
+
 async def add_awards(
     conn: AsyncConnection, rows: Sequence[dict[str, Any]]
 ) -> tuple[list[int | None], int | None]:

@@ -34,7 +34,7 @@ GROWING = ("events", "points_entries", "requests", "profiles", "member_badges", 
 Read = Callable[[Any], Awaitable[Any]]
 
 CASES: dict[str, Read] = {
-    "refund: taken from an award": lambda c: taken_from(c, 1, test=False),
+    "refund: taken from its awards": lambda c: taken_from(c, [1, 2, 3], test=False),
     "retention: old requests": lambda c: retention.prune_requests(c, NOW),
     "retention: old raw payloads": lambda c: retention.prune_raw(c, NOW),
     "expiry: rewards due": lambda c: rewards.due_to_expire(c, NOW, 10),
@@ -110,7 +110,7 @@ async def _plans(db: Database, read: Read) -> list[str]:
 USES = {
     "overview: points per rule": "ix_points_created",
     "overview: events per minute": "ix_events_time",
-    "refund: taken from an award": "ix_points_reverses_entry",
+    "refund: taken from its awards": "ix_points_reverses_entry",
     "retention: old raw payloads": "ix_events_raw_time",
 }
 

@@ -170,6 +170,64 @@ def test_refund_reverses_fully_or_in_part_never_twice(server: Server) -> None:
     assert_ledger_consistent(server)
 
 
+def test_a_refund_reverses_every_award_of_its_order_in_part_then_in_full(server: Server) -> None:
+    """Three rules award one order; each refund takes its share of each award, with its own
+    linked entry, and the second one only what the first left."""
+    mapping = """{
+      "clientEventId": id,
+      "profile": {"value": email},
+      "reverses": refundOf ? {"clientEventId": refundOf, "fraction": fraction ? fraction : 1},
+      "payload": {"counters": [{"name": "amount", "value": amount}]}
+    }"""
+    connector = create_connector(server.admin, mapping=mapping)
+    spend = {"counter": "amount", "op": "gt", "value": 0}
+    add_rule(
+        server,
+        connector,
+        name="Per euro",
+        priority=30,
+        conditions=spend,
+        reward={"points_per_unit": {"counter": "amount", "per": 1, "points": 1, "rounding": "floor"}},
+    )
+    add_rule(server, connector, name="Order bonus", priority=20, conditions=spend, reward={"fixed": 10})
+    add_rule(
+        server,
+        connector,
+        name="Big order",
+        priority=10,
+        reward={"fixed": 7},
+        conditions={"counter": "amount", "op": "gte", "value": 50},
+    )
+    email = unique_email("multi-refund")
+    order = send(server.client, connector, {"id": "o1", "email": email, "amount": 80})
+    awards = order.json()["results"][0]["awards"]
+    assert [a["points"] for a in awards] == [80, 10, 7]
+    first = send(
+        server.client,
+        connector,
+        {"id": "r1", "email": email, "refundOf": "o1", "fraction": 0.25, "amount": 0},
+    ).json()["results"][0]["reversal"]
+    assert [(e["entryId"], e["points"]) for e in first["entries"]] == [
+        (awards[0]["entryId"], -20),
+        (awards[1]["entryId"], -3),  # 2.5 rounds half up
+        (awards[2]["entryId"], -2),  # 1.75
+    ]
+    assert len({e["reversalEntryId"] for e in first["entries"]}) == 3
+    assert balance(server, email) == 97 - 25
+    rest = send(server.client, connector, {"id": "r2", "email": email, "refundOf": "o1", "amount": 0})
+    second = rest.json()["results"][0]["reversal"]
+    assert [e["points"] for e in second["entries"]] == [-60, -7, -5]
+    assert all(e["reversalEntryId"] for e in second["entries"])
+    assert balance(server, email) == 0
+    profile_id = server.admin.get("/api/profiles", params={"value": email}).json()["id"]
+    ledger = server.admin.get(f"/api/profiles/{profile_id}/ledger").json()["items"]
+    reversals = {e["id"]: e for e in ledger if e["kind"] == "reversal"}
+    for line in first["entries"] + second["entries"]:
+        entry = reversals[line["reversalEntryId"]]
+        assert (entry["points"], entry["reversesEntryId"]) == (line["points"], line["entryId"])
+    assert_ledger_consistent(server)
+
+
 def test_manual_adjustments_and_ledger(server: Server) -> None:
     connector = create_connector(server.admin)
     add_rule(server, connector, name="Welcome", reward={"fixed": 50})
