@@ -175,7 +175,6 @@ class Event(SQLModel, table=True):
             postgresql_where=text("status = 'parked'"),
             sqlite_where=text("status = 'parked'"),
         ),
-        Index("ix_events_time", "received_at"),  # the overview's last day
         # The retention pass: events that still hold their raw payload, by age.
         Index(
             "ix_events_raw_time",
@@ -249,7 +248,6 @@ class PointsEntry(SQLModel, table=True):
         Index("ix_points_profile_rule_time", "profile_id", "rule_id", "occurred_at"),  # limit windows
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
         Index("ix_points_kind_time", "kind", "occurred_at"),
-        Index("ix_points_created", "created_at"),  # the overview's points per rule
         # What later entries took back from an award (a refund reads it per award it reverses).
         Index(
             "ix_points_reverses_entry",

@@ -7,7 +7,6 @@ Found by explaining every statement the test suite runs:
   (~40 ms a refund at 60,000 entries, growing with the ledger);
 - the hourly retention pass read the whole request log and events table in write transactions,
   which on SQLite hold ingest; the expiry pass read every issued reward;
-- the console overview walked every event and every award for the last day's counts;
 - looking up several members by identity, or several raw events by request (the per-chunk path,
   replays), read all members, or all of a connector's events, on SQLite: it reads the whole table
   for a row-value IN list of more than one pair;
@@ -39,9 +38,7 @@ CASES: dict[str, Read] = {
     "retention: old raw payloads": lambda c: retention.prune_raw(c, NOW),
     "expiry: rewards due": lambda c: rewards.due_to_expire(c, NOW, 10),
     "expiry: rewards due, counted": lambda c: rewards.count_due_to_expire(c, NOW),
-    "overview: events per minute": lambda c: stats.events_per_minute(c, DAY_AGO, NOW, test=False),
     "overview: refused requests": lambda c: stats.refused_requests(c, DAY_AGO, NOW),
-    "overview: points per rule": lambda c: stats.points_per_rule(c, DAY_AGO, NOW, test=False),
     "members by identities": lambda c: profiles.ids_of_identities(c, [("default", "a@x"), ("email", "b@x")]),
     "members by identities, locked": lambda c: profiles.lock_identities(
         c, [("default", "a@x.io"), ("default", "b@x.io")]
@@ -104,12 +101,10 @@ async def _plans(db: Database, read: Read) -> list[str]:
     return plans
 
 
-# Where a search of another index would still read nearly everything (every award has a rule),
+# Where a search of another index would still read nearly everything (old events long emptied),
 # the index the read must use. Asked of SQLite, whose plans do not depend on the data: PostgreSQL
 # picks among usable indexes by the statistics of what the other tests left in these tables.
 USES = {
-    "overview: points per rule": "ix_points_created",
-    "overview: events per minute": "ix_events_time",
     "refund: taken from its awards": "ix_points_reverses_entry",
     "retention: old raw payloads": "ix_events_raw_time",
 }

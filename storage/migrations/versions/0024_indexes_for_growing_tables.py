@@ -1,4 +1,4 @@
-"""indexes for reads that walked whole growing tables: retention, the overview, expiry, dry runs
+"""indexes for reads that walked whole growing tables: retention, expiry, dry runs
 
 Revision ID: 0024
 Revises: 0023
@@ -9,8 +9,6 @@ Found by explaining every statement the test suite runs (tests/test_reads_indexe
   each pass read the whole request log and events table (about 3.5 KB a row) inside write
   transactions, which on SQLite hold every ingest request, for a time that grew with the data
   kept. `ix_events_raw_time` is partial: an event leaves it when its payload is emptied.
-- The console overview counted the last day's events per minute and points per rule by walking
-  every event (by connector) and every award (by rule).
 - The expiry pass looked for issued rewards past their validity by reading all of them; the
   partial index holds only those still `issued`.
 - A dry run looked for the badges its events granted by reading every granted badge.
@@ -34,11 +32,9 @@ _STILL_ISSUED = sa.text("status = 'issued'")
 
 def upgrade() -> None:
     op.create_index("ix_requests_time", "requests", ["received_at"])
-    op.create_index("ix_events_time", "events", ["received_at"])
     op.create_index(
         "ix_events_raw_time", "events", ["received_at"], postgresql_where=_HOLDS_RAW, sqlite_where=_HOLDS_RAW
     )
-    op.create_index("ix_points_created", "points_entries", ["created_at"])
     op.create_index(
         "ix_issued_rewards_due",
         "issued_rewards",
@@ -52,7 +48,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_member_badges_event", table_name="member_badges")
     op.drop_index("ix_issued_rewards_due", table_name="issued_rewards")
-    op.drop_index("ix_points_created", table_name="points_entries")
     op.drop_index("ix_events_raw_time", table_name="events")
-    op.drop_index("ix_events_time", table_name="events")
     op.drop_index("ix_requests_time", table_name="requests")
