@@ -81,10 +81,14 @@ async def awards_of(conn: AsyncConnection, event_id: int, *, test: bool) -> list
     return list((await conn.execute(query.order_by(entries.c.id))).all())
 
 
-def taken_from_query(award_ids: Collection[int], *, test: bool) -> Any:
-    """What later entries took back from each of these awards: an index search
-    (ix_points_reverses_entry)."""
-    return (
+async def taken_from(
+    conn: AsyncConnection, award_ids: Collection[int], *, test: bool
+) -> dict[int, tuple[int, int]]:
+    """What later entries took back from each award (≤ 0): in all, and by refunds alone. An award
+    nothing took from is not in the answer."""
+    if not award_ids:
+        return {}
+    rows = await conn.execute(  # ix_points_reverses_entry
         select(
             entries.c.reverses_entry_id,
             func.coalesce(func.sum(entries.c.points), 0),
@@ -93,16 +97,6 @@ def taken_from_query(award_ids: Collection[int], *, test: bool) -> Any:
         .where(entries.c.reverses_entry_id.in_(sorted(award_ids)), entries.c.test == test)
         .group_by(entries.c.reverses_entry_id)
     )
-
-
-async def taken_from(
-    conn: AsyncConnection, award_ids: Collection[int], *, test: bool
-) -> dict[int, tuple[int, int]]:
-    """What later entries took back from each award (≤ 0): in all, and by refunds alone. An award
-    nothing took from is not in the answer."""
-    if not award_ids:
-        return {}
-    rows = await conn.execute(taken_from_query(award_ids, test=test))
     return {int(award): (int(taken), int(by_refunds)) for award, taken, by_refunds in rows}
 
 

@@ -81,31 +81,44 @@ async def add_entry_moving(conn: AsyncConnection, row: dict[str, Any]) -> tuple[
     return int(entry_id), balance
 
 
+async def _insert_once(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+    """One event's entries, one per rule, in ONE insert: each row's entry id, None where (event,
+    rule, kind) was already there."""
+    params = [{**row, "points": int(row["points"])} for row in rows]
+    inserted = await conn.execute(_statement(conn, "awards"), params)
+    by_rule = {rule_id: int(entry_id) for entry_id, rule_id, _points in inserted}
+    return [by_rule.get(row["rule_id"]) for row in rows]
+
+
+def _moves(rows: Sequence[dict[str, Any]], ids: Sequence[int | None]) -> dict[tuple[int, bool], list[int]]:
+    """The points that really went in, per member's balance (profile id, test)."""
+    moved: dict[tuple[int, bool], list[int]] = {}
+    for row, entry_id in zip(rows, ids, strict=True):
+        if entry_id is not None:
+            moved.setdefault((row["profile_id"], row["test"]), []).append(int(row["points"]))
+    return moved
+
+
+def _balance_move(profile_id: int, test: bool, points: list[int], now: datetime) -> dict[str, Any]:
+    return {
+        "profile_id": profile_id,
+        "test": test,
+        "balance": sum(points),
+        "lifetime": sum(max(p, 0) for p in points),
+        "updated_at": now,
+    }
+
+
 async def add_entries_once(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[int | None]:
     """Append entries of one event, one per rule (a refund's reversals), in ONE insert, and move
     each member's balance once by what really went in. Each row's entry id; None where (event,
     rule, kind) was already there, as `add_entry` answers."""
     if not rows:
         return []
-    params = [{**row, "points": int(row["points"])} for row in rows]
-    inserted = await conn.execute(_statement(conn, "awards"), params)
-    by_rule = {rule_id: int(entry_id) for entry_id, rule_id, _points in inserted}
-    ids: list[int | None] = []
-    moved: dict[tuple[int, bool], list[int]] = {}
-    for row in rows:
-        entry_id = by_rule.pop(row["rule_id"], None)  # a rule's first row only went in
-        ids.append(entry_id)
-        if entry_id is not None:
-            moved.setdefault((row["profile_id"], row["test"]), []).append(int(row["points"]))
-    for (profile_id, test), points in sorted(moved.items()):
-        move = {
-            "profile_id": profile_id,
-            "test": test,
-            "balance": sum(points),
-            "lifetime": sum(max(p, 0) for p in points),
-            "updated_at": rows[0]["created_at"],
-        }
-        await conn.execute(_statement(conn, "balance"), move)
+    ids = await _insert_once(conn, rows)
+    now = rows[0]["created_at"]
+    for (profile_id, test), points in sorted(_moves(rows, ids).items()):
+        await conn.execute(_statement(conn, "balance"), _balance_move(profile_id, test, points, now))
     return ids
 
 
@@ -116,22 +129,12 @@ async def add_awards(
     really went in. Returns each row's entry id (None if (event, rule) already earned) and the
     balance after, from the upsert's RETURNING (None when nothing went in)."""
     first = rows[0]
-    params = [{**row, "points": int(row["points"])} for row in rows]
-    inserted = await conn.execute(_statement(conn, "awards"), params)
-    by_rule = {rule_id: (int(entry_id), int(points)) for entry_id, rule_id, points in inserted}
-    ids = [by_rule[row["rule_id"]][0] if row["rule_id"] in by_rule else None for row in rows]
-    if not by_rule:
+    ids = await _insert_once(conn, rows)
+    points = [p for moved in _moves(rows, ids).values() for p in moved]  # one member: the event's
+    if not points:
         return ids, None
-    total = sum(points for _id, points in by_rule.values())
-    gained = sum(max(points, 0) for _id, points in by_rule.values())
-    params_balance = {
-        "profile_id": first["profile_id"],
-        "test": first["test"],
-        "balance": total,
-        "lifetime": gained,
-        "updated_at": first["created_at"],
-    }
-    balance = (await conn.execute(_statement(conn, "balance"), params_balance)).one()[0]
+    move = _balance_move(first["profile_id"], first["test"], points, first["created_at"])
+    balance = (await conn.execute(_statement(conn, "balance"), move)).one()[0]
     return ids, int(balance)
 
 

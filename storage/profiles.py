@@ -37,8 +37,9 @@ async def lock_identities(
     if not identities and also is None:
         return {}
     p, t = profiles.alias("p"), profiles.alias("t")
-    where: Any = pairs_in(p.c.kind, p.c.value, identities)
-    if also is not None:
+    if also is None:
+        where: Any = pairs_in(p.c.kind, p.c.value, identities)
+    else:
         # One list of ids, not `identities OR id IN (also)`: PostgreSQL searches no index for
         # that OR and read every member.
         named = select(profiles.c.id).where(pairs_in(profiles.c.kind, profiles.c.value, identities))

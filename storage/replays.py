@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, tuple_
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import pairs_in
@@ -168,14 +168,14 @@ async def parked_ready(conn: AsyncConnection, *, limit: int) -> list[tuple[str, 
         .limit(limit)
     )
     parked = (await conn.execute(query)).mappings().all()
-    identities = {_identity_of(r["mapped"]) for r in parked} - {None}
+    identities = {one for r in parked if (one := _identity_of(r["mapped"])) is not None}
     if not identities:
         return []
     known = {
         (r.kind, r.value)
         for r in await conn.execute(
             select(profiles.c.kind, profiles.c.value).where(
-                tuple_(profiles.c.kind, profiles.c.value).in_(sorted(identities))
+                pairs_in(profiles.c.kind, profiles.c.value, identities)
             )
         )
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,23 +31,11 @@ class Pruned:
         return {"requestRows": self.request_rows, "rawPayloads": self.raw_payloads, "deliveryLogs": self.logs}
 
 
-def old_requests_query(before: datetime) -> Any:
-    """Up to BATCH request-log rows received before `before`: an index search (ix_requests_time)."""
-    t = requests_table
-    return select(t.c.id).where(t.c.received_at < before).limit(BATCH)
-
-
-def old_raw_query(before: datetime) -> Any:
-    """Up to BATCH events received before `before` that still hold their payload: an index search
-    (ix_events_raw_time, which an event leaves when its payload is emptied)."""
-    t = events_table
-    return select(t.c.id).where(t.c.received_at < before, t.c.raw.is_not(None)).limit(BATCH)
-
-
 async def prune_requests(conn: AsyncConnection, before: datetime) -> int:
     """Delete up to BATCH request-log rows received before `before`; how many went."""
     t = requests_table
-    ids = [r[0] for r in await conn.execute(old_requests_query(before))]
+    # ix_requests_time: the pass runs in a write transaction, which on SQLite holds ingest.
+    ids = [r[0] for r in await conn.execute(select(t.c.id).where(t.c.received_at < before).limit(BATCH))]
     if ids:
         await conn.execute(t.delete().where(t.c.id.in_(ids)))
     return len(ids)
@@ -57,7 +44,9 @@ async def prune_requests(conn: AsyncConnection, before: datetime) -> int:
 async def prune_raw(conn: AsyncConnection, before: datetime) -> int:
     """Empty (SQL NULL) the raw and mapped payloads of up to BATCH events received before `before`."""
     t = events_table
-    ids = [r[0] for r in await conn.execute(old_raw_query(before))]
+    # ix_events_raw_time, partial: an event leaves it when its payload is emptied.
+    query = select(t.c.id).where(t.c.received_at < before, t.c.raw.is_not(None)).limit(BATCH)
+    ids = [r[0] for r in await conn.execute(query)]
     if ids:
         await conn.execute(update(t).where(t.c.id.in_(ids)).values(raw=null(), mapped=null()))
     return len(ids)

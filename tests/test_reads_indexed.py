@@ -28,6 +28,8 @@ from storage.entries import awarded_by_claimed, taken_from
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 DAY_AGO = NOW - timedelta(days=1)
+# Partial indexes hold only the rows a pass still has to see: reading one whole is the point.
+PARTIAL = ("ix_events_parked", "ix_events_raw_time", "ix_issued_rewards_due", "ix_points_reverses_entry")
 GROWING = ("events", "points_entries", "requests", "profiles", "member_badges", "issued_rewards")
 
 Read = Callable[[Any], Awaitable[Any]]
@@ -51,6 +53,7 @@ CASES: dict[str, Read] = {
     "raw events by request": lambda c: events.events_of_raw_events(c, "con_x", [("req_1", 0), ("req_2", 1)]),
     "replay: raw events' statuses": lambda c: replays._current_statuses(c, "con_x", [("r1", 0), ("r2", 1)]),
     "dry run: badges granted": lambda c: badges.granted_for_events(c, [1, 2, 3]),
+    "parked sweep: parked events": lambda c: replays.parked_ready(c, limit=10),
 }
 
 
@@ -61,6 +64,8 @@ def _whole_table_reads(plan: str) -> list[str]:
     found = [ln for ln in lines if ln.startswith("SCAN ") and ln.split()[1] in GROWING]
     for number, line in enumerate(lines):
         if "Scan" not in line or " on " not in line or line.split(" on ")[1].split()[0] not in GROWING:
+            continue
+        if any(f"using {index} " in line for index in PARTIAL):
             continue
         node = [line]
         for more in lines[number + 1 :]:
