@@ -28,11 +28,11 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
+from storage.wal_checkpoints import CheckpointRounds
+
 _PLACEHOLDER = re.compile(r"\?")
 # How long a group waits for another process's SQLite write transaction (as busy_timeout did).
 BUSY_SECONDS = 30.0
-# Commits of the group writer between two WAL checkpoints (SQLite's own default is ~1000 pages).
-CHECKPOINT_EVERY = 100
 
 
 def json_text(value: Any) -> str:
@@ -185,9 +185,7 @@ class RawConnection:
         self.postgres = self.url.get_backend_name() == "postgresql"
         self._conn: Any = None
         self._loop: Any = None
-        self._commits = 0
-        self._checkpoint: asyncio.Future[None] | None = None
-        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoints = None if self.postgres else CheckpointRounds(self.url.database or "")
 
     async def _connect(self) -> Any:
         if self.postgres:
@@ -197,23 +195,10 @@ class RawConnection:
         conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         for pragma in SQLITE_PRAGMAS:
             conn.execute(pragma)
-        # This connection commits on the event loop: a checkpoint (copying the WAL back into the
-        # database, with an fsync) there held every request for 50-70 ms now and then. It runs on
-        # a thread instead, after every CHECKPOINT_EVERY commits (`_after_commit`).
+        # This connection commits on the event loop: checkpoints run in rounds on a thread instead
+        # (storage/wal_checkpoints.py).
         conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
-
-    def _after_commit(self) -> None:
-        self._commits += 1
-        if self._commits >= CHECKPOINT_EVERY and (self._checkpoint is None or self._checkpoint.done()):
-            self._commits = 0
-            self._checkpoint = asyncio.ensure_future(asyncio.to_thread(self._checkpoint_now))
-
-    def _checkpoint_now(self) -> None:
-        """PASSIVE: copies what it can without waiting for (or blocking) readers and writers."""
-        if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(self.url.database or "", timeout=30, check_same_thread=False)
-        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def _begin(self, conn: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, waiting (without blocking the event loop) while another process writes."""
@@ -245,6 +230,8 @@ class RawConnection:
                 async with conn.transaction():
                     yield _PostgresTransaction(conn)
             else:
+                assert self._checkpoints is not None
+                await self._checkpoints.before_transaction()
                 await self._begin(conn)
                 try:
                     yield _SqliteTransaction(conn)
@@ -252,7 +239,7 @@ class RawConnection:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-                self._after_commit()
+                self._checkpoints.committed()
         except BaseException:
             await self._drop()
             raise
@@ -275,12 +262,8 @@ class RawConnection:
             conn.close()
 
     async def close(self) -> None:
-        if self._checkpoint is not None and self._loop is asyncio.get_running_loop():
-            with contextlib.suppress(Exception):
-                await self._checkpoint
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         if self._conn is not None and self._loop is not asyncio.get_running_loop():
             self._abandon()
         await self._drop()
