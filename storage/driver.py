@@ -99,9 +99,10 @@ class _SqliteTransaction(RawTransaction):
 
 @lru_cache(maxsize=1024)
 def _sqlite_text(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME storage format, microseconds always written. Cached: a group's
-    # rows share a handful of instants (the requests' arrival, the events' own times).
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # SQLAlchemy's SQLite DATETIME storage format, microseconds always written, the year in four
+    # digits (strftime's %Y gives "5" for the year 5). Cached: a group's rows share a handful of
+    # instants (the requests' arrival, the events' own times).
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class _PostgresTransaction(RawTransaction):
@@ -136,7 +137,8 @@ class ConnTransaction(RawTransaction):
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
         names = iter(range(10_000))
-        bound = _PLACEHOLDER.sub(lambda _m: f":p{next(names)}", sql)
+        # A space after each name: `:p3::text[]` would not be read as a parameter and a cast.
+        bound = _PLACEHOLDER.sub(lambda _m: f":p{next(names)} ", sql)
         result = await self._conn.execute(text(bound), {f"p{i}": v for i, v in enumerate(args)})
         return [tuple(row) for row in result.all()] if result.returns_rows else []
 
