@@ -233,7 +233,7 @@ class RawConnection:
                     yield _PostgresTransaction(conn)
             else:
                 assert self._checkpoints is not None
-                await self._checkpoints.before_transaction()
+                await self._checkpoints.before_transaction(conn)
                 await self._begin(conn)
                 try:
                     yield _SqliteTransaction(conn)

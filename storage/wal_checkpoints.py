@@ -4,11 +4,14 @@ The writer commits on the event loop with SQLite's own checkpoints off: one ther
 WAL into the database file, with an fsync) held every request for 50-70 ms now and then. So every
 CHECKPOINT_EVERY commits a round runs, in two passes:
 
-1. PASSIVE, on a thread, while the writer goes on committing: it copies the bulk of the WAL.
-2. FULL, on a thread again, before the writer's next transaction, which waits for it (a few ms:
-   only what was committed during pass 1 is left; requests still arrive and are mapped
-   meanwhile). FULL also holds off other processes' writers (`inbound serve --workers N`) and
-   waits for them and for readers of older snapshots, at most CHECKPOINT_WAIT_SECONDS.
+1. On a thread, while the writer goes on committing: PASSIVE, again while a pass found much
+   committed during the one before. It copies the bulk of the WAL.
+2. Before the writer's next transaction, what was committed during pass 1 (a few dozen pages):
+   PASSIVE on the writer's own connection, on the loop (under a millisecond; a hop to a thread
+   cost the writer ~4 ms waiting for the GIL). When that cannot copy everything, because another
+   process writes (`inbound serve --workers N`) or a reader holds an older snapshot, FULL on the
+   thread, which the writer waits for: it holds off other writers and waits for them and for
+   such readers, at most CHECKPOINT_WAIT_SECONDS.
 
 The WAL is then wholly copied, and SQLite starts it over at the next commit. Pass 1 alone races
 every commit and never copies everything: the WAL then grew by every commit (~30 KB an event,
@@ -23,28 +26,34 @@ import sqlite3
 
 # Commits of the group writer between two rounds (SQLite's own default is ~1000 pages).
 CHECKPOINT_EVERY = 100
-# How long pass 2 waits for another process's write or an older read: a long admin read must not
+# Pass 1 runs PASSIVE up to BULK_PASSES times, until one copies at most FEW_FRAMES pages.
+BULK_PASSES = 4
+FEW_FRAMES = 64
+# How long FULL waits for another process's write or an older read: a long admin read must not
 # hold ingest (the next round tries again).
 CHECKPOINT_WAIT_SECONDS = 0.1
+
+Outcome = tuple[int, int, int]  # (busy, frames in the WAL, frames copied); -1s: another checkpoint ran
 
 
 class CheckpointRounds:
     def __init__(self, path: str) -> None:
         self._path = path
         self._commits = 0
-        self._bulk: asyncio.Future[tuple[int, int, int]] | None = None  # pass 1, under way or done
+        self._bulk: asyncio.Future[None] | None = None  # pass 1, under way or done
         self._finish_due = False
-        self._conn: sqlite3.Connection | None = None
+        self._conn: sqlite3.Connection | None = None  # the thread's
 
     def committed(self) -> None:
         """After each commit of the writer: start a round every CHECKPOINT_EVERY commits."""
         self._commits += 1
         if self._commits >= CHECKPOINT_EVERY and self._bulk is None and not self._finish_due:
             self._commits = 0
-            self._bulk = asyncio.ensure_future(asyncio.to_thread(self._checkpoint, "PASSIVE"))
+            self._bulk = asyncio.ensure_future(asyncio.to_thread(self._copy_bulk))
 
-    async def before_transaction(self) -> None:
-        """Before the writer's next transaction: finish the round whose pass 1 is done."""
+    async def before_transaction(self, writer: sqlite3.Connection) -> None:
+        """Before the writer's next transaction, on its connection: finish the round whose pass 1
+        is done."""
         if self._bulk is not None and self._bulk.done():
             self._bulk = None
             self._finish_due = True
@@ -52,20 +61,30 @@ class CheckpointRounds:
             return
         self._finish_due = False
         try:
-            busy, wal_frames, _copied = await asyncio.to_thread(self._checkpoint, "FULL")
+            busy, frames, copied = _checkpoint(writer, "PASSIVE")
+            if busy or copied < frames:
+                busy, frames, copied = await asyncio.to_thread(self._checkpoint, "FULL")
         except sqlite3.Error:
             return  # the next round tries again
-        if busy and wal_frames < 0:
+        if busy and frames < 0:
             # Another connection's checkpoint was running (another process's round): finish
             # once it is over, before a later transaction, rather than a whole round later.
             self._finish_due = True
 
-    def _checkpoint(self, mode: str) -> tuple[int, int, int]:
-        """(busy, frames in the WAL, frames copied); -1 frames when another checkpoint ran."""
+    def _copy_bulk(self) -> None:
+        """Pass 1: PASSIVE, again while each pass found much committed during the one before, so
+        that pass 2 has little left to copy."""
+        copied_before = 0
+        for _ in range(BULK_PASSES):
+            busy, _frames, copied = self._checkpoint("PASSIVE")
+            if busy or copied - copied_before <= FEW_FRAMES:
+                return
+            copied_before = copied
+
+    def _checkpoint(self, mode: str) -> Outcome:
         if self._conn is None:
             self._conn = sqlite3.connect(self._path, timeout=CHECKPOINT_WAIT_SECONDS, check_same_thread=False)
-        busy, frames, copied = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-        return int(busy), int(frames), int(copied)
+        return _checkpoint(self._conn, mode)
 
     async def close(self) -> None:
         if self._bulk is not None and self._bulk.get_loop() is asyncio.get_running_loop():
@@ -75,3 +94,8 @@ class CheckpointRounds:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _checkpoint(conn: sqlite3.Connection, mode: str) -> Outcome:
+    busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    return int(busy), int(frames), int(copied)
