@@ -246,7 +246,7 @@ class RawConnection:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-                self._checkpoints.committed()
+                self._checkpoints.committed(conn.total_changes)
         except BaseException:
             await self._drop()
             raise

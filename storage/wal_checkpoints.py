@@ -2,7 +2,7 @@
 
 The writer commits on the event loop with SQLite's own checkpoints off: one there (copying the
 WAL into the database file, with an fsync) held every request for 50-70 ms now and then. So every
-CHECKPOINT_EVERY commits a round runs, in two passes:
+CHECKPOINT_EVERY commits (or CHECKPOINT_ROWS rows) a round runs, in two passes:
 
 1. On a thread, while the writer goes on committing: PASSIVE, again while a pass found much
    committed during the one before. It copies the bulk of the WAL.
@@ -24,8 +24,10 @@ import asyncio
 import contextlib
 import sqlite3
 
-# Commits of the group writer between two rounds (SQLite's own default is ~1000 pages).
+# A round starts after CHECKPOINT_EVERY commits of the group writer, or sooner once its commits
+# changed CHECKPOINT_ROWS rows: groups of 500 events (batches) made 100 commits ~370 MB of WAL.
 CHECKPOINT_EVERY = 100
+CHECKPOINT_ROWS = 5_000
 # Pass 1 runs PASSIVE up to BULK_PASSES times, until one copies at most FEW_FRAMES pages.
 BULK_PASSES = 4
 FEW_FRAMES = 64
@@ -40,15 +42,19 @@ class CheckpointRounds:
     def __init__(self, path: str) -> None:
         self._path = path
         self._commits = 0
+        self._rows_at_round = 0
         self._bulk: asyncio.Future[None] | None = None  # pass 1, under way or done
         self._finish_due = False
         self._conn: sqlite3.Connection | None = None  # the thread's
 
-    def committed(self) -> None:
-        """After each commit of the writer: start a round every CHECKPOINT_EVERY commits."""
+    def committed(self, rows_changed: int) -> None:
+        """After each commit of the writer, with the connection's running count of rows changed:
+        start a round every CHECKPOINT_EVERY commits or CHECKPOINT_ROWS rows."""
         self._commits += 1
-        if self._commits >= CHECKPOINT_EVERY and self._bulk is None and not self._finish_due:
+        due = self._commits >= CHECKPOINT_EVERY or rows_changed - self._rows_at_round >= CHECKPOINT_ROWS
+        if due and self._bulk is None and not self._finish_due:
             self._commits = 0
+            self._rows_at_round = rows_changed
             self._bulk = asyncio.ensure_future(asyncio.to_thread(self._copy_bulk))
 
     async def before_transaction(self, writer: sqlite3.Connection) -> None:
