@@ -45,6 +45,11 @@ def _json(nullable: bool = False) -> Any:
     return Field(sa_column=Column(Json, nullable=nullable))
 
 
+def _partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of only the rows `where` holds for, on both databases."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class Connector(SQLModel, table=True):
     __tablename__ = "connectors"
     id: str = Field(sa_column=Column(String(64), primary_key=True))
@@ -169,40 +174,17 @@ class Event(SQLModel, table=True):
         Index("ix_events_profile", "profile_id", "received_at"),
         # Mostly-empty columns, indexed only where they hold a value (migration 0025): every read
         # through them asks for one.
-        Index(
-            "ix_events_dedupe",
-            "connector_id",
-            "dedupe_key",
-            "received_at",
-            postgresql_where=text("dedupe_key IS NOT NULL"),
-            sqlite_where=text("dedupe_key IS NOT NULL"),
+        _partial_index(
+            "ix_events_dedupe", "connector_id", "dedupe_key", "received_at", where="dedupe_key IS NOT NULL"
         ),
-        Index(
-            "ix_events_replay_of",
-            "replay_of",
-            postgresql_where=text("replay_of IS NOT NULL"),
-            sqlite_where=text("replay_of IS NOT NULL"),
-        ),
-        Index(
-            "ix_events_reverses_event_id",
-            "reverses_event_id",
-            postgresql_where=text("reverses_event_id IS NOT NULL"),
-            sqlite_where=text("reverses_event_id IS NOT NULL"),
+        _partial_index("ix_events_replay_of", "replay_of", where="replay_of IS NOT NULL"),
+        _partial_index(
+            "ix_events_reverses_event_id", "reverses_event_id", where="reverses_event_id IS NOT NULL"
         ),
         # Parked events (waiting for their member to register), found by the sweep.
-        Index(
-            "ix_events_parked",
-            "id",
-            postgresql_where=text("status = 'parked'"),
-            sqlite_where=text("status = 'parked'"),
-        ),
+        _partial_index("ix_events_parked", "id", where="status = 'parked'"),
         # The retention pass: events that still hold their raw payload, by age.
-        Index(
-            "ix_events_raw_time",
-            "received_at",
-            postgresql_where=text("raw IS NOT NULL"),
-            sqlite_where=text("raw IS NOT NULL"),
-        ),
+        _partial_index("ix_events_raw_time", "received_at", where="raw IS NOT NULL"),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
@@ -270,11 +252,8 @@ class PointsEntry(SQLModel, table=True):
         Index("ix_points_rule_time", "rule_id", "occurred_at"),
         Index("ix_points_kind_time", "kind", "occurred_at"),
         # What later entries took back from an award (a refund reads it per award it reverses).
-        Index(
-            "ix_points_reverses_entry",
-            "reverses_entry_id",
-            postgresql_where=text("reverses_entry_id IS NOT NULL"),
-            sqlite_where=text("reverses_entry_id IS NOT NULL"),
+        _partial_index(
+            "ix_points_reverses_entry", "reverses_entry_id", where="reverses_entry_id IS NOT NULL"
         ),
         _NEVER_REUSE_IDS,
     )
@@ -535,12 +514,7 @@ class IssuedReward(SQLModel, table=True):
         Index("ix_issued_rewards_profile", "profile_id", "id"),
         Index("ix_issued_rewards_reward_member", "reward_id", "profile_id", "issued_at"),
         # The expiry pass: rewards still issued, by the end of their validity.
-        Index(
-            "ix_issued_rewards_due",
-            "expires_at",
-            postgresql_where=text("status = 'issued'"),
-            sqlite_where=text("status = 'issued'"),
-        ),
+        _partial_index("ix_issued_rewards_due", "expires_at", where="status = 'issued'"),
         _NEVER_REUSE_IDS,
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))

@@ -116,3 +116,28 @@ def test_a_reader_holding_an_old_snapshot_does_not_hold_the_writer(tmp_path: Pat
     reader.close()
     # Three rounds, each waiting for the reader at most CHECKPOINT_WAIT_SECONDS, plus the commits.
     assert took < 3 * wal_checkpoints.CHECKPOINT_WAIT_SECONDS + 1.5, took
+
+
+def test_rows_are_counted_again_after_the_writer_reconnects(tmp_path: Path) -> None:
+    """A dropped connection is opened anew and counts its changed rows from 0: the row trigger
+    then counts from there, not from the old connection's total."""
+    path = tmp_path / "wal.db"
+    _prepare(path)
+    rows = wal_checkpoints.CHECKPOINT_ROWS
+
+    async def run() -> bool:
+        rounds = wal_checkpoints.CheckpointRounds(str(path))
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            rounds.committed(3 * rows)  # the old connection's count: a round starts
+            await rounds.close()  # pass 1 over
+            await rounds.before_transaction(writer)  # pass 2: the round is done
+            rounds.committed(10)  # the new connection's first commit
+            rounds.committed(10 + rows)
+            started = rounds._bulk is not None
+            await rounds.close()
+            return started
+        finally:
+            writer.close()
+
+    assert asyncio.run(run())
