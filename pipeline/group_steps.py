@@ -1,11 +1,13 @@
 """One group of jobs in one transaction, set-based: the steps the group writer runs.
 
-lock (test data, idempotency keys, profiles, whole-rule limits; the global order) → create the
-missing profiles → read the claimed keys, recent identical events, balances and limit usage for
-the whole group → judge each event in arrival order in Python, updating that state as awards are
-made (pipeline/group_judge.py) → write events, keys, points entries, balances and request-log
-rows (storage/group_writes.py: executemany on SQLite, one statement on PostgreSQL). Ids are
-allocated first, so each event is written once, with its final trace.
+open the group (storage/group_opening.py: ids, the test-data, idempotency-key and member locks,
+the claimed keys and the found members' balances; one call on PostgreSQL) → create the missing
+members → lock whole-rule limits (the global order of storage/locks.py) → read recent identical
+events and limit usage for the whole group → judge each event in arrival order in Python,
+updating that state as awards are made (pipeline/group_judge.py) → write events, keys, points
+entries, balances and request-log rows (storage/group_writes.py: executemany on SQLite, one
+statement on PostgreSQL). Ids are allocated first, so each event is written once, with its
+final trace.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from pipeline.group_plan import Job, PlannedEvent
 from pipeline.outbox import Subscriptions, messages_for
 from pipeline.process import dedupe_key, parked_reason, profile_json
 from pipeline.reactions import react
+from storage import group_opening, group_writes, locks
 from storage import group_state as sql
-from storage import group_writes, locks
 from storage import webhooks as webhook_store
 from storage.driver import RawTransaction
 
@@ -40,34 +42,38 @@ async def write_group(
     with them, the outbox messages of the kinds in `subscribed`. Returns how many messages."""
     # A rule awards an event at most once: the rules of its job bound the entries it can need.
     most_entries = sum(len(job.ctx.rules) for job in jobs for e in job.events if e.pending)
-    event_ids_list, entry_ids = await sql.allocate_ids(tx, sum(len(job.events) for job in jobs), most_entries)
-    event_ids = iter(event_ids_list)
+    pending = _pending(jobs)
+    opening = await group_opening.open_group(
+        tx,
+        events=sum(len(job.events) for job in jobs),
+        entries=most_entries,
+        test_connectors={job.ctx.snapshot.id for job in jobs if job.ctx.test},
+        keys={(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None},
+        identities={e.identity for _j, e in pending if e.identity is not None},
+    )
+    event_ids = iter(opening.event_ids)
     for job in jobs:
         for planned in job.events:
             planned.row.id = next(event_ids)
             if not planned.pending:  # decided before the group (a failed mapping, no identifier)
                 planned.result["eventId"] = planned.row.id
-    pending = _pending(jobs)
-    await locks.lock_test_data_of(tx, {job.ctx.snapshot.id for job in jobs if job.ctx.test})
-    await locks.lock_client_event_ids_of(
-        tx, {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None}
-    )
-    profiles = await _resolve_profiles(tx, pending)
+    profiles = await _resolve_profiles(tx, pending, opening.found)
     await _member_facts(tx, pending, profiles)  # before the limits and duplicates see the event
     await locks.lock_rules_of(
         tx, {w.rule_id for _j, _e, ws in _windows_of(pending, profiles) for w in ws if w.profile_id is None}
     )
-
-    claimed, balances = await sql.claims_and_balances(
-        tx,
-        {(j.ctx.snapshot.id, j.ctx.test, cid) for j, e in pending if (cid := _cid(e)) is not None},
-        {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))},
-    )
+    # Balances: those the opening read for the members it found; the others' (created since, by
+    # this group or by another writer) read now that they are locked.
+    wanted = {(pid, j.ctx.test) for j, e in pending if (pid := profiles.get(id(e)))}
+    found = {p.id for p in opening.found.values()}
+    balances = {key: opening.balances.get(key, 0) for key in wanted if key[0] in found}
+    balances.update(await sql.balances_of(tx, {key for key in wanted if key[0] not in found}))
+    claimed = opening.claimed
     identical = await _recent_identical(tx, pending, profiles)
     nth = await _nth_so_far(tx, pending, profiles)
     windows = sorted({w for _j, _e, ws in _windows_of(pending, profiles) for w in ws}, key=_window_order)
     counts = dict(zip(windows, [list(c) for c in await sql.usages(tx, windows)], strict=True))
-    state = GroupState(profiles, claimed, identical, balances, counts, iter(entry_ids), nth=nth)
+    state = GroupState(profiles, claimed, identical, balances, counts, iter(opening.entry_ids), nth=nth)
     for job, planned in pending:
         judge(job, planned, state)
     reacted = 0
@@ -99,12 +105,16 @@ def _cid(planned: PlannedEvent) -> str | None:
     return planned.mapped.client_event_id if planned.mapped is not None else None
 
 
-async def _resolve_profiles(tx: RawTransaction, pending: list[tuple[Job, PlannedEvent]]) -> dict[int, int]:
-    """{id(planned event): profile id}, in arrival order: a missing profile is created by the first
-    event whose connector creates profiles (it reports `created: true`); one whose connector does
-    not is `ignored` when it comes before that. Live events make test-only profiles real."""
-    identities = {e.identity for _j, e in pending if e.identity is not None}
-    found = await sql.lock_profiles(tx, identities)
+async def _resolve_profiles(
+    tx: RawTransaction,
+    pending: list[tuple[Job, PlannedEvent]],
+    found: dict[tuple[str, str], sql.FoundProfile],
+) -> dict[int, int]:
+    """{id(planned event): profile id}, in arrival order; `found`: the members the group's opening
+    found and locked. A missing profile is created by the first event whose connector creates
+    profiles (it reports `created: true`); one whose connector does not is `ignored` when it comes
+    before that. Live events make test-only profiles real."""
+    found = dict(found)
     creators: dict[tuple[str, str], tuple[Job, PlannedEvent]] = {}
     for job, planned in pending:
         identity = planned.identity

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from storage.driver import RawTransaction, json_text
@@ -181,44 +181,9 @@ async def recent_identical(
 
 
 def _read_ts(value: Any) -> datetime:
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC)
-
-
-async def claims_and_balances(
-    tx: RawTransaction, keys: Collection[tuple[str, bool, str]], balance_keys: Collection[tuple[int, bool]]
-) -> tuple[dict[tuple[str, bool, str], int], dict[tuple[int, bool], int]]:
-    """The keys already claimed ((connector, test, clientEventId) -> first event id) and the
-    balances of (profile, test) pairs, in one round trip on PostgreSQL."""
-    if not tx.postgres:
-        claimed: dict[tuple[str, bool, str], int] = {}
-        wanted: dict[tuple[str, bool], set[str]] = {}
-        for connector_id, test, cid in keys:
-            wanted.setdefault((connector_id, test), set()).add(cid)
-        for (connector_id, test), cids in sorted(wanted.items()):
-            for cid, event_id in (await claimed_client_event_ids(tx, connector_id, test, cids)).items():
-                claimed[(connector_id, test, cid)] = event_id
-        return claimed, await balances_of(tx, balance_keys)
-    ordered = sorted(keys)
-    rows = await tx.fetch(
-        "SELECT 0, k.connector_id, k.test, k.client_event_id, k.event_id, NULL::bigint "
-        "FROM client_event_ids k JOIN unnest(?::text[], ?::bool[], ?::text[]) AS w(c, t, i) "
-        "ON k.connector_id = w.c AND k.test = w.t AND k.client_event_id = w.i "
-        "UNION ALL SELECT 1, NULL, b.test, NULL, b.profile_id, b.balance FROM balances b "
-        "WHERE b.profile_id = ANY(?::bigint[])",
-        (
-            [c for c, _t, _i in ordered],
-            [t for _c, t, _i in ordered],
-            [i for _c, _t, i in ordered],
-            sorted({p for p, _ in balance_keys}),
-        ),
-    )
-    found_claims = {(r[1], bool(r[2]), r[3]): int(r[4]) for r in rows if r[0] == 0}
-    found_balances = {(int(r[4]), bool(r[2])): int(r[5]) for r in rows if r[0] == 1}
-    return found_claims, {key: found_balances.get(key, 0) for key in balance_keys}
 
 
 async def balances_of(tx: RawTransaction, keys: Collection[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
@@ -248,34 +213,65 @@ class Window(NamedTuple):  # a tuple: a dict key for every limit of every event 
 
 
 # Times: an award counts 1, a correction that withdraws an award (it points at it) gives it back.
-_TIMES = "CASE WHEN kind = 'award' THEN 1 WHEN reverses_entry_id IS NOT NULL THEN -1 ELSE 0 END"
+_TIMES = "CASE WHEN p.kind = 'award' THEN 1 WHEN p.reverses_entry_id IS NOT NULL THEN -1 ELSE 0 END"
+_COUNTED = f"COALESCE(SUM({_TIMES}), 0), COALESCE(SUM(p.points), 0)"
+_IN_WINDOW = (
+    "p.rule_id = w.rule_id AND p.test = w.test AND p.kind IN ('award', 'correction') "
+    'AND p.occurred_at >= w.start AND p.occurred_at < w."end"'
+)
+# A window without a start or an end: these bound every time an entry can hold.
+_EARLIEST, _LATEST = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+
+# One statement whatever the group: a member's windows are searched in ix_points_profile_rule_time,
+# a whole rule's in ix_points_rule_time. (A UNION ALL of one SELECT per window was a new statement
+# for SQLite to compile, and for PostgreSQL to prepare and plan, at every group.)
+_SQLITE_USAGES = f"""
+WITH w AS (
+  SELECT CAST(j.key AS INTEGER) AS i, json_extract(j.value, '$[0]') AS rule_id,
+    json_extract(j.value, '$[1]') AS profile_id, json_extract(j.value, '$[2]') AS test,
+    json_extract(j.value, '$[3]') AS start, json_extract(j.value, '$[4]') AS "end"
+  FROM json_each(?) AS j
+)
+SELECT w.i, {_COUNTED} FROM w LEFT JOIN points_entries p
+  ON p.profile_id = w.profile_id AND {_IN_WINDOW}
+  WHERE w.profile_id IS NOT NULL GROUP BY w.i
+UNION ALL
+SELECT w.i, {_COUNTED} FROM w LEFT JOIN points_entries p
+  ON {_IN_WINDOW} WHERE w.profile_id IS NULL GROUP BY w.i
+"""
+_PG_USAGES = f"""
+SELECT w.i, u.* FROM unnest(?::text[], ?::bigint[], ?::bool[], ?::timestamp[], ?::timestamp[])
+  WITH ORDINALITY AS w(rule_id, profile_id, test, start, "end", i)
+CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
+  WHERE p.profile_id = w.profile_id AND {_IN_WINDOW}) AS u
+WHERE w.profile_id IS NOT NULL
+UNION ALL
+SELECT w.i, u.* FROM unnest(?::text[], ?::bigint[], ?::bool[], ?::timestamp[], ?::timestamp[])
+  WITH ORDINALITY AS w(rule_id, profile_id, test, start, "end", i)
+CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
+  WHERE {_IN_WINDOW}) AS u
+WHERE w.profile_id IS NULL
+"""
 
 
 async def usages(tx: RawTransaction, windows: Sequence[Window]) -> list[tuple[int, int]]:
-    """(times, points) awarded in each window, in one statement (a UNION ALL of one sum each)."""
+    """(times, points) awarded in each window, in one statement for the whole group."""
     if not windows:
         return []
-    parts: list[str] = []
-    args: list[Any] = []
-    for i, w in enumerate(windows):
-        where = ["rule_id = ?", "test = ?", "kind IN ('award', 'correction')"]
-        args_w: list[Any] = [w.rule_id, w.test]
-        if w.profile_id is not None:
-            where.append("profile_id = ?")
-            args_w.append(w.profile_id)
-        if w.start is not None:
-            where.append("occurred_at >= ?")
-            args_w.append(tx.ts(w.start))
-        if w.end is not None:
-            where.append("occurred_at < ?")
-            args_w.append(tx.ts(w.end))
-        parts.append(
-            f"SELECT {i}, COALESCE(SUM({_TIMES}), 0), COALESCE(SUM(points), 0) "
-            f"FROM points_entries WHERE {' AND '.join(where)}"
-        )
-        args.extend(args_w)
-    rows = await tx.fetch(" UNION ALL ".join(parts), args)
-    counted = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    columns = (
+        [w.rule_id for w in windows],
+        [w.profile_id for w in windows],
+        [w.test for w in windows],
+        [tx.ts(w.start or _EARLIEST) for w in windows],
+        [tx.ts(w.end or _LATEST) for w in windows],
+    )
+    if tx.postgres:
+        rows = await tx.fetch(_PG_USAGES, columns + columns)
+        first = 1  # WITH ORDINALITY counts from 1
+    else:
+        rows = await tx.fetch(_SQLITE_USAGES, (json_text(list(zip(*columns, strict=True))),))
+        first = 0
+    counted = {int(r[0]) - first: (int(r[1]), int(r[2])) for r in rows}
     return [counted[i] for i in range(len(windows))]
 
 

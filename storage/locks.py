@@ -99,28 +99,19 @@ async def lock_migrations(conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
-# --- on the group writer's driver transaction: one statement per kind for the whole group --------
+# --- on the group writer's driver transaction ------------------------------------------------
+# Test data and idempotency keys are locked by the group's opening (storage/group_opening.py, one
+# call on PostgreSQL with the members' row locks); whole-rule limits below, once members are known.
 
 
-async def lock_test_data_of(tx: RawTransaction, connector_ids: Collection[str]) -> None:
-    """Shared test-data locks of these connectors, in key order."""
-    if not tx.postgres or not connector_ids:
-        return
-    keys = sorted({connector_key(c) for c in connector_ids})
-    await tx.fetch(
-        "SELECT pg_advisory_xact_lock_shared(?, k) FROM unnest(?::int[]) AS k", (TEST_DATA_LOCK, keys)
-    )
+def keys_of_test_data(connector_ids: Collection[str]) -> list[int]:
+    """The shared test-data locks of these connectors (in TEST_DATA_LOCK's space), in key order."""
+    return sorted({connector_key(c) for c in connector_ids})
 
 
-async def lock_client_event_ids_of(tx: RawTransaction, keys: Iterable[tuple[str, bool, str]]) -> None:
-    """Idempotency keys given as (connector, test, clientEventId), in key order."""
-    if not tx.postgres:
-        return
-    ints = sorted({client_event_id_key(c, cid, test) for c, test, cid in keys})
-    if ints:
-        await tx.fetch(
-            "SELECT pg_advisory_xact_lock(?, k) FROM unnest(?::int[]) AS k", (CLIENT_EVENT_ID_LOCK, ints)
-        )
+def keys_of_client_event_ids(keys: Iterable[tuple[str, bool, str]]) -> list[int]:
+    """The locks of idempotency keys given as (connector, test, clientEventId), in key order."""
+    return sorted({client_event_id_key(c, cid, test) for c, test, cid in keys})
 
 
 async def lock_rules_of(tx: RawTransaction, rule_ids: Collection[str]) -> None:

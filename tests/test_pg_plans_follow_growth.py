@@ -6,9 +6,10 @@ a hash join over a sequential scan of client_event_ids: every group read the who
 at 15,000 keys, growing), until autovacuum happened to analyze it. The driver's sessions plan each
 statement for its parameters and the tables as they are (storage/driver.py, PG_SESSION_SETTINGS).
 
-This runs the real read on a fresh database, often enough for a generic plan to be kept, fills
-client_event_ids, and times the read on the same connection: a search of the index, or a walk of
-the whole table (100 times slower), are far apart.
+This runs the group's real opening (whose claims read is in inbound_open_group, migration 0026)
+on a fresh database, often enough for a generic plan to be kept, fills client_event_ids, and
+times it on the same connection: a search of the index, or a walk of the whole table (100 times
+slower), are far apart.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ import asyncio
 import time
 from pathlib import Path
 
-from storage.driver import RawConnection
-from storage.group_state import claims_and_balances
+from storage.driver import RawConnection, RawTransaction
+from storage.group_opening import open_group
 from tests.conftest import _fresh_database_url, require_postgres
 
 KEYS = [("con_plans", False, f"order-{n}") for n in range(3)]
+
+
+async def _open(tx: RawTransaction) -> None:
+    identities = {("default", "a@x.io")}
+    await open_group(tx, events=1, entries=1, test_connectors=(), keys=KEYS, identities=identities)
 
 
 def test_the_claims_read_searches_the_index_after_the_table_grew(tmp_path: Path) -> None:
@@ -44,7 +50,7 @@ async def _claims_read_after_growth(url: str) -> float:
     try:
         for _ in range(8):
             async with raw.transaction() as tx:
-                await claims_and_balances(tx, KEYS, {(1, False)})
+                await _open(tx)
         async with raw.transaction() as tx:
             await tx.fetch(
                 "INSERT INTO client_event_ids (connector_id, test, client_event_id, event_id) "
@@ -54,7 +60,7 @@ async def _claims_read_after_growth(url: str) -> float:
         for _ in range(5):
             async with raw.transaction() as tx:
                 started = time.perf_counter()
-                await claims_and_balances(tx, KEYS, {(1, False)})
+                await _open(tx)
                 took.append(time.perf_counter() - started)
         return sorted(took)[len(took) // 2]
     finally:

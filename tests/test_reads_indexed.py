@@ -65,6 +65,14 @@ CASES: dict[str, Read] = {
     ),
     "refunds: those of an event": lambda c: events.refunds_of(c, 1, other_than=2),
     "replay: the entries a replay wrote": lambda c: entries_of_replay(c, 1, 1),
+    "limits: a group's usage": lambda c: group_state.usages(
+        ConnTransaction(c),
+        [
+            group_state.Window("rule_a", 1, False, DAY_AGO, NOW),
+            group_state.Window("rule_a", None, False, None, None),
+            group_state.Window("rule_b", 2, True, None, NOW),
+        ],
+    ),
 }
 
 
@@ -128,6 +136,7 @@ USES = {
     "duplicates: the first identical event": "ix_events_dedupe",
     "refunds: those of an event": "ix_events_reverses_event_id",
     "replay: the entries a replay wrote": "ix_events_replay_of",
+    "limits: a group's usage": "ix_points_profile_rule_time",
 }
 
 
