@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,7 +46,11 @@ def free_port() -> int:
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """The server, its log (stderr) in a temporary file: `server_log(proc)` reads it. A pipe that
+    nobody reads during the run would fill up and stop the server at its next warning."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - open for the server's whole run
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    _logs[proc.pid] = log
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -53,10 +58,20 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((proc.stderr.read() if proc.stderr else b"").decode()) from None
+                raise RuntimeError(server_log(proc)) from None
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"server on port {port} did not start: {' '.join(cmd)}")
+
+
+_logs: dict[int, Any] = {}
+
+
+def server_log(proc: subprocess.Popen[bytes]) -> str:
+    """What the server wrote to stderr so far."""
+    log = _logs[proc.pid]
+    log.seek(0)
+    return log.read().decode(errors="replace")
 
 
 def rules(connector_id: str) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -33,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import ADMIN, MAPPING, SECRET, event, free_port, rules, start  # noqa: E402
+from bench.ingest import ADMIN, MAPPING, SECRET, event, free_port, rules, server_log, start  # noqa: E402
 from connectors.auth import parse_auth_settings, sign  # noqa: E402
 
 AUTH = {"method": "hub_signature", "preset": "github"}
@@ -313,6 +314,14 @@ def main() -> None:
             print(f"  orders per core, end to end: {spread(per_core)}")
         check = admin.get("/api/ledger/check", timeout=300).json()
         print("\nledger check:", "ok" if check["ok"] else f"FAILED {check['mismatches'][:5]}")
+        # A group that fails is written again request by request: right, but slow. Say so, or
+        # the figures above would be read as the group writer's.
+        fallbacks = re.search(r"^inbound_group_fallbacks_total (\S+)$", admin.get("/metrics").text, re.M)
+        logged = [line for line in server_log(servers[0]).splitlines() if line.strip()]
+        again = f"{float(fallbacks.group(1)):.0f}" if fallbacks else "?"
+        print(f"groups written again request by request: {again}; lines in Inbound's log: {len(logged)}")
+        for line in logged[:5]:
+            print("  ", line[:200])
     finally:
         for proc in servers:
             proc.terminate()

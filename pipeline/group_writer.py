@@ -100,6 +100,7 @@ class GroupWriter:
         except Exception:
             log.warning("a group of %d requests failed; writing each on its own", len(group), exc_info=True)
             stats.fallbacks += 1
+            metrics.GROUP_FALLBACKS.inc()
             for job in group:
                 await self._write_alone(job)
             return

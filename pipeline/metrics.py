@@ -44,6 +44,10 @@ LATENCY = Histogram(
     "Time to answer a request to a connector URL",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+GROUP_FALLBACKS = Counter(
+    "inbound_group_fallbacks_total",
+    "Groups that failed whole and were written again request by request (each also a warning in the log)",
+)
 GROUP_EVENTS = Histogram(
     "inbound_group_commit_events",
     "Events written per group commit (pipeline/group_writer.py)",

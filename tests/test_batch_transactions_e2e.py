@@ -4,6 +4,7 @@ one event's database error must fail that event only."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -85,6 +86,7 @@ def test_one_events_database_error_fails_that_event_only(
     real_claim = event_store.claim_client_event_id
     real_group_rows = group_writes.write_group_rows
     fallbacks = group_writer.stats.fallbacks
+    counted = _fallbacks_counted(server)
 
     async def group_rows(tx: Any, **rows: Any) -> None:
         if any(cid.startswith("boom") for _c, _t, cid, _e in rows["claims"]):
@@ -110,6 +112,7 @@ def test_one_events_database_error_fails_that_event_only(
     assert failed["error"]["code"] == "processing_failed"
     assert failed["reason"].startswith("the event could not be processed")
     assert group_writer.stats.fallbacks == fallbacks + 1  # the group failed, then each event alone
+    assert _fallbacks_counted(server) == counted + 1  # operators see it in /metrics
     for n, email in enumerate(members):
         assert profile(server, email)["balance"] == (0 if n == 2 else 10), email
     stored = server.admin.get("/api/events", params={"connector": connector["id"]}).json()["items"]
@@ -163,3 +166,8 @@ def test_batches_sharing_client_event_ids_for_different_members_never_fail(
         assert sorted(seen) == ["duplicate"] * (senders - 1) + ["processed"], (client_event_id, seen)
     check = server.admin.get("/api/ledger/check").json()
     assert check == {"ok": True, "mismatches": []}
+
+
+def _fallbacks_counted(server: Server) -> float:
+    metrics = server.admin.get("/metrics").text
+    return float(re.search(r"^inbound_group_fallbacks_total (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
