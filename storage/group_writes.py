@@ -1,7 +1,8 @@
 """What the group writer writes once a group is judged: every row once, with its final content.
 
 On SQLite one executemany per table; on PostgreSQL the five writes are one statement (data-modifying
-CTEs over unnest()ed arrays), because round trips, not CPU, bound a group there.
+CTEs over unnest()ed arrays, in the function inbound_write_group), because round trips, not CPU,
+bound a group there.
 """
 
 from __future__ import annotations
@@ -110,41 +111,24 @@ async def insert_requests(tx: RawTransaction, rows: Sequence[dict[str, Any]]) ->
 
 
 # PostgreSQL: the group's five writes as ONE statement of data-modifying CTEs over unnest()ed
-# arrays: one round trip instead of five (round trips, not CPU, bound a group there).
-_PG_WRITE = """
-WITH ev AS (
-  INSERT INTO events (id, request_id, connector_id, "index", sub_index, client_event_id, dedupe_key,
-    event_type, status, reason, duplicate_of, profile_id, raw, mapped, trace, mapping_version, test,
-    occurred_at, received_at)
-  SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[],
-    ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::json[], ?::json[], ?::json[], ?::int[],
-    ?::bool[], ?::timestamp[], ?::timestamp[])
-), cl AS (
-  INSERT INTO client_event_ids (connector_id, test, client_event_id, event_id)
-  SELECT * FROM unnest(?::text[], ?::bool[], ?::text[], ?::bigint[])
-), aw AS (
-  INSERT INTO points_entries (id, profile_id, points, kind, rule_id, rule_version, event_id, connector_id,
-    test, occurred_at, created_at)
-  SELECT a.id, a.profile_id, a.points, 'award', a.rule_id, a.rule_version, a.event_id, a.connector_id,
-    a.test, a.occurred_at, a.created_at
-  FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::int[], ?::bigint[], ?::text[],
-    ?::bool[], ?::timestamp[], ?::timestamp[])
-    AS a(id, profile_id, points, rule_id, rule_version, event_id, connector_id, test, occurred_at, created_at)
-), ba AS (
-  INSERT INTO balances (profile_id, test, balance, lifetime, updated_at)
-  SELECT * FROM unnest(?::bigint[], ?::bool[], ?::bigint[], ?::bigint[], ?::timestamp[])
-  ON CONFLICT (profile_id, test) DO UPDATE SET balance = balances.balance + excluded.balance,
-    lifetime = balances.lifetime + excluded.lifetime, updated_at = excluded.updated_at
-), rq AS (
-  INSERT INTO requests (id, connector_id, received_at, method, status_code, auth_outcome, auth_reason,
-    credential_id, test, content_type, body_bytes, error_code, error_message, counts, duration_ms,
-    headers, query, path)
-  SELECT * FROM unnest(?::text[], ?::text[], ?::timestamp[], ?::text[], ?::int[], ?::text[], ?::text[],
-    ?::text[], ?::bool[], ?::text[], ?::int[], ?::text[], ?::text[], ?::json[], ?::float8[], ?::json[],
-    ?::json[], ?::text[])
-)
-SELECT 1
-"""
+# arrays: one round trip instead of five (round trips, not CPU, bound a group there). The statement
+# is in the function inbound_write_group (migration 0027), planned once per connection; its
+# arguments are each table's columns, in the order the rows below give them.
+_PG_TYPES = (
+    # events
+    "bigint", "text", "text", "int", "int", "text", "text", "text", "text", "text", "bigint",
+    "bigint", "json", "json", "json", "int", "bool", "timestamp", "timestamp",
+    # client_event_ids
+    "text", "bool", "text", "bigint",
+    # points_entries (awards)
+    "bigint", "bigint", "bigint", "text", "int", "bigint", "text", "bool", "timestamp", "timestamp",
+    # balances (moves)
+    "bigint", "bool", "bigint", "bigint", "timestamp",
+    # requests
+    "text", "text", "timestamp", "text", "int", "text", "text", "text", "bool", "text", "int",
+    "text", "text", "json", "float8", "json", "json", "text",
+)  # fmt: skip
+_PG_WRITE = f"SELECT inbound_write_group({', '.join(f'?::{t}[]' for t in _PG_TYPES)})"
 
 
 async def write_group_rows(
