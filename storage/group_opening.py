@@ -75,7 +75,7 @@ async def open_group(
     }
     if p_merged and any(p_merged):
         # A merge committed while we waited for a member: the identity now names another member.
-        # Look again the slow way (the members already locked stay locked: same order, no cycle).
+        # Look again the slow way, as lock_profiles itself does when that happens.
         found = await lock_profiles(tx, identities)
         balances = await _balances_of_members(tx, [p.id for p in found.values()])
     else:
