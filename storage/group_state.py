@@ -240,15 +240,16 @@ SELECT w.i, {_COUNTED} FROM w LEFT JOIN points_entries p
   ON {_IN_WINDOW} WHERE w.profile_id IS NULL GROUP BY w.i
 """
 _PG_USAGES = f"""
-SELECT w.i, u.* FROM unnest(?::text[], ?::bigint[], ?::bool[], ?::timestamp[], ?::timestamp[])
-  WITH ORDINALITY AS w(rule_id, profile_id, test, start, "end", i)
-CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
+WITH w AS (
+  SELECT rule_id, profile_id, test, start, "end", i - 1 AS i
+  FROM unnest(?::text[], ?::bigint[], ?::bool[], ?::timestamp[], ?::timestamp[])
+    WITH ORDINALITY AS u(rule_id, profile_id, test, start, "end", i)
+)
+SELECT w.i, u.* FROM w CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
   WHERE p.profile_id = w.profile_id AND {_IN_WINDOW}) AS u
 WHERE w.profile_id IS NOT NULL
 UNION ALL
-SELECT w.i, u.* FROM unnest(?::text[], ?::bigint[], ?::bool[], ?::timestamp[], ?::timestamp[])
-  WITH ORDINALITY AS w(rule_id, profile_id, test, start, "end", i)
-CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
+SELECT w.i, u.* FROM w CROSS JOIN LATERAL (SELECT {_COUNTED} FROM points_entries p
   WHERE {_IN_WINDOW}) AS u
 WHERE w.profile_id IS NULL
 """
@@ -266,12 +267,10 @@ async def usages(tx: RawTransaction, windows: Sequence[Window]) -> list[tuple[in
         [tx.ts(w.end or _LATEST) for w in windows],
     )
     if tx.postgres:
-        rows = await tx.fetch(_PG_USAGES, columns + columns)
-        first = 1  # WITH ORDINALITY counts from 1
+        rows = await tx.fetch(_PG_USAGES, columns)
     else:
         rows = await tx.fetch(_SQLITE_USAGES, (json_text(list(zip(*columns, strict=True))),))
-        first = 0
-    counted = {int(r[0]) - first: (int(r[1]), int(r[2])) for r in rows}
+    counted = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
     return [counted[i] for i in range(len(windows))]
 
 

@@ -69,7 +69,7 @@ async def lock_client_event_ids(
     conn: AsyncConnection, connector_id: str, client_event_ids: Iterable[str], *, test: bool
 ) -> None:
     """These idempotency keys until the transaction ends, in key order, in one statement."""
-    keys = sorted({client_event_id_key(connector_id, c, test) for c in client_event_ids})
+    keys = keys_of_client_event_ids((connector_id, test, c) for c in client_event_ids)
     if not keys or not is_postgres(conn):
         return
     await conn.execute(

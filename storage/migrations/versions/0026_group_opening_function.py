@@ -64,8 +64,6 @@ END
 $$
 """
 
-SIGNATURE = "inbound_open_group(int, int, int, int[], int, int[], text[], text[], text[], bool[], text[])"
-
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
@@ -74,4 +72,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION {SIGNATURE}")
+        op.execute("DROP FUNCTION inbound_open_group")  # the only one of its name

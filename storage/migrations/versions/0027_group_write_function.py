@@ -122,11 +122,6 @@ END
 $$
 """
 
-# Its argument types, for DROP FUNCTION.
-SIGNATURE = "inbound_write_group({})".format(
-    ", ".join(line.split()[1] for line in FUNCTION.split("(", 1)[1].split(")", 1)[0].split(",\n"))
-)
-
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
@@ -135,4 +130,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION {SIGNATURE}")
+        op.execute("DROP FUNCTION inbound_write_group")  # the only one of its name
